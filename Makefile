@@ -1,0 +1,43 @@
+# Thin wrapper over CMake. `make test` on a fresh Debian/Ubuntu machine installs, builds and tests.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all build deps test unit demo install static fuzz asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt | deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: deps $(BUILD_DIR)/build.ninja
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Unit and integration tests; the integration suites start their own Kafka / S3 / GCS servers.
+test: build
+	@scripts/install-test-deps.sh
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
+
+unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+demo: build
+	@scripts/demo.sh $(BUILD_DIR)/mtastream
+
+install: build
+	@cmake --install $(BUILD_DIR)
+
+static:
+	@scripts/build-static.sh
+
+asan:
+	@$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS="-DMTASTREAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+fuzz:
+	@scripts/fuzz.sh
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-static build-fuzz

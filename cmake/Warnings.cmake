@@ -1,0 +1,6 @@
+add_library(mtastream_warnings INTERFACE)
+target_compile_options(mtastream_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter)
+if(MTASTREAM_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

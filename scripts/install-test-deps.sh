@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the integration tests and benchmarks use besides the build: Java for the real Kafka
+# broker, kcat and mawk as peers, Python for the S3 server. Kafka jars are fetched by scripts/kafka-local.sh.
+set -euo pipefail
+packages=(kcat mawk curl python3 python3-venv)
+command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing test dependencies: ${missing[*]}" >&2
+$sudo apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,218 @@
+#include "config.h"
+
+#include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "text.h"
+
+namespace mtastream {
+
+void Settings::set_kafka(const std::string& key, std::string value, std::string origin) {
+  kafka_[key] = Setting{{std::move(value)}, std::move(origin)};
+}
+
+const Setting* Settings::find_kafka(const std::string& key) const {
+  auto it = kafka_.find(key);
+  return it == kafka_.end() ? nullptr : &it->second;
+}
+
+void Settings::set_option(const std::string& command_path, const std::string& option,
+                          std::vector<std::string> values, std::string origin) {
+  options_[command_path][option] = Setting{std::move(values), std::move(origin)};
+}
+
+const Setting* Settings::find_option(const std::string& command_path, const std::string& option) const {
+  auto section = options_.find(command_path);
+  if (section == options_.end()) return nullptr;
+  auto it = section->second.find(option);
+  return it == section->second.end() ? nullptr : &it->second;
+}
+
+bool is_secret_key(std::string_view key) {
+  std::string lower = to_lower(key);
+  return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower.find("sasl.jaas") != std::string::npos;
+}
+
+std::string redact(std::string_view key, std::string_view value) {
+  return is_secret_key(key) ? std::string("[redacted]") : std::string(value);
+}
+
+static std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw UsageError(fmt::format("cannot read config file '{}'", path));
+  return buffer.str();
+}
+
+void load_config_file(const std::string& path, Settings& settings) {
+  std::string text = read_whole_file(path);
+  if (ends_with(path, ".toml"))
+    load_toml_text(text, path, settings);
+  else
+    load_properties_text(text, path, settings);
+}
+
+void load_properties_text(std::string_view text, const std::string& source_name, Settings& settings) {
+  size_t line_number = 0;
+  for (std::string_view line : split_lines(text)) {
+    ++line_number;
+    std::string_view trimmed = trim(line);
+    if (trimmed.empty() || trimmed.front() == '#' || trimmed.front() == '!') continue;
+    size_t sep = trimmed.find_first_of("=:");
+    if (sep == std::string_view::npos)
+      throw UsageError(fmt::format("{}:{}: expected 'key=value', got '{}'", source_name, line_number,
+                                   printable(trimmed.substr(0, 60))));
+    std::string key(trim(trimmed.substr(0, sep)));
+    std::string value(trim(trimmed.substr(sep + 1)));
+    if (key.empty()) throw UsageError(fmt::format("{}:{}: empty key before '='", source_name, line_number));
+    settings.set_kafka(key, value, fmt::format("{}:{}", source_name, line_number));
+  }
+}
+
+namespace {
+
+std::string toml_scalar_to_string(const toml::node& node, const std::string& where) {
+  if (auto s = node.as_string()) return s->get();
+  if (auto i = node.as_integer()) return std::to_string(i->get());
+  if (auto f = node.as_floating_point()) return fmt::format("{}", f->get());
+  if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
+  throw UsageError(fmt::format("{}: unsupported value type (use a string, number, boolean or array)", where));
+}
+
+std::string toml_origin(const std::string& source_name, const toml::node& node) {
+  return fmt::format("{}:{}", source_name, node.source().begin.line);
+}
+
+void flatten_kafka_table(const toml::table& table, const std::string& prefix, const std::string& source_name,
+                         Settings& settings) {
+  for (const auto& [key, node] : table) {
+    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const toml::table* inner = node.as_table()) {
+      flatten_kafka_table(*inner, name, source_name, settings);
+      continue;
+    }
+    std::string origin = toml_origin(source_name, node);
+    settings.set_kafka(name, toml_scalar_to_string(node, origin + ": key '" + name + "'"), origin);
+  }
+}
+
+void load_command_table(const toml::table& table, const std::string& path, const std::string& source_name,
+                        Settings& settings) {
+  for (const auto& [key, node] : table) {
+    std::string name(key.str());
+    if (const toml::table* inner = node.as_table()) {
+      load_command_table(*inner, path.empty() ? name : path + "." + name, source_name, settings);
+      continue;
+    }
+    std::string origin = toml_origin(source_name, node);
+    std::string where = fmt::format("{}: key '{}{}'", origin, path.empty() ? "" : path + ".", name);
+    std::vector<std::string> values;
+    if (const toml::array* array = node.as_array()) {
+      for (const toml::node& element : *array) values.push_back(toml_scalar_to_string(element, where));
+    } else {
+      values.push_back(toml_scalar_to_string(node, where));
+    }
+    settings.set_option(path, name, std::move(values), origin);
+  }
+}
+
+}  // namespace
+
+void load_toml_text(std::string_view text, const std::string& source_name, Settings& settings) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw UsageError(fmt::format("{}:{}:{}: {}", source_name, e.source().begin.line, e.source().begin.column,
+                                 e.description()));
+  }
+  for (const auto& [key, node] : root) {
+    std::string name(key.str());
+    if (name == "kafka") {
+      const toml::table* table = node.as_table();
+      if (!table) throw UsageError(fmt::format("{}: 'kafka' must be a table", toml_origin(source_name, node)));
+      flatten_kafka_table(*table, "", source_name, settings);
+    } else if (const toml::table* table = node.as_table()) {
+      load_command_table(*table, name, source_name, settings);
+    } else {
+      // Top-level scalars are global options (e.g. brokers = "host:9092").
+      std::string origin = toml_origin(source_name, node);
+      settings.set_option("", name, {toml_scalar_to_string(node, origin + ": key '" + name + "'")}, origin);
+    }
+  }
+  // `brokers` is the friendly spelling of bootstrap.servers.
+  if (const Setting* brokers = settings.find_option("", "brokers")) {
+    settings.set_kafka("bootstrap.servers", brokers->value(), brokers->origin);
+  }
+}
+
+void load_environment(Settings& settings, char** environment) {
+  static constexpr std::string_view kafka_prefix = "MTASTREAM_KAFKA_";
+  for (char** entry = environment; entry && *entry; ++entry) {
+    std::string_view assignment(*entry);
+    size_t eq = assignment.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = assignment.substr(0, eq);
+    std::string_view value = assignment.substr(eq + 1);
+    if (name == "MTASTREAM_BROKERS") {
+      settings.set_kafka("bootstrap.servers", std::string(value), "env MTASTREAM_BROKERS");
+    } else if (starts_with(name, kafka_prefix)) {
+      std::string key = to_lower(name.substr(kafka_prefix.size()));
+      for (char& c : key)
+        if (c == '_') c = '.';
+      settings.set_kafka(key, std::string(value), fmt::format("env {}", name));
+    }
+  }
+}
+
+void apply_kafka_overrides(const std::vector<std::string>& assignments, Settings& settings) {
+  for (const std::string& assignment : assignments) {
+    size_t eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError(fmt::format("-X expects key=value, got '{}'", redact(assignment, assignment)));
+    std::string key = std::string(trim(std::string_view(assignment).substr(0, eq)));
+    settings.set_kafka(key, assignment.substr(eq + 1), "-X " + key);
+  }
+}
+
+void validate_kafka_properties(const Settings& settings) {
+  std::unique_ptr<rd_kafka_conf_t, decltype(&rd_kafka_conf_destroy)> conf(rd_kafka_conf_new(),
+                                                                          rd_kafka_conf_destroy);
+  char error[512];
+  for (const auto& [key, setting] : settings.kafka()) {
+    rd_kafka_conf_res_t result = rd_kafka_conf_set(conf.get(), key.c_str(), setting.value().c_str(), error,
+                                                   sizeof error);
+    if (result == RD_KAFKA_CONF_UNKNOWN)
+      throw UsageError(fmt::format("{}: unknown Kafka property '{}' (see librdkafka's CONFIGURATION.md)",
+                                   setting.origin, key));
+    if (result != RD_KAFKA_CONF_OK) {
+      std::string reason = is_secret_key(key) ? "invalid value" : std::string(error);
+      throw UsageError(fmt::format("{}: bad value for '{}': {}", setting.origin, key, reason));
+    }
+  }
+}
+
+std::vector<std::string> default_config_files() {
+  std::vector<std::string> candidates{"mtastream.toml"};
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    candidates.push_back(std::string(xdg) + "/mtastream/mtastream.toml");
+  else if (const char* home = std::getenv("HOME"); home && *home)
+    candidates.push_back(std::string(home) + "/.config/mtastream/mtastream.toml");
+  struct stat st;
+  for (const std::string& path : candidates)
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {path};
+  return {};
+}
+
+}  // namespace mtastream

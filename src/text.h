@@ -1,0 +1,19 @@
+// Small string helpers shared by the parsers.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mtastream {
+
+std::string_view trim(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+std::string to_lower(std::string_view s);
+// Lines without their '\n' or "\r\n"; a last line without newline is included.
+std::vector<std::string_view> split_lines(std::string_view text);
+std::vector<std::string_view> split(std::string_view text, char separator);
+// For error messages: control and non-ASCII bytes shown as \xNN, cut at `limit` bytes.
+std::string printable(std::string_view s, size_t limit = 120);
+
+}  // namespace mtastream

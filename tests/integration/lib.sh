@@ -1,0 +1,39 @@
+# Shared helpers for the integration suites. Source it first; it sets `set -euo pipefail`,
+# a scratch directory $T removed at exit, and small expect_* assertions that name what failed.
+set -euo pipefail
+: "${MTASTREAM:?run through ctest (MTASTREAM is the built binary)}"
+: "${MTASTREAM_SOURCE_DIR:?}"
+: "${MTASTREAM_TEST_STATE:=$MTASTREAM_SOURCE_DIR/build/test-state}"
+SHARED_DATA="$MTASTREAM_SOURCE_DIR/../shared/data"
+T=$(mktemp -d "${TMPDIR:-/tmp}/mtastream-test.XXXXXX")
+cleanup_hooks=()
+on_exit() { local h; for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done; rm -rf "$T"; }
+trap on_exit EXIT
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+skip_suite() { echo "SKIP: $*" >&2; exit 125; }
+finish() { if [ "$failures" -gt 0 ]; then echo "$failures failure(s)" >&2; exit 1; fi; echo "all passed"; }
+
+# expect_exit CODE DESCRIPTION -- COMMAND...: runs COMMAND, stdout to $T/out, stderr to $T/err.
+expect_exit() {
+  local want=$1 what=$2; shift 3
+  local got=0
+  "$@" >"$T/out" 2>"$T/err" || got=$?
+  if [ "$got" -eq "$want" ]; then pass "$what"; else
+    fail "$what: exit $got, expected $want"; sed 's/^/  stderr: /' "$T/err" | head -20 >&2; fi
+}
+expect_eq() { if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: got '$1', expected '$2'"; fi; }
+expect_contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; head -20 "$1" >&2; fi; }
+expect_not_contains() { if grep -qF -- "$2" "$1"; then fail "$3: '$2' found in $1"; else pass "$3"; fi; }
+expect_empty() { if [ ! -s "$1" ]; then pass "$2"; else fail "$2: $1 is not empty"; head -5 "$1" >&2; fi; }
+
+# need SERVER: loads the addresses a fixture wrote (kafka: BOOTSTRAP, SASL_BOOTSTRAP, ...).
+# A missing server is a failure, never a silent skip: CI must prove delivery against real parts.
+need() {
+  local env="$MTASTREAM_TEST_STATE/$1.env"
+  [ -f "$env" ] || { echo "FAIL: $1 server not running (no $env); run through ctest" >&2; exit 1; }
+  # shellcheck disable=SC1090
+  source "$env"
+}

@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include "config.h"
+#include "error.h"
+
+using namespace mtastream;
+
+TEST(Config, PropertiesFileOfTheOriginal) {
+  Settings s;
+  load_properties_text("# comment\n\nbootstrap.servers=localhost:9092\r\n sasl.password = p=w \n! bang\n",
+                       "a.properties", s);
+  ASSERT_NE(s.find_kafka("bootstrap.servers"), nullptr);
+  EXPECT_EQ(s.find_kafka("bootstrap.servers")->value(), "localhost:9092");
+  EXPECT_EQ(s.find_kafka("bootstrap.servers")->origin, "a.properties:3");
+  EXPECT_EQ(s.find_kafka("sasl.password")->value(), "p=w");
+}
+
+TEST(Config, PropertiesErrorNamesFileAndLine) {
+  Settings s;
+  try {
+    load_properties_text("a=1\nnot a pair\n", "x.properties", s);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("x.properties:2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, TomlKafkaAndCommandSections) {
+  Settings s;
+  load_toml_text("brokers = \"b:1\"\n[kafka]\nlinger.ms = 5\n\"client.id\" = \"c\"\n"
+                 "[consume]\nwindow = \"10m\"\n[topic.create]\npartitions = 4\ntopic-config = [\"a=1\", \"b=2\"]\n",
+                 "m.toml", s);
+  EXPECT_EQ(s.find_kafka("bootstrap.servers")->value(), "b:1");
+  EXPECT_EQ(s.find_kafka("linger.ms")->value(), "5");
+  EXPECT_EQ(s.find_kafka("linger.ms")->origin, "m.toml:3");
+  EXPECT_EQ(s.find_kafka("client.id")->value(), "c");
+  EXPECT_EQ(s.find_option("consume", "window")->value(), "10m");
+  EXPECT_EQ(s.find_option("topic.create", "partitions")->value(), "4");
+  EXPECT_EQ(s.find_option("topic.create", "topic-config")->values, (std::vector<std::string>{"a=1", "b=2"}));
+}
+
+TEST(Config, TomlSyntaxErrorNamesLine) {
+  Settings s;
+  try {
+    load_toml_text("[kafka]\nx = = 1\n", "bad.toml", s);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.toml:2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, PrecedenceFileThenEnvThenX) {
+  Settings s;
+  load_properties_text("client.id=file\nacks=1\nlinger.ms=1\n", "f", s);
+  std::string env1 = "MTASTREAM_KAFKA_CLIENT_ID=env", env2 = "MTASTREAM_KAFKA_ACKS=all",
+              env3 = "MTASTREAM_BROKERS=e:1";
+  char* env[] = {env1.data(), env2.data(), env3.data(), nullptr};
+  load_environment(s, env);
+  apply_kafka_overrides({"acks=-1"}, s);
+  EXPECT_EQ(s.find_kafka("client.id")->value(), "env");
+  EXPECT_EQ(s.find_kafka("acks")->value(), "-1");
+  EXPECT_EQ(s.find_kafka("acks")->origin, "-X acks");
+  EXPECT_EQ(s.find_kafka("linger.ms")->origin, "f:3");
+  EXPECT_EQ(s.find_kafka("bootstrap.servers")->value(), "e:1");
+}
+
+TEST(Config, BadOverride) { Settings s; EXPECT_THROW(apply_kafka_overrides({"novalue"}, s), UsageError); }
+
+TEST(Config, SecretsAreRedacted) {
+  EXPECT_TRUE(is_secret_key("sasl.password"));
+  EXPECT_TRUE(is_secret_key("ssl.key.password"));
+  EXPECT_TRUE(is_secret_key("sasl.oauthbearer.client.secret"));
+  EXPECT_TRUE(is_secret_key("sasl.jaas.config"));
+  EXPECT_FALSE(is_secret_key("sasl.username"));
+  EXPECT_EQ(redact("sasl.password", "x"), "[redacted]");
+  EXPECT_EQ(redact("sasl.username", "x"), "x");
+}
+
+TEST(Config, ValidationRejectsUnknownKafkaKeyWithOrigin) {
+  Settings s;
+  load_properties_text("bootstrap.servers=x\nfoo.bar=1\n", "c.properties", s);
+  try {
+    validate_kafka_properties(s);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("c.properties:2"), std::string::npos) << m;
+    EXPECT_NE(m.find("foo.bar"), std::string::npos) << m;
+  }
+}
+
+TEST(Config, ValidationNeverEchoesSecretValues) {
+  Settings s;
+  s.set_kafka("sasl.password", "topsecret", "-X sasl.password");
+  EXPECT_NO_THROW(validate_kafka_properties(s));
+}

@@ -1,0 +1,25 @@
+#include <gtest/gtest.h>
+
+#include "duration.h"
+#include "error.h"
+
+using namespace mtastream;
+
+TEST(Duration, Units) {
+  EXPECT_EQ(parse_duration_seconds("30s", "w"), 30);
+  EXPECT_EQ(parse_duration_seconds("5m", "w"), 300);
+  EXPECT_EQ(parse_duration_seconds("1h", "w"), 3600);
+  EXPECT_EQ(parse_duration_seconds("1h30m", "w"), 5400);
+  EXPECT_EQ(parse_duration_seconds("5", "w"), 300);  // the original's minutes
+}
+
+TEST(Duration, Rejects) {
+  for (const char* bad : {"", "0", "0s", "-5m", "5x", "m", "1h30", "99999999999999999999", "5 m"})
+    EXPECT_THROW(parse_duration_seconds(bad, "--window"), UsageError) << bad;
+}
+
+TEST(Duration, Format) {
+  EXPECT_EQ(format_duration(300), "5m");
+  EXPECT_EQ(format_duration(7200), "2h");
+  EXPECT_EQ(format_duration(45), "45s");
+}
