@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(kcat mawk curl python3 python3-venv)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || packages+=(maven)  # fetches the Kafka broker jars (scripts/kafka-local.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,15 +1,76 @@
 // `mtastream broker`: run an embedded development broker on loopback (librdkafka mock cluster).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
 #include "commands/command.h"
+#include "kafka/mock_cluster.h"
+#include "log.h"
+#include "stop_signal.h"
+#include "text.h"
 
 namespace mtastream {
+namespace {
+
+struct BrokerOptions {
+  int brokers = 1;
+  std::vector<std::string> topics;  // NAME or NAME:PARTITIONS
+};
+
+std::pair<std::string, int> parse_topic_argument(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return {text, 4};
+  std::string name = text.substr(0, colon);
+  std::string count = text.substr(colon + 1);
+  int partitions = 0;
+  try {
+    size_t used = 0;
+    partitions = std::stoi(count, &used);
+    if (used != count.size()) throw std::invalid_argument(count);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("--topic '{}': expected NAME or NAME:PARTITIONS", printable(text)));
+  }
+  if (name.empty() || partitions < 1)
+    throw UsageError(fmt::format("--topic '{}': expected NAME or NAME:PARTITIONS (at least 1)", printable(text)));
+  return {name, partitions};
+}
+
+ExitCode run_broker(const BrokerOptions& options) {
+  std::vector<std::pair<std::string, int>> topics;
+  for (const std::string& t : options.topics) topics.push_back(parse_topic_argument(t));
+  install_stop_signal_handlers();
+  kafka::MockCluster cluster(options.brokers);
+  for (const auto& [name, partitions] : topics) cluster.create_topic(name, partitions, options.brokers);
+  std::string bootstrap = cluster.bootstrap_servers();
+  write_stdout(fmt::format("BOOTSTRAP={}\n", bootstrap));
+  flush_stdout();
+  log::info("embedded broker ({} broker{}) at {}; in memory only, stop with Ctrl-C", options.brokers,
+            options.brokers == 1 ? "" : "s", bootstrap);
+  for (const auto& [name, partitions] : topics) log::info("topic '{}' with {} partitions", name, partitions);
+  while (!stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  log::info("embedded broker stopped");
+  return ExitCode::ok;
+}
+
+}  // namespace
 
 void add_broker_command(CLI::App& app, CommandRegistry& registry) {
-  CLI::App* command = app.add_subcommand("broker", "run an embedded development broker on loopback (librdkafka mock cluster)");
-  command->allow_extras();
-  set_examples(command, "  mtastream broker --topic mta-turnstile:4\n");
-  registry.on_run(command, [](const GlobalContext&) -> ExitCode {
-    throw Error("'broker' is not implemented yet", ExitCode::not_implemented);
-  });
+  CLI::App* command = app.add_subcommand(
+      "broker", "run an embedded development broker on loopback (librdkafka mock cluster)");
+  auto options = std::make_shared<BrokerOptions>();
+  command->add_option("--brokers", options->brokers, "number of brokers in the mock cluster")
+      ->default_val(1)
+      ->check(CLI::Range(1, 16));
+  command->add_option("--topic", options->topics, "create a topic up front (default 4 partitions; repeatable)")
+      ->type_name("NAME[:PARTITIONS]");
+  set_examples(command,
+               "  mtastream broker --topic mta-turnstile:4\n"
+               "  eval \"$(mtastream broker --topic mta-turnstile | head -1)\"   # in a script: BOOTSTRAP=host:port\n"
+               "Prints BOOTSTRAP=host:port,... as the first stdout line, then serves until SIGINT/SIGTERM.\n"
+               "Limits: in memory only; about 5 MB or 100,000 message sets kept per partition; topics are\n"
+               "created on first use with 4 partitions; no topic create/delete, configs, SASL or SSL.\n");
+  registry.on_run(command, [options](const GlobalContext&) { return run_broker(*options); });
 }
 
 }  // namespace mtastream

@@ -1,0 +1,65 @@
+// Shared by every Kafka client (producer, admin, consumer): librdkafka configuration from the merged
+// settings, librdkafka's log routed to log.h with secrets scrubbed, librdkafka errors as mtastream::Error.
+#pragma once
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config.h"
+#include "error.h"
+
+namespace mtastream::kafka {
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
+};
+using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+using Properties = std::map<std::string, std::string>;
+
+// What a command asks of the configuration, on top of the user's settings:
+//  - `defaults`: used only where the user set nothing (e.g. compression.type chosen by a flag default);
+//  - `required`: always applied; a user value that differs is overridden with a warning
+//    (e.g. enable.idempotence=true for `produce`, whose guarantees depend on it).
+struct ConfRequest {
+  Properties defaults;
+  Properties required;
+};
+
+// Builds a configuration: defaults < settings.kafka() (file, env, -X, -b) < required. Installs the log
+// callback (librdkafka's log goes to log.h, secrets scrubbed) and a default error callback that logs.
+// A bad key or value is a UsageError naming its origin; secret values are never part of a message.
+ConfPtr build_conf(const Settings& settings, const ConfRequest& request = {});
+
+// Sets one property on `conf`, throwing UsageError naming `origin` on failure.
+void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value,
+                  const std::string& origin);
+
+// Creates a client handle from `conf` (ownership taken, also on failure).
+HandlePtr create_handle(rd_kafka_type_t type, ConfPtr conf);
+
+// librdkafka's bootstrap.servers or an error that tells how to give it (-b, config, env).
+std::string bootstrap_servers(const Settings& settings);
+
+// Human text for a librdkafka error with a hint of what to do where one helps.
+std::string describe_error(rd_kafka_resp_err_t err);
+
+// Throws Error("<what>: <description>"); exit code runtime_error.
+[[noreturn]] void throw_error(rd_kafka_resp_err_t err, std::string_view what);
+
+// Replaces every secret value known from the settings (sasl.password, ...) in `text` by [redacted].
+std::string scrub_secrets(std::string text);
+
+// True for errors that mean the broker side is not there (all brokers down, connection refused,
+// timed out): worth retrying or reporting as "unreachable".
+bool is_unreachable_error(rd_kafka_resp_err_t err);
+
+}  // namespace mtastream::kafka
