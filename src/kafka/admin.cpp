@@ -100,6 +100,20 @@ ClusterMetadata KafkaAdmin::metadata() {
   return result;
 }
 
+void KafkaAdmin::require_controller(const std::string& what) {
+  ClusterMetadata cluster = metadata();  // a clear "unreachable" error first
+  // Topic admin requests go to the controller; librdkafka's mock cluster names none of its brokers
+  // (and has no CreateTopics/DeleteTopics), so say that at once instead of timing out.
+  int32_t controller = rd_kafka_controllerid(handle_.get(), 2000);
+  if (std::none_of(cluster.brokers.begin(), cluster.brokers.end(),
+                   [&](const BrokerInfo& b) { return b.id == controller; }))
+    throw Error(fmt::format("{}: the broker names no controller, so it cannot create or delete topics. The "
+                            "embedded 'mtastream broker' (librdkafka's mock cluster) has no CreateTopics/"
+                            "DeleteTopics: it creates topics on first use (4 partitions), or start it with "
+                            "--topic NAME:PARTITIONS",
+                            what));
+}
+
 TopicInfo KafkaAdmin::topic(const std::string& name) {
   // Metadata for all topics: asking for one topic by name would auto-create it on brokers that allow it.
   ClusterMetadata all = metadata();
@@ -113,6 +127,7 @@ TopicInfo KafkaAdmin::topic(const std::string& name) {
 
 CreateOutcome KafkaAdmin::create_topic(const TopicSpec& spec, bool if_not_exists) {
   std::string what = fmt::format("cannot create topic '{}'", spec.name);
+  require_controller(what);
   char reason[512];
   std::unique_ptr<rd_kafka_NewTopic_t, decltype(&rd_kafka_NewTopic_destroy)> new_topic(
       rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, spec.replication_factor, reason, sizeof reason),
@@ -154,6 +169,7 @@ CreateOutcome KafkaAdmin::create_topic(const TopicSpec& spec, bool if_not_exists
 
 void KafkaAdmin::delete_topic(const std::string& name) {
   std::string what = fmt::format("cannot delete topic '{}'", name);
+  require_controller(what);
   std::unique_ptr<rd_kafka_DeleteTopic_t, decltype(&rd_kafka_DeleteTopic_destroy)> delete_request(
       rd_kafka_DeleteTopic_new(name.c_str()), &rd_kafka_DeleteTopic_destroy);
   QueuePtr queue(rd_kafka_queue_new(handle_.get()));

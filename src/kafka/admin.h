@@ -76,6 +76,8 @@ class KafkaAdmin {
   void wait_until_gone(const std::string& name);
 
  private:
+  void require_controller(const std::string& what);
+
   HandlePtr handle_;
   std::chrono::milliseconds timeout_;
 };

@@ -75,6 +75,9 @@ ConfPtr build_conf(const Settings& settings, const ConfRequest& request) {
   ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), log_callback);
   rd_kafka_conf_set_error_cb(conf.get(), error_callback);
+  // Secrets first, so that no message about another key can ever carry one.
+  for (const auto& [key, setting] : settings.kafka())
+    if (is_secret_key(key)) remember_secret(setting.value());
   for (const auto& [key, value] : request.defaults)
     if (!settings.find_kafka(key)) set_property(conf.get(), key, value, "default");
   for (const auto& [key, setting] : settings.kafka()) {
