@@ -8,6 +8,7 @@
 
 #include "commands/command.h"
 #include "log.h"
+#include "option_tree.h"
 #include "text.h"
 
 extern char** environ;
@@ -37,19 +38,6 @@ struct GlobalOptions {
   int verbose = 0;
 };
 
-std::string command_path(const CLI::App* command) {
-  std::string path;
-  for (const CLI::App* c = command; c && c->get_parent(); c = c->get_parent())
-    path = path.empty() ? c->get_name() : c->get_name() + "." + path;
-  return path;
-}
-
-std::string env_name(const std::string& path, const std::string& option) {
-  std::string name = "MTASTREAM_";
-  for (char c : path + "_" + option) name += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(c));
-  return name;
-}
-
 // Gives an option not set on the command line its value from the environment or a config file.
 void fill_from_layers(CLI::App* command, const Settings& settings) {
   std::string path = command_path(command);
@@ -59,7 +47,7 @@ void fill_from_layers(CLI::App* command, const Settings& settings) {
     if (name == "help") continue;
     std::vector<std::string> values;
     std::string origin;
-    std::string env = env_name(path, name);
+    std::string env = option_env_name(path, name);
     if (const char* from_env = std::getenv(env.c_str())) {
       values = {from_env};
       origin = "env " + env;
@@ -117,8 +105,8 @@ int run_cli(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout becomes EPIPE, handled quietly
   CLI::App app{"mtastream: carry NYC subway turnstile events into Kafka, window them, land them in a data lake",
                "mtastream"};
-  app.set_version_flag("--version",
-                       fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str()));
+  const std::string version_line = fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str());
+  app.set_version_flag("--version", version_line);
   app.require_subcommand(1);
   app.fallthrough();  // global options work after the command name too
   app.footer(std::string("Run 'mtastream COMMAND --help' or 'mtastream help COMMAND' for a command's options.\n\n") +
@@ -146,6 +134,9 @@ int run_cli(int argc, char** argv) {
   std::vector<std::string> help_words;
   CLI::App* help = app.add_subcommand("help", "show the help of a command");
   help->add_option("command", help_words, "command and subcommand names");
+  // Hidden (group ""): prints the option tree as JSON for scripts/gen-docs.py (man pages, completions).
+  CLI::App* option_tree = app.add_subcommand("option-tree", "print the option tree as JSON (for gen-docs)");
+  option_tree->group("");
 
   try {
     try {
@@ -164,6 +155,11 @@ int run_cli(int argc, char** argv) {
     if (global.quiet) log::set_level(log::Level::error);
     if (global.verbose > 0) log::set_level(global.verbose > 1 ? log::Level::trace : log::Level::debug);
 
+    if (option_tree->parsed()) {
+      write_stdout(option_tree_json(app, version_line));
+      flush_stdout();
+      return 0;
+    }
     if (help->parsed()) {
       print_help_of(app, help_words);
       flush_stdout();
