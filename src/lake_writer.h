@@ -1,0 +1,93 @@
+// Writes closed windows as gzip CSV lake files (deterministic names and bytes, atomic and durable),
+// or as one CSV stream (`-o FILE|-`).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "window_engine.h"
+
+namespace mtastream {
+
+enum class LakeLayout {
+  original,  // ",CA,UNIT,...,EXITS" header and an index column 0..n-1: the original's warehouse table reads it
+  clean,     // "CA,UNIT,...,EXITS" header, no index column
+};
+
+LakeLayout parse_lake_layout(std::string_view name);  // "original" | "clean"; UsageError otherwise
+std::string_view lake_layout_name(LakeLayout layout);
+
+// The header line (with '\n') of a layout.
+std::string_view lake_header(LakeLayout layout);
+
+// Appends the window's rows as CSV lines ('\n' ends). `index` is the next index-column value (original
+// layout) and is advanced per row. DATE/TIME are the window end as MM/DD/YYYY and HH:MM:SS.
+void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out);
+
+// Makes a string safe as one path component: keeps [A-Za-z0-9._-], other bytes become '_', no leading '.',
+// at most 100 bytes, never empty ("_"). So nothing from a message or topic can leave the lake directory.
+std::string sanitize_name_part(std::string_view text);
+
+// The lake file name of a window, the same for `consume` and `aggregate`:
+//   <prefix>_<stream>[_p<partition>]_<start YYYYmmddTHHMMSS>_<end YYYYmmddTHHMMSS>.csv.gz
+// e.g. turnstile_mta-turnstile_p0_20230923T165000_20230923T165500.csv.gz. Parts are sanitized.
+std::string lake_file_name(std::string_view prefix, std::string_view stream, std::optional<int32_t> partition,
+                           int64_t window_start, int64_t window_end);
+
+// gzip of `data` with a fixed header (mtime 0, no file name): equal input gives equal bytes.
+std::string gzip_bytes(std::string_view data, int level = 6);
+
+// Writes `bytes` to dir/name atomically and durably: a temporary file in `dir`, fsync, rename over
+// the final name, fsync of the directory. Creates `dir` (and parents) if missing. Throws Error.
+void write_file_durably(const std::string& dir, const std::string& name, std::string_view bytes);
+
+// Where lake files go: one .csv.gz file per closed window.
+class LakeWriter {
+ public:
+  LakeWriter(std::string dir, LakeLayout layout);
+
+  struct Written {
+    std::string path;  // dir/name
+    uint64_t rows = 0;
+    uint64_t bytes = 0;  // compressed size
+  };
+  // Writes the window to dir/file_name (see lake_file_name) and returns what was written.
+  Written write(const ClosedWindow& window, const std::string& file_name);
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  LakeLayout layout_;
+  std::string csv_;  // reused between windows
+};
+
+// `-o FILE|-`: all windows as one CSV stream with one header; "-" is plain CSV on stdout, a FILE
+// ending in ".gz" is gzip, otherwise plain. Files are written durably (temp + fsync + rename) at finish().
+class CsvStreamWriter {
+ public:
+  CsvStreamWriter(std::string target, LakeLayout layout);
+  ~CsvStreamWriter();
+  void write(const ClosedWindow& window);
+  void finish();  // writes the header even when there were no rows; then flushes / renames
+  uint64_t rows() const { return rows_; }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  void flush_buffer(bool final);
+
+  std::string target_;
+  LakeLayout layout_;
+  std::string buffer_;
+  uint64_t index_ = 0;
+  uint64_t rows_ = 0;
+  uint64_t bytes_ = 0;
+  bool header_written_ = false;
+  bool finished_ = false;
+  struct Sink;
+  std::unique_ptr<Sink> sink_;
+};
+
+}  // namespace mtastream

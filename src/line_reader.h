@@ -1,0 +1,57 @@
+// Reads lines from a file or stdin, plain or gzip (multi-member too), fast and with bounded memory.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mtastream {
+
+class LineReader {
+ public:
+  static constexpr size_t default_max_line_bytes = 1 << 20;  // 1 MiB
+
+  // `path` is a file or "-" for stdin. gzip is detected by its magic bytes, not the name.
+  // Throws mtastream::Error naming the file when it cannot be opened.
+  explicit LineReader(const std::string& path, size_t max_line_bytes = default_max_line_bytes);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Next line without its '\n' or "\r\n" (the last line also without a newline); false at the end.
+  // `line` stays valid until the next call. Throws mtastream::Error on read or gzip errors (file named).
+  // A line longer than the limit is returned cut to the limit with line_too_long() true; reading
+  // continues at the following line.
+  bool next(std::string_view& line);
+
+  uint64_t line_number() const { return line_number_; }  // 1-based number of the line last returned
+  const std::string& source_name() const { return name_; }  // the path, or "stdin" for "-"
+  bool line_too_long() const { return too_long_; }          // the line last returned was cut
+  bool last_line_unterminated() const { return unterminated_; }  // the input's last line had no '\n'
+  bool is_gzip() const { return gzip_; }
+  uint64_t bytes_read() const { return raw_bytes_; }  // bytes read from the file (compressed size for gzip)
+
+ private:
+  size_t fill();  // appends decoded bytes after end_; returns how many (0 = end of input)
+  size_t read_raw(char* dst, size_t capacity);
+
+  std::string name_;
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  size_t max_line_;
+  std::vector<char> buf_;  // decoded bytes: [begin_, end_) not yet returned
+  size_t begin_ = 0, end_ = 0;
+  uint64_t line_number_ = 0;
+  uint64_t raw_bytes_ = 0;
+  bool eof_ = false;
+  bool too_long_ = false;
+  bool unterminated_ = false;
+  bool gzip_ = false;
+  bool started_ = false;
+  struct Gzip;
+  std::unique_ptr<Gzip> gz_;
+};
+
+}  // namespace mtastream

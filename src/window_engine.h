@@ -1,0 +1,115 @@
+// Event-time windows over one stream of turnstile events: dedup, watermark, late detection and sums,
+// exactly as PRODUCT.md "Window semantics" says. One engine per stream (consume: one per partition).
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "message.h"
+
+namespace mtastream {
+
+struct WindowConfig {
+  int64_t window_seconds = 300;           // W
+  int64_t slide_seconds = 300;            // S (= W: tumbling); 0 < S <= W, at most 1000 windows per event
+  int64_t watermark_delay_seconds = 300;  // wm = max event time - delay
+};
+
+// Throws UsageError when the config cannot work (non-positive, S > W, W / S > 1000).
+void validate_window_config(const WindowConfig& config);
+
+// One output row: the group key (owned copies) and 64-bit sums.
+struct WindowRow {
+  std::string ca, unit, scp, station, linename, division, desc;
+  int64_t entries = 0;
+  int64_t exits = 0;
+};
+
+// A window that closed: [start, end) in seconds since the epoch (UTC arithmetic); rows sorted by
+// (CA, UNIT, SCP, STATION, LINENAME, DIVISION, DESC), bytewise.
+struct ClosedWindow {
+  int64_t start = 0;
+  int64_t end = 0;
+  std::vector<WindowRow> rows;
+};
+
+enum class AddResult {
+  accepted,   // added to at least one open window
+  duplicate,  // its ID was already seen among events not yet behind the watermark: skipped
+  late,       // all its windows already closed: not added
+  overflow,   // adding it would push a sum past the int64 maximum: not added
+};
+
+struct WindowCounters {
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;
+  uint64_t late = 0;
+  uint64_t overflow = 0;
+  uint64_t windows_closed = 0;   // windows handed out by take_closed()
+  uint64_t rows = 0;             // rows in the windows handed out
+  uint64_t windows_skipped = 0;  // closed windows not handed out because restore() said they were written
+};
+
+class WindowEngine {
+ public:
+  static constexpr int64_t minus_infinity = std::numeric_limits<int64_t>::min();
+
+  explicit WindowEngine(WindowConfig config);  // validates the config (UsageError)
+  ~WindowEngine();
+  WindowEngine(const WindowEngine&) = delete;
+  WindowEngine& operator=(const WindowEngine&) = delete;
+
+  // Steps (1)-(4) of the window semantics for one event. `position` is where it came from (line number,
+  // Kafka offset); min_open_position() reports it back. The event's views are copied as needed.
+  AddResult add(const TurnstileEvent& event, int64_t position);
+
+  // Windows closed since the last call, in order of end (then start). Moves them out.
+  std::vector<ClosedWindow> take_closed();
+  bool has_closed() const { return !closed_.empty(); }
+
+  // End of input: close every open window (take_closed() then hands them out).
+  void close_all();
+
+  // The watermark (minus_infinity before the first event).
+  int64_t watermark() const { return watermark_; }
+
+  // Restart from a stored watermark: windows with end <= wm count as closed; events only for them are late.
+  void restore_watermark(int64_t wm);
+
+  // Exact restart (consume): replay from `replay_watermark` (the watermark when the event at the committed
+  // min_open_position() was added, see replay_watermark()) but never hand out a window with
+  // end <= closed_through (the watermark at commit time: those windows were already written).
+  void restore(int64_t replay_watermark, int64_t closed_through);
+
+  // Smallest position of any event held in a still-open window; nullopt when none is open.
+  std::optional<int64_t> min_open_position() const;
+  // The watermark just before the event at min_open_position() was added (minus_infinity if none open).
+  int64_t replay_watermark() const;
+
+  size_t open_windows() const;
+  size_t tracked_ids() const;  // IDs kept for dedup (those not yet behind the watermark, plus slack)
+  const WindowCounters& counters() const { return counters_; }
+  const WindowConfig& config() const { return config_; }
+
+ private:
+  void close_passed();  // step (4): close windows with end <= watermark
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  WindowConfig config_;
+  int64_t watermark_ = minus_infinity;
+  int64_t closed_through_ = minus_infinity;  // windows ending at or before this were written before a restart
+  std::vector<ClosedWindow> closed_;
+  WindowCounters counters_;
+};
+
+// Window end as the output row's DATE "MM/DD/YYYY" and TIME "HH:MM:SS" (UTC arithmetic).
+void append_row_date(int64_t seconds, std::string& out);
+void append_row_time(int64_t seconds, std::string& out);
+
+}  // namespace mtastream

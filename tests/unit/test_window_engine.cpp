@@ -1,0 +1,345 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "message_parser.h"
+#include "window_engine.h"
+
+using namespace mtastream;
+
+namespace {
+
+// 2023-09-23 00:00:00 UTC
+constexpr int64_t day0 = 1695427200;
+
+struct Ev {
+  std::string ca = "A001", unit = "R001", scp = "02-00-00", station = "S1", linename = "456", division = "BMT";
+  std::string desc = "REGULAR", id;
+  uint64_t entries = 1, exits = 2;
+  int64_t t = 0;
+  TurnstileEvent view() const {
+    TurnstileEvent e;
+    e.ca = ca;
+    e.unit = unit;
+    e.scp = scp;
+    e.station = station;
+    e.linename = linename;
+    e.division = division;
+    e.date = "09-23-23";
+    e.time = "00:00:00";
+    e.desc = desc;
+    e.entries = entries;
+    e.exits = exits;
+    e.id = id;
+    e.timestamp = t;
+    return e;
+  }
+};
+
+Ev ev(std::string id, int64_t t, uint64_t entries = 1, uint64_t exits = 2, std::string ca = "A001") {
+  Ev e;
+  e.id = std::move(id);
+  e.t = t;
+  e.entries = entries;
+  e.exits = exits;
+  e.ca = std::move(ca);
+  return e;
+}
+
+WindowConfig cfg(int64_t w, int64_t s, int64_t delay) { return WindowConfig{w, s, delay}; }
+
+AddResult add(WindowEngine& engine, const Ev& e, int64_t position = 0) { return engine.add(e.view(), position); }
+
+std::string date_time(int64_t seconds) {
+  std::string s;
+  append_row_date(seconds, s);
+  s += ' ';
+  append_row_time(seconds, s);
+  return s;
+}
+
+}  // namespace
+
+TEST(WindowEngine, ConfigIsValidated) {
+  EXPECT_THROW(WindowEngine(cfg(0, 0, 0)), UsageError);
+  EXPECT_THROW(WindowEngine(cfg(300, 600, 300)), UsageError);
+  EXPECT_THROW(WindowEngine(cfg(300, 300, -1)), UsageError);
+  EXPECT_THROW(WindowEngine(cfg(100000, 1, 0)), UsageError);
+  EXPECT_NO_THROW(WindowEngine(cfg(300, 60, 0)));
+}
+
+TEST(WindowEngine, TumblingSumsPerGroupAndSortedRows) {
+  WindowEngine engine(cfg(300, 300, 300));
+  EXPECT_EQ(add(engine, ev("a", day0 + 10, 5, 6, "B002")), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("b", day0 + 20, 7, 8, "A001")), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("c", day0 + 299, 1, 1, "B002")), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("d", day0 + 300, 100, 100, "A001")), AddResult::accepted);  // next window
+  EXPECT_FALSE(engine.has_closed());
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].start, day0);
+  EXPECT_EQ(closed[0].end, day0 + 300);
+  ASSERT_EQ(closed[0].rows.size(), 2u);
+  EXPECT_EQ(closed[0].rows[0].ca, "A001");
+  EXPECT_EQ(closed[0].rows[0].entries, 7);
+  EXPECT_EQ(closed[0].rows[1].ca, "B002");
+  EXPECT_EQ(closed[0].rows[1].entries, 6);
+  EXPECT_EQ(closed[0].rows[1].exits, 7);
+  EXPECT_EQ(closed[1].start, day0 + 300);
+  EXPECT_EQ(closed[1].rows[0].entries, 100);
+  EXPECT_EQ(engine.counters().windows_closed, 2u);
+  EXPECT_EQ(engine.counters().rows, 3u);
+  EXPECT_EQ(engine.open_windows(), 0u);
+}
+
+TEST(WindowEngine, GroupKeyIsAllSevenFields) {
+  WindowEngine engine(cfg(60, 60, 0));
+  Ev a = ev("a", day0), b = ev("b", day0), c = ev("c", day0);
+  b.desc = "RECOVR AUD";
+  c.station = "S2";
+  add(engine, a);
+  add(engine, b);
+  add(engine, c);
+  add(engine, ev("d", day0));
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  ASSERT_EQ(closed[0].rows.size(), 3u);
+  EXPECT_EQ(closed[0].rows[0].desc, "RECOVR AUD");
+  EXPECT_EQ(closed[0].rows[1].desc, "REGULAR");
+  EXPECT_EQ(closed[0].rows[1].entries, 2);
+  EXPECT_EQ(closed[0].rows[2].station, "S2");
+}
+
+// Step (1): an ID seen among events not yet behind the watermark is a duplicate.
+TEST(WindowEngine, Step1DuplicateWithinWatermark) {
+  WindowEngine engine(cfg(300, 300, 300));
+  EXPECT_EQ(add(engine, ev("x", day0 + 10, 5, 5)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("x", day0 + 10, 5, 5)), AddResult::duplicate);
+  EXPECT_EQ(add(engine, ev("x", day0 + 200, 5, 5)), AddResult::duplicate);  // same ID, other time: still a dup
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].rows[0].entries, 5);
+  EXPECT_EQ(engine.counters().duplicates, 2u);
+}
+
+// Step (1), boundary: an ID whose latest event is behind the watermark (t < wm) is forgotten.
+TEST(WindowEngine, Step1IdBehindWatermarkIsForgotten) {
+  WindowEngine engine(cfg(600, 600, 60));
+  EXPECT_EQ(add(engine, ev("x", day0 + 100)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("y", day0 + 160)), AddResult::accepted);  // wm = day0 + 100: x not behind (t == wm)
+  EXPECT_EQ(add(engine, ev("x", day0 + 100)), AddResult::duplicate);
+  EXPECT_EQ(add(engine, ev("z", day0 + 161)), AddResult::accepted);  // wm = day0 + 101 > x's time
+  EXPECT_EQ(add(engine, ev("x", day0 + 100)), AddResult::accepted);  // window [day0, day0+600) still open
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].rows[0].entries, 4);
+}
+
+// Step (2): added to each window whose end > wm; none such: late.
+TEST(WindowEngine, Step2LateWhenAllWindowsClosed) {
+  WindowEngine engine(cfg(300, 300, 0));
+  EXPECT_EQ(add(engine, ev("a", day0 + 10)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("b", day0 + 300)), AddResult::accepted);  // wm = day0+300: closes [day0, day0+300)
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(add(engine, ev("c", day0 + 299)), AddResult::late);
+  EXPECT_EQ(engine.counters().late, 1u);
+  engine.close_all();
+  closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].start, day0 + 300);
+  EXPECT_EQ(closed[0].rows[0].entries, 1);
+}
+
+// Step (2) with sliding windows: only the windows still open get the event; it is not late.
+TEST(WindowEngine, Step2SlidingPartlyClosed) {
+  WindowEngine engine(cfg(600, 300, 0));
+  add(engine, ev("a", day0 + 700));  // wm = day0+700: windows ending <= day0+700 closed (none existed)
+  EXPECT_EQ(add(engine, ev("b", day0 + 650, 10, 10)), AddResult::accepted);  // [day0+300,+900) yes, [day0+600,+1200) yes
+  EXPECT_EQ(add(engine, ev("c", day0 + 350, 10, 10)), AddResult::accepted);  // [day0,+600) closed, [day0+300,+900) open
+  EXPECT_EQ(add(engine, ev("d", day0 + 100, 10, 10)), AddResult::late);      // [day0-300,+300), [day0,+600): closed
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].start, day0 + 300);
+  EXPECT_EQ(closed[0].rows[0].entries, 21);  // a, b, c
+  EXPECT_EQ(closed[1].start, day0 + 600);
+  EXPECT_EQ(closed[1].rows[0].entries, 11);  // a, b
+}
+
+// Step (3): the watermark never goes back; delay applies.
+TEST(WindowEngine, Step3WatermarkIsMaxMinusDelay) {
+  WindowEngine engine(cfg(300, 300, 120));
+  EXPECT_EQ(engine.watermark(), WindowEngine::minus_infinity);
+  add(engine, ev("a", day0 + 1000));
+  EXPECT_EQ(engine.watermark(), day0 + 880);
+  add(engine, ev("b", day0 + 900));
+  EXPECT_EQ(engine.watermark(), day0 + 880);
+  add(engine, ev("c", day0 + 1200));
+  EXPECT_EQ(engine.watermark(), day0 + 1080);
+}
+
+// Step (4): a window closes when wm reaches exactly its end, not one second before.
+TEST(WindowEngine, Step4CloseAtExactlyTheWindowEnd) {
+  WindowEngine engine(cfg(300, 300, 300));
+  add(engine, ev("a", day0 + 10));
+  add(engine, ev("b", day0 + 599));  // wm = day0 + 299
+  EXPECT_FALSE(engine.has_closed());
+  EXPECT_EQ(add(engine, ev("c", day0 + 299)), AddResult::accepted);  // its window ends at day0+300 > wm
+  add(engine, ev("d", day0 + 600));  // wm = day0 + 300 == end
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].end, day0 + 300);
+  EXPECT_EQ(closed[0].rows[0].entries, 2);
+  EXPECT_EQ(add(engine, ev("e", day0 + 299)), AddResult::late);
+  EXPECT_EQ(add(engine, ev("f", day0 + 300)), AddResult::accepted);
+}
+
+TEST(WindowEngine, MidnightWindowEndIsNextDay) {
+  WindowEngine engine(cfg(300, 300, 300));
+  add(engine, ev("a", day0 + 86400 - 1));  // 23:59:59
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(date_time(closed[0].end), "09/24/2023 00:00:00");
+  EXPECT_EQ(date_time(closed[0].start), "09/23/2023 23:55:00");
+  EXPECT_EQ(date_time(day0 + 86400 * 99 + 3723), "12/31/2023 01:02:03");
+  EXPECT_EQ(date_time(951782400), "02/29/2000 00:00:00");
+}
+
+TEST(WindowEngine, SlidingOverlapEveryWindowGetsTheEvent) {
+  WindowEngine engine(cfg(300, 60, 300));
+  add(engine, ev("a", day0 + 130, 3, 4));
+  engine.close_all();
+  auto closed = engine.take_closed();
+  // Windows [s, s+300) with s multiple of 60 and s <= 130 < s+300: s = -120, -60, 0, 60, 120.
+  ASSERT_EQ(closed.size(), 5u);
+  for (size_t i = 0; i < closed.size(); ++i) {
+    EXPECT_EQ(closed[i].start, day0 - 120 + 60 * static_cast<int64_t>(i));
+    EXPECT_EQ(closed[i].end, closed[i].start + 300);
+    EXPECT_EQ(closed[i].rows.at(0).entries, 3);
+  }
+}
+
+TEST(WindowEngine, SlidingNotMultipleOfSlide) {
+  WindowEngine engine(cfg(300, 120, 0));
+  add(engine, ev("a", day0 + 250));
+  engine.close_all();
+  auto closed = engine.take_closed();
+  // s in {..., 0, 120, 240} with s <= 250 < s + 300: 0, 120, 240
+  ASSERT_EQ(closed.size(), 3u);
+  EXPECT_EQ(closed[0].start, day0 + 0 - (day0 % 120));
+}
+
+TEST(WindowEngine, EndOfInputFlushClosesAllInOrder) {
+  WindowEngine engine(cfg(300, 300, 3600));
+  for (int i = 0; i < 10; ++i) add(engine, ev("id" + std::to_string(i), day0 + 300 * (9 - i)));
+  EXPECT_FALSE(engine.has_closed());
+  EXPECT_EQ(engine.open_windows(), 10u);
+  engine.close_all();
+  auto closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 10u);
+  for (size_t i = 1; i < closed.size(); ++i) EXPECT_LT(closed[i - 1].end, closed[i].end);
+  EXPECT_EQ(engine.open_windows(), 0u);
+}
+
+TEST(WindowEngine, SumsAre64BitAndOverflowIsRejected) {
+  WindowEngine engine(cfg(300, 300, 300));
+  const uint64_t big = 4000000000000000000ull;
+  EXPECT_EQ(add(engine, ev("a", day0, big, 1)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("b", day0, big, 1)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("c", day0, big, 1)), AddResult::overflow);
+  engine.close_all();
+  auto closed = engine.take_closed();
+  EXPECT_EQ(closed.at(0).rows.at(0).entries, 8000000000000000000);
+}
+
+TEST(WindowEngine, MinOpenPositionAndRestore) {
+  WindowEngine engine(cfg(300, 300, 300));
+  EXPECT_FALSE(engine.min_open_position());
+  add(engine, ev("a", day0 + 10), 100);
+  add(engine, ev("b", day0 + 310), 101);
+  add(engine, ev("c", day0 + 20), 102);
+  EXPECT_EQ(engine.min_open_position(), 100);
+  EXPECT_EQ(engine.replay_watermark(), WindowEngine::minus_infinity);
+  add(engine, ev("d", day0 + 600), 103);  // wm = day0 + 300: first window closes
+  EXPECT_EQ(engine.take_closed().size(), 1u);
+  EXPECT_EQ(engine.min_open_position(), 101);
+  EXPECT_EQ(engine.replay_watermark(), day0 + 10 - 300);  // wm before event 101
+
+  // A restarted engine with the stored watermark: windows ending at or before it are closed.
+  WindowEngine restarted(cfg(300, 300, 300));
+  restarted.restore_watermark(engine.watermark());
+  EXPECT_EQ(restarted.watermark(), day0 + 300);
+  EXPECT_EQ(add(restarted, ev("c", day0 + 20), 102), AddResult::late);
+  EXPECT_EQ(add(restarted, ev("b", day0 + 310), 101), AddResult::accepted);
+}
+
+// Exact restart: replaying from min_open_position() with replay_watermark() and skipping windows the
+// first run already wrote gives the same windows as a run that never stopped.
+TEST(WindowEngine, ExactReplayAfterRestart) {
+  std::vector<Ev> events;
+  for (int i = 0; i < 400; ++i) {
+    int64_t t = day0 + i * 7 - (i % 5) * 40;  // a little out of order
+    events.push_back(ev("id" + std::to_string(i % 350), t, static_cast<uint64_t>(i), 1, i % 3 ? "A001" : "B002"));
+  }
+  auto run_all = [&](WindowEngine& e, size_t from, size_t to, std::vector<ClosedWindow>& out) {
+    for (size_t i = from; i < to; ++i) {
+      e.add(events[i].view(), static_cast<int64_t>(i));
+      for (auto& w : e.take_closed()) out.push_back(std::move(w));
+    }
+  };
+  std::vector<ClosedWindow> expected;
+  WindowEngine whole(cfg(300, 120, 200));
+  run_all(whole, 0, events.size(), expected);
+  whole.close_all();
+  for (auto& w : whole.take_closed()) expected.push_back(std::move(w));
+
+  for (size_t crash : {50u, 123u, 260u, 399u}) {
+    std::vector<ClosedWindow> got;
+    WindowEngine first(cfg(300, 120, 200));
+    run_all(first, 0, crash, got);  // "committed" these files
+    int64_t closed_through = first.watermark();
+    auto position = first.min_open_position();
+    int64_t replay_wm = first.replay_watermark();
+    WindowEngine second(cfg(300, 120, 200));
+    second.restore(replay_wm, closed_through);
+    run_all(second, position ? static_cast<size_t>(*position) : crash, events.size(), got);
+    second.close_all();
+    for (auto& w : second.take_closed()) got.push_back(std::move(w));
+    ASSERT_EQ(got.size(), expected.size()) << "crash at " << crash;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].start, expected[i].start);
+      ASSERT_EQ(got[i].rows.size(), expected[i].rows.size());
+      for (size_t r = 0; r < got[i].rows.size(); ++r) {
+        EXPECT_EQ(got[i].rows[r].ca, expected[i].rows[r].ca);
+        EXPECT_EQ(got[i].rows[r].entries, expected[i].rows[r].entries) << "crash " << crash << " window " << i;
+      }
+    }
+  }
+}
+
+TEST(WindowEngine, MemoryIsFreedBehindTheWatermark) {
+  WindowEngine engine(cfg(300, 300, 300));
+  for (int i = 0; i < 200000; ++i) {
+    add(engine, ev(std::to_string(i) + "-0000-0000-0000-000000000000", day0 + i, 1, 1,
+                   "K" + std::to_string(i % 50)));
+    engine.take_closed();
+  }
+  EXPECT_LE(engine.open_windows(), 3u);
+  EXPECT_LE(engine.tracked_ids(), 4000u);  // about 600 s of IDs, not 200,000
+  EXPECT_EQ(engine.counters().accepted, 200000u);
+}
+
+TEST(WindowEngine, LongIdsWork) {
+  WindowEngine engine(cfg(300, 300, 300));
+  std::string long_id(100, 'q');
+  EXPECT_EQ(add(engine, ev(long_id, day0)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev(long_id, day0)), AddResult::duplicate);
+}
