@@ -1,15 +1,97 @@
 // `mtastream aggregate`: window events from files or stdin offline into lake files or stdout.
+#include <fmt/format.h>
+
+#include "aggregate_job.h"
 #include "commands/command.h"
+#include "duration.h"
+#include "log.h"
 
 namespace mtastream {
 
+namespace {
+
+struct AggregateFlags {
+  std::string window = "5m";
+  std::string slide;
+  std::string watermark;
+  std::string layout = "original";
+  std::string lake_dir;
+  std::string output;
+  std::string prefix = "turnstile";
+  std::string name;
+  std::string dead_letter;
+  bool json = false;
+  std::vector<std::string> inputs;
+};
+
+ExitCode run(const AggregateFlags& f) {
+  if (!f.lake_dir.empty() && !f.output.empty()) throw UsageError("give either --lake-dir or -o, not both");
+  if (f.json && f.output == "-") throw UsageError("--json and -o - would both write to stdout; pick one");
+  AggregateOptions o;
+  o.window.window_seconds = parse_duration_seconds(f.window, "--window");
+  o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
+  o.window.watermark_delay_seconds =
+      f.watermark.empty() ? o.window.window_seconds : parse_duration_seconds(f.watermark, "--watermark");
+  validate_window_config(o.window);
+  o.layout = parse_lake_layout(f.layout);
+  o.output = f.output;
+  o.lake_dir = f.output.empty() ? (f.lake_dir.empty() ? std::string("storage") : f.lake_dir) : "";
+  o.prefix = f.prefix;
+  o.stream_name = f.name;
+  o.dead_letter = f.dead_letter;
+  o.inputs = f.inputs;
+  size_t stdin_count = 0;
+  for (const std::string& in : o.inputs) stdin_count += in == "-";
+  if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
+
+  AggregateSummary s = run_aggregate(o);
+
+  log::info("read {} messages in {:.2f}s: {} accepted, {} duplicates, {} late, {} bad{}; {} windows, {} rows, {} {}",
+            s.read, s.seconds, s.accepted, s.duplicates, s.late, s.bad,
+            s.overflow ? fmt::format(", {} overflowing", s.overflow) : "", s.windows, s.rows,
+            o.output.empty() ? s.files : s.rows, o.output.empty() ? fmt::format("files in {}", o.lake_dir) : "rows written");
+  if (s.rejected() > 0 && !o.dead_letter.empty())
+    log::info("{} rejected messages are in '{}'", s.rejected(), o.dead_letter);
+  if (f.json) write_stdout(aggregate_summary_json(s) + "\n");
+  return s.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
+}
+
+}  // namespace
+
 void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
-  CLI::App* command = app.add_subcommand("aggregate", "window events from files or stdin offline into lake files or stdout");
-  command->allow_extras();
-  set_examples(command, "  mtastream aggregate --window 5m events.csv.gz -o -\n  cat events.csv | mtastream aggregate --lake-dir storage\n");
-  registry.on_run(command, [](const GlobalContext&) -> ExitCode {
-    throw Error("'aggregate' is not implemented yet", ExitCode::not_implemented);
-  });
+  CLI::App* command = app.add_subcommand(
+      "aggregate", "window events from files or stdin offline into lake files or stdout");
+  auto flags = std::make_shared<AggregateFlags>();
+  command->add_option("--window,--duration", flags->window, "window length (30s, 5m, 1h; a bare number is minutes)")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  command->add_option("--slide", flags->slide, "slide between window starts (default: the window length, tumbling)")
+      ->type_name("DURATION");
+  command->add_option("--watermark", flags->watermark,
+                      "watermark delay: windows close when the newest event time minus this passes their end "
+                      "(default: the window length)")
+      ->type_name("DURATION");
+  command->add_option("--layout", flags->layout, "lake file layout: original (index column) or clean")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"original", "clean"}));
+  command->add_option("--lake-dir", flags->lake_dir, "write one .csv.gz file per window into DIR (default: storage)")
+      ->type_name("DIR");
+  command->add_option("-o,--output", flags->output,
+                      "write all windows as one CSV stream to FILE (gzip if it ends in .gz) or '-' for stdout")
+      ->type_name("FILE|-");
+  command->add_option("--prefix", flags->prefix, "lake file name prefix")->capture_default_str();
+  command->add_option("--name", flags->name,
+                      "stream name in lake file names (default: the first input's base name, 'stdin' for -)");
+  command->add_option("--dead-letter", flags->dead_letter,
+                      "append malformed, late and overflowing messages to FILE as NDJSON with source and reason")
+      ->type_name("FILE");
+  command->add_flag("--json", flags->json, "print a JSON summary on stdout at the end");
+  command->add_option("inputs", flags->inputs, "input files (plain or gzip; '-' or none: stdin)")->type_name("FILE...");
+  set_examples(command,
+               "  mtastream aggregate --window 5m events.csv.gz -o -\n"
+               "  cat events.csv | mtastream aggregate --lake-dir storage --dead-letter rejected.ndjson\n"
+               "  mtastream aggregate --window 10m --slide 5m --layout clean --json day1.csv.gz day2.csv.gz\n");
+  registry.on_run(command, [flags](const GlobalContext&) -> ExitCode { return run(*flags); });
 }
 
 }  // namespace mtastream

@@ -1,0 +1,166 @@
+#include "aggregate_job.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+
+#include "dead_letter.h"
+#include "error.h"
+#include "line_reader.h"
+#include "log.h"
+#include "message_parser.h"
+#include "text.h"
+
+namespace mtastream {
+
+namespace {
+
+constexpr std::string_view message_header = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP";
+
+std::string timestamp_text(int64_t seconds) {
+  std::string s;
+  append_timestamp(seconds, s);
+  return s;
+}
+
+// Where closed windows go.
+class WindowSink {
+ public:
+  explicit WindowSink(const AggregateOptions& o) : options_(o) {
+    if (!o.output.empty())
+      stream_ = std::make_unique<CsvStreamWriter>(o.output, o.layout);
+    else
+      lake_ = std::make_unique<LakeWriter>(o.lake_dir, o.layout);
+    stream_name_ = o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name;
+  }
+
+  void write(const ClosedWindow& window, AggregateSummary& summary) {
+    if (stream_) {
+      stream_->write(window);
+      return;
+    }
+    std::string name = lake_file_name(options_.prefix, stream_name_, std::nullopt, window.start, window.end);
+    LakeWriter::Written written = lake_->write(window, name);
+    ++summary.files;
+    summary.bytes += written.bytes;
+    log::debug("wrote {} ({} rows)", written.path, written.rows);
+  }
+
+  void finish(AggregateSummary& summary) {
+    if (!stream_) return;
+    stream_->finish();
+    summary.bytes += stream_->bytes();
+    if (options_.output != "-") ++summary.files;
+  }
+
+ private:
+  const AggregateOptions& options_;
+  std::unique_ptr<CsvStreamWriter> stream_;
+  std::unique_ptr<LakeWriter> lake_;
+  std::string stream_name_;
+};
+
+}  // namespace
+
+std::string aggregate_stream_name(const std::vector<std::string>& inputs) {
+  if (inputs.empty() || inputs.front() == "-") return inputs.size() > 1 ? fmt::format("stdin-and-{}-more", inputs.size() - 1) : "stdin";
+  std::string base = inputs.front();
+  if (size_t slash = base.rfind('/'); slash != std::string::npos) base = base.substr(slash + 1);
+  if (ends_with(base, ".gz")) base.resize(base.size() - 3);
+  if (size_t dot = base.rfind('.'); dot != std::string::npos && dot > 0) base.resize(dot);
+  if (inputs.size() > 1) base += fmt::format("-and-{}-more", inputs.size() - 1);
+  return base;
+}
+
+AggregateSummary run_aggregate(const AggregateOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
+  AggregateSummary summary;
+  WindowEngine engine(options.window);
+  MessageParser parser;
+  DeadLetterWriter dead_letter(options.dead_letter);
+  WindowSink sink(options);
+  uint64_t warnings = 0;
+  int64_t position = 0;
+  TurnstileEvent event;
+
+  auto reject = [&](const LineReader& reader, std::string_view reason, std::string_view message) {
+    std::string source = file_source(reader.source_name(), reader.line_number());
+    if (warnings < options.max_warnings) {
+      log::warn("{}: {}", source, reason);
+      if (++warnings == options.max_warnings)
+        log::warn("further rejected messages are only counted{}",
+                  dead_letter.enabled() ? fmt::format(" (all are in '{}')", dead_letter.path()) : "");
+    }
+    dead_letter.add(source, reason, message);
+  };
+  auto drain = [&]() {
+    for (const ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
+  };
+
+  for (const std::string& input : inputs) {
+    LineReader reader(input);
+    std::string_view line;
+    while (reader.next(line)) {
+      ++position;
+      if (reader.line_too_long()) {
+        ++summary.read;
+        ++summary.bad;
+        reject(reader, fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes),
+               line);
+        continue;
+      }
+      if (!parser.parse(line, event)) {
+        std::string_view trimmed = trim(line);
+        if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+        ++summary.read;
+        ++summary.bad;
+        reject(reader, parser.error(), line);
+        continue;
+      }
+      ++summary.read;
+      int64_t watermark = engine.watermark();
+      switch (engine.add(event, position)) {
+        case AddResult::accepted:
+          break;
+        case AddResult::duplicate:
+          break;
+        case AddResult::late:
+          reject(reader,
+                 fmt::format("late: every window of {} had closed (watermark {})", timestamp_text(event.timestamp),
+                             timestamp_text(watermark)),
+                 line);
+          break;
+        case AddResult::overflow:
+          reject(reader, "ENTRIES or EXITS would push a window's sum past the 64-bit maximum", line);
+          break;
+      }
+      if (engine.has_closed()) drain();
+    }
+  }
+  engine.close_all();
+  drain();
+  sink.finish(summary);
+  dead_letter.close();
+
+  const WindowCounters& c = engine.counters();
+  summary.accepted = c.accepted;
+  summary.late = c.late;
+  summary.duplicates = c.duplicates;
+  summary.overflow = c.overflow;
+  summary.windows = c.windows_closed;
+  summary.rows = c.rows;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+std::string aggregate_summary_json(const AggregateSummary& s) {
+  return fmt::format(
+      "{{\"read\":{},\"accepted\":{},\"rejected\":{},\"bad\":{},\"late\":{},\"overflow\":{},\"duplicates\":{},"
+      "\"windows\":{},\"rows\":{},\"files\":{},\"bytes\":{},\"seconds\":{:.3f}}}",
+      s.read, s.accepted, s.rejected(), s.bad, s.late, s.overflow, s.duplicates, s.windows, s.rows, s.files, s.bytes,
+      s.seconds);
+}
+
+}  // namespace mtastream
