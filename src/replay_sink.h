@@ -1,0 +1,32 @@
+// Where `replay` sends messages: a file or stdout (one value a line), or a Kafka topic.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace mtastream {
+
+struct SinkCounts {
+  uint64_t sent = 0;       // handed to the sink
+  uint64_t delivered = 0;  // written and flushed (file) or acknowledged by the broker (topic)
+  uint64_t failed = 0;     // known not delivered
+};
+
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  // `has_key` false: no key (a null key on a topic).
+  virtual void send(std::string_view key, bool has_key, std::string_view value) = 0;
+  // Makes what was sent visible now (paced replays): flush a file, serve delivery reports.
+  virtual void serve() {}
+  // Flushes everything (or gives up after `patience_ms` when interrupted); counts are final after.
+  virtual void finish(bool interrupted) = 0;
+  virtual const SinkCounts& counts() const = 0;
+  virtual std::string describe() const = 0;  // "stdout", "file out.csv", "topic mta-turnstile"
+};
+
+// `path` "-" is stdout. A file is created or truncated; finish() fsyncs it.
+std::unique_ptr<MessageSink> make_output_sink(const std::string& path);
+
+}  // namespace mtastream
