@@ -8,7 +8,7 @@
 #include "log.h"
 #include "replay_capture.h"
 #include "replay_pacer.h"
-#include "stop_request.h"
+#include "stop_signal.h"
 
 namespace mtastream {
 

@@ -8,7 +8,9 @@
 #include <cstring>
 
 #include "error.h"
+#include "kafka/producer.h"
 #include "log.h"
+#include "stop_signal.h"
 
 namespace mtastream {
 
@@ -80,7 +82,52 @@ class OutputSink : public MessageSink {
   SinkCounts counts_;
 };
 
+class TopicSink : public MessageSink {
+ public:
+  TopicSink(const Settings& settings, std::string topic) : topic_(std::move(topic)), producer_(settings) {}
+
+  void send(std::string_view key, bool has_key, std::string_view value) override {
+    producer_.produce(topic_, has_key ? key : std::string_view(), value);
+    update();
+  }
+  void serve() override {
+    producer_.poll();
+    update();
+  }
+  void finish(bool) override {
+    // librdkafka fails what it cannot deliver within message.timeout.ms, so this wait ends;
+    // a second SIGINT/SIGTERM stops waiting.
+    bool all_reported = producer_.flush(std::chrono::hours(24), [] { return stop_signal_count() < 2; });
+    if (!all_reported) {
+      log::warn("gave up waiting for {} delivery reports", producer_.counts().in_flight());
+      producer_.abort_in_flight();
+    }
+    update();
+    for (const auto& [error, count] : producer_.counts().errors)
+      log::error("{} messages not delivered to topic '{}': {}", count, topic_, error);
+    if (std::string fatal = producer_.fatal_error(); !fatal.empty()) log::error("producer failed: {}", fatal);
+  }
+  const SinkCounts& counts() const override { return counts_; }
+  std::string describe() const override { return "topic " + topic_; }
+
+ private:
+  void update() {
+    const kafka::DeliveryCounts& c = producer_.counts();
+    counts_.sent = c.queued;
+    counts_.delivered = c.delivered;
+    counts_.failed = c.failed;
+  }
+
+  std::string topic_;
+  kafka::KafkaProducer producer_;
+  SinkCounts counts_;
+};
+
 }  // namespace
+
+std::unique_ptr<MessageSink> make_topic_sink(const Settings& settings, const std::string& topic) {
+  return std::make_unique<TopicSink>(settings, topic);
+}
 
 std::unique_ptr<MessageSink> make_output_sink(const std::string& path) { return std::make_unique<OutputSink>(path); }
 

@@ -7,6 +7,8 @@
 
 namespace mtastream {
 
+class Settings;
+
 struct SinkCounts {
   uint64_t sent = 0;       // handed to the sink
   uint64_t delivered = 0;  // written and flushed (file) or acknowledged by the broker (topic)
@@ -28,5 +30,8 @@ class MessageSink {
 
 // `path` "-" is stdout. A file is created or truncated; finish() fsyncs it.
 std::unique_ptr<MessageSink> make_output_sink(const std::string& path);
+// The idempotent, acks=all producer of `produce`; finish() waits for every delivery report (a second
+// Ctrl-C gives up: what is left counts as failed). Messages keep their order per key.
+std::unique_ptr<MessageSink> make_topic_sink(const Settings& settings, const std::string& topic);
 
 }  // namespace mtastream

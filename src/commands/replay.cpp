@@ -9,7 +9,7 @@
 #include "log.h"
 #include "replay.h"
 #include "replay_sink.h"
-#include "stop_request.h"
+#include "stop_signal.h"
 
 namespace mtastream {
 
@@ -64,7 +64,7 @@ void human_summary(const ReplayCommandOptions& o, const ReplayReport& r, const M
     log::info("replay: event time {} .. {}", event_time(r.first_event), event_time(r.last_event));
 }
 
-ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, const GlobalContext&) {
+ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, const GlobalContext& context) {
   if (!o.topic.empty() && !o.output.empty()) throw UsageError("give either -t TOPIC or -o FILE|-, not both");
   if (o.as_fast_as_possible && command.count("--speed"))
     throw UsageError("give either --speed X or --as-fast-as-possible, not both");
@@ -82,14 +82,11 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
   options.speed = o.as_fast_as_possible ? 0 : command.count("--speed") ? o.speed : to_topic ? 1.0 : 0;
   options.progress = log::stderr_is_terminal() && log::enabled(log::Level::info);
 
-  std::unique_ptr<MessageSink> sink;
-  if (to_topic)
-    throw Error("replay -t TOPIC: the Kafka producer is not on main yet; use -o FILE|- for now",
-                ExitCode::not_implemented);
-  sink = make_output_sink(o.output.empty() ? "-" : o.output);
+  std::unique_ptr<MessageSink> sink =
+      to_topic ? make_topic_sink(context.settings, o.topic) : make_output_sink(o.output.empty() ? "-" : o.output);
   DeadLetterWriter dead_letter(o.dead_letter);
 
-  install_stop_handlers();
+  install_stop_signal_handlers();
   auto start = std::chrono::steady_clock::now();
   ReplayReport report = o.capture ? replay_captures(options, *sink, dead_letter)
                                   : replay_mta_files(options, *sink, dead_letter);
