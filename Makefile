@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps test unit demo install static fuzz asan clean
+.PHONY: all build deps test unit demo install static docs fuzz asan clean
 
 all: build
 
@@ -32,6 +32,10 @@ install: build
 
 static:
 	@scripts/build-static.sh
+
+# Regenerates man/ and completions/ from the built binary's option tree (commit the result).
+docs: build
+	@python3 scripts/gen-docs.py $(BUILD_DIR)/mtastream
 
 asan:
 	@$(MAKE) test BUILD_DIR=build-asan CMAKE_FLAGS="-DMTASTREAM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"

@@ -91,12 +91,15 @@ void check_config_keys(CLI::App& app, const Settings& settings) {
 
 void print_help_of(CLI::App& app, const std::vector<std::string>& words) {
   CLI::App* command = &app;
+  std::string name = app.get_name();  // "mtastream topic create": the usage line names the full command
   for (const std::string& word : words) {
     CLI::App* next = find_subcommand(command, word);
     if (!next) throw UsageError(fmt::format("no such command: '{}'", printable(word)));
     command = next;
+    name += " " + command->get_name();
   }
-  write_stdout(command->help());
+  // The formatter directly: App::help() of a parsed app would show the `help` subcommand's own help.
+  write_stdout(command->get_formatter()->make_help(command, name, CLI::AppFormatMode::Normal));
 }
 
 }  // namespace

@@ -25,6 +25,8 @@ static ExitCode run_config_show(const GlobalContext& context) {
 
 void add_config_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* config = app.add_subcommand("config", "inspect the merged configuration");
+  config->require_subcommand(1);
+  set_examples(config, "  mtastream config show\n");
   CLI::App* show = config->add_subcommand("show", "print every setting with its origin (secrets redacted)");
   set_examples(show,
                "  mtastream --config ~/.kafka/docker-kafka.properties config show\n"
