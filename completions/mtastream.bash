@@ -7,7 +7,7 @@ _mtastream_tree() {
     '') subs='produce consume aggregate replay topic upload broker config help'; opts='-h --help --version --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'produce') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'consume') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'aggregate') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'aggregate') subs=''; opts='-h --help --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers' ;;
     'replay') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'topic') subs='create list describe delete'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'topic.create') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
@@ -28,6 +28,11 @@ _mtastream_values() {
     ' --config') echo 'FILE' ;;
     'produce --config') echo 'FILE' ;;
     'consume --config') echo 'FILE' ;;
+    'aggregate --layout') echo 'original clean' ;;
+    'aggregate --lake-dir') echo 'DIR' ;;
+    'aggregate -o') echo 'FILE' ;;
+    'aggregate --output') echo 'FILE' ;;
+    'aggregate --dead-letter') echo 'FILE' ;;
     'aggregate --config') echo 'FILE' ;;
     'replay --config') echo 'FILE' ;;
     'topic --config') echo 'FILE' ;;

@@ -46,7 +46,7 @@ function __mtastream_value_options
         case 'consume'
             printf '%s\n' -- --config -X -b --brokers
         case 'aggregate'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
             printf '%s\n' -- --config -X -b --brokers
         case 'topic'
@@ -110,11 +110,22 @@ complete -c mtastream -n '__mtastream_at consume' -s v -l verbose -d 'more detai
 
 # mtastream aggregate
 complete -c mtastream -n '__mtastream_at aggregate' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at aggregate' -l window -l duration -x -d 'window length (30s, 5m, 1h; a bare number is minutes)'
+complete -c mtastream -n '__mtastream_at aggregate' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
+complete -c mtastream -n '__mtastream_at aggregate' -l watermark -x -d 'watermark delay: windows close when the newest event time minus this passes their end (default: the window length)'
+complete -c mtastream -n '__mtastream_at aggregate' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
+complete -c mtastream -n '__mtastream_at aggregate' -l lake-dir -r -F -d 'write one .csv.gz file per window into DIR (default: storage)'
+complete -c mtastream -n '__mtastream_at aggregate' -s o -l output -r -F -d 'write all windows as one CSV stream to FILE (gzip if it ends in .gz) or \'-\' for stdout'
+complete -c mtastream -n '__mtastream_at aggregate' -l prefix -x -d 'lake file name prefix'
+complete -c mtastream -n '__mtastream_at aggregate' -l name -x -d 'stream name in lake file names (default: the first input\'s base name, \'stdin\' for -)'
+complete -c mtastream -n '__mtastream_at aggregate' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with source and reason'
+complete -c mtastream -n '__mtastream_at aggregate' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at aggregate' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at aggregate' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at aggregate' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at aggregate' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at aggregate' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at aggregate' -F
 
 # mtastream replay
 complete -c mtastream -n '__mtastream_at replay' -s h -l help -d 'Print this help message and exit'

@@ -142,7 +142,7 @@ def man_option(option, lines):
     head = ", ".join("\\fB%s\\fR" % roff(n) for n in names)
     if option["takes_value"] and option["type"]:
         head += " \\fI%s\\fR" % roff(option["type"])
-    if option["repeatable"] and option["takes_value"]:
+    if option["repeatable"] and option["takes_value"] and not option["type"].endswith("..."):
         head += " ..."
     lines += [".TP", head, roff(option["description"] or "")]
     extra = []
@@ -171,7 +171,8 @@ def man_synopsis(command, lines):
     if command["commands"]:
         parts.append("\\fICOMMAND\\fR" if command["requires_subcommand"] else "[\\fICOMMAND\\fR]")
     for p in command["positionals"]:
-        name = "\\fI%s\\fR%s" % (roff(p["type"] or p["name"].upper()), " ..." if p["repeatable"] else "")
+        label = p["type"] or p["name"].upper()
+        name = "\\fI%s\\fR%s" % (roff(label), " ..." if p["repeatable"] and not label.endswith("...") else "")
         parts.append(name if p["required"] else "[%s]" % name)
     lines += [".PP", ".ad l", " ".join(parts), ".ad"]
 
