@@ -8,7 +8,7 @@ _mtastream_tree() {
     'produce') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'consume') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'aggregate') subs=''; opts='-h --help --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers' ;;
-    'replay') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'replay') subs=''; opts='-h --help -t --topic -o --output --speed --as-fast-as-possible --max-delta --value-format --key --capture --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers' ;;
     'topic') subs='create list describe delete'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'topic.create') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'topic.list') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
@@ -34,6 +34,9 @@ _mtastream_values() {
     'aggregate --output') echo 'FILE' ;;
     'aggregate --dead-letter') echo 'FILE' ;;
     'aggregate --config') echo 'FILE' ;;
+    'replay -o') echo 'FILE' ;;
+    'replay --output') echo 'FILE' ;;
+    'replay --dead-letter') echo 'FILE' ;;
     'replay --config') echo 'FILE' ;;
     'topic --config') echo 'FILE' ;;
     'topic.create --config') echo 'FILE' ;;

@@ -48,7 +48,7 @@ function __mtastream_value_options
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- -t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers
         case 'topic'
             printf '%s\n' -- --config -X -b --brokers
         case 'topic create'
@@ -129,11 +129,22 @@ complete -c mtastream -n '__mtastream_at aggregate' -F
 
 # mtastream replay
 complete -c mtastream -n '__mtastream_at replay' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at replay' -s t -l topic -x -d 'publish to this topic (idempotent producer, acks=all)'
+complete -c mtastream -n '__mtastream_at replay' -s o -l output -r -F -d 'write one message a line to FILE, or - for stdout (the default)'
+complete -c mtastream -n '__mtastream_at replay' -l speed -x -d 'X times real time, by event timestamps (default: 1 with -t, as fast as possible with -o)'
+complete -c mtastream -n '__mtastream_at replay' -l as-fast-as-possible -d 'no pacing'
+complete -c mtastream -n '__mtastream_at replay' -l max-delta -x -d 'a delta above this (ENTRIES or EXITS) is a counter anomaly: no event'
+complete -c mtastream -n '__mtastream_at replay' -l value-format -x -d 'message form: csv, json-string (the original\'s), json'
+complete -c mtastream -n '__mtastream_at replay' -l key -x -d 'message key: turnstile (CA,UNIT,SCP), id, none'
+complete -c mtastream -n '__mtastream_at replay' -l capture -d 'inputs are captured messages (kcat -J NDJSON or TIMESTAMP<TAB>KEY<TAB>VALUE lines), re-published with their relative timing'
+complete -c mtastream -n '__mtastream_at replay' -l dead-letter -r -F -d 'append rejected rows here (NDJSON with source and reason)'
+complete -c mtastream -n '__mtastream_at replay' -l json -d 'print one JSON summary object on stdout at the end'
 complete -c mtastream -n '__mtastream_at replay' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at replay' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at replay' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at replay' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at replay' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at replay' -F
 
 # mtastream topic
 complete -c mtastream -n '__mtastream_at topic' -a create -d 'create topics'
