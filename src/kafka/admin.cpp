@@ -107,9 +107,9 @@ void KafkaAdmin::require_controller(const std::string& what) {
   int32_t controller = rd_kafka_controllerid(handle_.get(), 2000);
   if (std::none_of(cluster.brokers.begin(), cluster.brokers.end(),
                    [&](const BrokerInfo& b) { return b.id == controller; }))
-    throw Error(fmt::format("{}: the broker names no controller, so it cannot create or delete topics. The "
-                            "embedded 'mtastream broker' (librdkafka's mock cluster) has no CreateTopics/"
-                            "DeleteTopics: it creates topics on first use (4 partitions), or start it with "
+    throw Error(fmt::format("{}: the broker names no controller, so it cannot manage topics. The embedded "
+                            "'mtastream broker' (librdkafka's mock cluster) has no CreateTopics/DeleteTopics/"
+                            "DescribeConfigs: it creates topics on first use (4 partitions), or start it with "
                             "--topic NAME:PARTITIONS",
                             what));
 }
@@ -197,6 +197,7 @@ void KafkaAdmin::delete_topic(const std::string& name) {
 
 std::vector<ConfigEntry> KafkaAdmin::topic_configs(const std::string& name) {
   std::string what = fmt::format("cannot describe the configuration of topic '{}'", name);
+  require_controller(what);
   std::unique_ptr<rd_kafka_ConfigResource_t, decltype(&rd_kafka_ConfigResource_destroy)> resource(
       rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name.c_str()), &rd_kafka_ConfigResource_destroy);
   QueuePtr queue(rd_kafka_queue_new(handle_.get()));
