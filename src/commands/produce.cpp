@@ -200,7 +200,7 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--dead-letter", o->dead_letter,
                       "append rejected lines and undelivered messages here (NDJSON with source and reason)")
       ->type_name("FILE");
-  command->add_option("--seed", o->seed, "generators: same seed, same events");
+  o->seed_option = command->add_option("--seed", o->seed, "generators: same seed, same events");
   command->add_option("--turnstiles", o->turnstiles, "city generator: number of turnstiles")->default_val(4000);
   command->add_option("--start-time", o->start_time,
                       "city generator: simulated clock from this time instead of the wall clock")

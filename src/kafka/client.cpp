@@ -27,7 +27,10 @@ void log_callback(const rd_kafka_t* handle, int level, const char* facility, con
   // syslog levels: librdkafka reports transient connection trouble at 3 (ERR) and recovers by itself;
   // what matters reaches the command through delivery reports and error callbacks, so 3 is a warning.
   log::Level to;
-  if (level <= 2)
+  // Waiting for the idempotence PID while the broker's coordinator loads is routine; librdkafka retries.
+  if (level == 4 && std::string_view(facility) == "GETPID")
+    to = log::Level::debug;
+  else if (level <= 2)
     to = log::Level::error;
   else if (level <= 4)
     to = log::Level::warn;
