@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The embedded broker (librdkafka mock cluster) with produce, topic and kcat as a peer: fast, no JVM.
+source "$(dirname "$0")/lib.sh"
+
+start_embedded_broker() {
+  "$MTASTREAM" broker "$@" >"$T/broker.out" 2>"$T/broker.err" &
+  broker_pid=$!
+  cleanup_hooks+=("kill $broker_pid 2>/dev/null")
+  for _ in $(seq 100); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  BOOTSTRAP=$(sed -n 's/^BOOTSTRAP=//p' "$T/broker.out" | head -1)
+  [ -n "$BOOTSTRAP" ] || { fail "broker printed no BOOTSTRAP line"; cat "$T/broker.err" >&2; finish; }
+}
+
+start_embedded_broker --brokers 2 --topic events:3 --topic other
+expect_eq "$(head -c 10 "$T/broker.out")" "BOOTSTRAP=" "broker's first stdout line is BOOTSTRAP=..."
+
+expect_exit 2 "bad --topic spec is a usage error" -- "$MTASTREAM" broker --topic events:zero
+expect_contains "$T/err" "NAME:PARTITIONS" "bad --topic spec says the expected form"
+
+# topic list/describe work; create and delete say the embedded broker cannot.
+expect_exit 0 "topic list on the embedded broker" -- "$MTASTREAM" -b "$BOOTSTRAP" topic list
+expect_contains "$T/out" "events" "topic list shows events"
+expect_contains "$T/out" "other" "topic list shows other"
+expect_exit 0 "topic describe on the embedded broker" -- "$MTASTREAM" -b "$BOOTSTRAP" topic describe events --json
+expect_contains "$T/out" '"partitions":3' "describe shows 3 partitions"
+expect_exit 1 "topic create on the embedded broker fails" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create fresh -p 2
+expect_contains "$T/err" "mtastream broker" "topic create explains the embedded broker's limit"
+expect_contains "$T/err" "--topic NAME:PARTITIONS" "topic create says what to do instead"
+
+# produce a file, read it back with kcat: same lines, each once, keyed by turnstile.
+awk 'BEGIN{for(i=1;i<=5000;i++) printf "A%03d,R%03d,02-00-%02d,Station %d,456NQR,BMT,09-23-23,16:54:00,REGULAR,%d,%d,00000000-0000-4000-8000-%012d,2023-09-23 16:54:00\n", i%50, i%7, i%13, i%100, i%11, i%9, i}' >"$T/in.csv"
+expect_exit 0 "produce 5000 lines to the embedded broker" -- "$MTASTREAM" -b "$BOOTSTRAP" produce -t events --json "$T/in.csv"
+expect_contains "$T/out" '"delivered":5000' "json summary counts 5000 delivered"
+kcat -b "$BOOTSTRAP" -C -t events -e -q -f '%k|%s\n' >"$T/back.txt"
+expect_eq "$(wc -l <"$T/back.txt")" "5000" "kcat reads back 5000 messages"
+expect_eq "$(cut -d'|' -f2 "$T/back.txt" | sort | md5sum)" "$(sort "$T/in.csv" | md5sum)" "read-back content equals the file"
+expect_eq "$(awk -F'|' '{split($2,f,","); if ($1 != f[1]","f[2]","f[3]) bad++} END{print bad+0}' "$T/back.txt")" "0" \
+  "every key is CA,UNIT,SCP"
+
+# Value formats and keys; stdin input.
+head -3 "$T/in.csv" | "$MTASTREAM" -b "$BOOTSTRAP" produce -t asjson --value-format json --key id 2>"$T/err" || fail "stdin json"
+kcat -b "$BOOTSTRAP" -C -t asjson -e -q -f '%k|%s\n' >"$T/json.txt"
+expect_contains "$T/json.txt" '00000000-0000-4000-8000-000000000001|{"CA":"A001","UNIT":"R001"' "json value keyed by id"
+head -1 "$T/in.csv" | "$MTASTREAM" -b "$BOOTSTRAP" produce -t asstring --value-format json-string --key none 2>"$T/err" || fail "json-string"
+kcat -b "$BOOTSTRAP" -C -t asstring -e -q -f '%K|%s\n' >"$T/string.txt"
+expect_contains "$T/string.txt" "-1|\"A001,R001,02-00-01" "json-string value with a null key"
+
+# Generators.
+expect_exit 0 "generate original" -- "$MTASTREAM" -b "$BOOTSTRAP" produce -t gen --generate original --count 3 --interval 0.05 --seed 7 --json
+expect_contains "$T/out" '"delivered":3' "original generator delivered 3"
+kcat -b "$BOOTSTRAP" -C -t gen -e -q >"$T/gen.txt"
+expect_eq "$(grep -cE '^A00[12],R00[12],02-00-00,Test-Station[12],456NQR,BMT,[0-9]{2}-[0-9]{2}-[0-9]{2},[0-9:]{8},REGULAR,([5-9]|10),([5-9]|10),[0-9a-f-]{36},' "$T/gen.txt")" \
+  "3" "original generator's messages have the original's shape"
+expect_exit 0 "generate city" -- "$MTASTREAM" -b "$BOOTSTRAP" produce -t city --generate city --rate 0 --count 20000 --seed 1 --start-time "2023-09-23 00:00:00" --json
+expect_contains "$T/out" '"delivered":20000' "city generator delivered 20000"
+expect_eq "$(kcat -b "$BOOTSTRAP" -C -t city -e -q -f '%k\n' | sort -u | wc -l)" "4000" "city generator spans 4000 turnstiles"
+
+# SIGINT stops a generator cleanly: what was sent is delivered, exit 0.
+"$MTASTREAM" -b "$BOOTSTRAP" produce -t stopped --generate city --rate 2000 --json >"$T/sig.out" 2>"$T/sig.err" &
+producer_pid=$!
+sleep 1.5
+kill -INT "$producer_pid"
+code=0; wait "$producer_pid" || code=$?
+expect_eq "$code" "0" "SIGINT: exit 0 when everything sent was delivered"
+expect_contains "$T/sig.out" '"interrupted":true' "SIGINT: summary says interrupted"
+sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' "$T/sig.out")
+delivered=$(sed -n 's/.*"delivered":\([0-9]*\).*/\1/p' "$T/sig.out")
+expect_eq "$delivered" "$sent" "SIGINT: delivered = sent"
+expect_eq "$(kcat -b "$BOOTSTRAP" -C -t stopped -e -q | wc -l)" "$sent" "SIGINT: the topic holds exactly what was sent"
+
+# Nothing can be delivered: exit 1, the reason named.
+expect_exit 1 "unreachable broker: exit 1" -- "$MTASTREAM" -b 127.0.0.1:1 -X message.timeout.ms=1500 produce -t x "$T/in.csv"
+expect_contains "$T/err" "not delivered" "unreachable broker: undelivered messages reported"
+
+kill -TERM "$broker_pid"
+code=0; wait "$broker_pid" || code=$?
+expect_eq "$code" "0" "broker stops on SIGTERM with exit 0"
+finish
