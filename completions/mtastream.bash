@@ -5,15 +5,15 @@ _mtastream_tree() {
   # $1: command path ('' for the root); sets subs, opts, valopts for it
   case "$1" in
     '') subs='produce consume aggregate replay topic upload broker config help'; opts='-h --help --version --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'produce') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'produce') subs=''; opts='-h --help -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers' ;;
     'consume') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'aggregate') subs=''; opts='-h --help --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers' ;;
     'replay') subs=''; opts='-h --help -t --topic -o --output --speed --as-fast-as-possible --max-delta --value-format --key --capture --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers' ;;
     'topic') subs='create list describe delete'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'topic.create') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'topic.list') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'topic.describe') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'topic.delete') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'topic.create') subs=''; opts='-h --help -p --partitions -r --replication-factor --topic-config --if-not-exists --json --timeout --config -X -b --brokers -q --quiet -v --verbose'; valopts='-p --partitions -r --replication-factor --topic-config --timeout --config -X -b --brokers' ;;
+    'topic.list') subs=''; opts='-h --help --internal --json --timeout --config -X -b --brokers -q --quiet -v --verbose'; valopts='--timeout --config -X -b --brokers' ;;
+    'topic.describe') subs=''; opts='-h --help --all-configs --json --timeout --config -X -b --brokers -q --quiet -v --verbose'; valopts='--timeout --config -X -b --brokers' ;;
+    'topic.delete') subs=''; opts='-h --help --if-exists --timeout --config -X -b --brokers -q --quiet -v --verbose'; valopts='--timeout --config -X -b --brokers' ;;
     'upload') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'broker') subs=''; opts='-h --help --brokers --topic --config -X -q --quiet -v --verbose'; valopts='--brokers --topic --config -X' ;;
     'config') subs='show'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
@@ -26,6 +26,7 @@ _mtastream_values() {
   # $1: command path, $2: option; prints a word list, or 'FILE'/'DIR' for paths
   case "$1 $2" in
     ' --config') echo 'FILE' ;;
+    'produce --dead-letter') echo 'FILE' ;;
     'produce --config') echo 'FILE' ;;
     'consume --config') echo 'FILE' ;;
     'aggregate --layout') echo 'original clean' ;;

@@ -42,7 +42,7 @@ function __mtastream_value_options
         case ''
             printf '%s\n' -- --config -X -b --brokers
         case 'produce'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
         case 'consume'
             printf '%s\n' -- --config -X -b --brokers
         case 'aggregate'
@@ -52,13 +52,13 @@ function __mtastream_value_options
         case 'topic'
             printf '%s\n' -- --config -X -b --brokers
         case 'topic create'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- -p --partitions -r --replication-factor --topic-config --timeout --config -X -b --brokers
         case 'topic list'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- --timeout --config -X -b --brokers
         case 'topic describe'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- --timeout --config -X -b --brokers
         case 'topic delete'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- --timeout --config -X -b --brokers
         case 'upload'
             printf '%s\n' -- --config -X -b --brokers
         case 'broker'
@@ -94,11 +94,26 @@ complete -c mtastream -n '__mtastream_at' -s v -l verbose -d 'more detail on std
 
 # mtastream produce
 complete -c mtastream -n '__mtastream_at produce' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at produce' -s t -l topic -x -d 'topic to publish to'
+complete -c mtastream -n '__mtastream_at produce' -l generate -x -d 'built-in source: original (the original producer: 1 message every --interval seconds) or city (thousands of turnstiles at --rate)'
+complete -c mtastream -n '__mtastream_at produce' -l rate -x -d 'messages per second (city default 1000; 0 = as fast as possible)'
+complete -c mtastream -n '__mtastream_at produce' -s c -l count -x -d 'stop after N messages'
+complete -c mtastream -n '__mtastream_at produce' -l interval -x -d 'seconds between messages of --generate original'
+complete -c mtastream -n '__mtastream_at produce' -l value-format -x -d 'message value: csv, json-string (the original\'s) or json'
+complete -c mtastream -n '__mtastream_at produce' -l key -x -d 'message key: turnstile (CA,UNIT,SCP), id or none'
+complete -c mtastream -n '__mtastream_at produce' -s z -l compression -x -d 'compression codec'
+complete -c mtastream -n '__mtastream_at produce' -l dead-letter -r -F -d 'append rejected lines and undelivered messages here (NDJSON with source and reason)'
+complete -c mtastream -n '__mtastream_at produce' -l seed -x -d 'generators: same seed, same events'
+complete -c mtastream -n '__mtastream_at produce' -l turnstiles -x -d 'city generator: number of turnstiles'
+complete -c mtastream -n '__mtastream_at produce' -l start-time -x -d 'city generator: simulated clock from this time instead of the wall clock'
+complete -c mtastream -n '__mtastream_at produce' -l step -x -d 'city generator with --start-time: time between two reports of a turnstile'
+complete -c mtastream -n '__mtastream_at produce' -l json -d 'print one JSON summary object on stdout at the end'
 complete -c mtastream -n '__mtastream_at produce' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at produce' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at produce' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at produce' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at produce' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at produce' -F
 
 # mtastream consume
 complete -c mtastream -n '__mtastream_at consume' -s h -l help -d 'Print this help message and exit'
@@ -147,10 +162,10 @@ complete -c mtastream -n '__mtastream_at replay' -s v -l verbose -d 'more detail
 complete -c mtastream -n '__mtastream_at replay' -F
 
 # mtastream topic
-complete -c mtastream -n '__mtastream_at topic' -a create -d 'create topics'
-complete -c mtastream -n '__mtastream_at topic' -a list -d 'list topics'
-complete -c mtastream -n '__mtastream_at topic' -a describe -d 'describe topics'
-complete -c mtastream -n '__mtastream_at topic' -a delete -d 'delete topics'
+complete -c mtastream -n '__mtastream_at topic' -a create -d 'create a topic and wait until every partition has a leader'
+complete -c mtastream -n '__mtastream_at topic' -a list -d 'list topic names, one per line'
+complete -c mtastream -n '__mtastream_at topic' -a describe -d 'partitions, leaders, replicas and configs of a topic'
+complete -c mtastream -n '__mtastream_at topic' -a delete -d 'delete a topic and wait until it is gone'
 complete -c mtastream -n '__mtastream_at topic' -s h -l help -d 'Print this help message and exit'
 complete -c mtastream -n '__mtastream_at topic' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at topic' -s X -x -d 'set any librdkafka property (repeatable)'
@@ -160,14 +175,24 @@ complete -c mtastream -n '__mtastream_at topic' -s v -l verbose -d 'more detail 
 
 # mtastream topic create
 complete -c mtastream -n '__mtastream_at topic create' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at topic create' -s p -l partitions -x -d 'partitions (default: the broker\'s default)'
+complete -c mtastream -n '__mtastream_at topic create' -s r -l replication-factor -x -d 'replicas per partition (default: the broker\'s default)'
+complete -c mtastream -n '__mtastream_at topic create' -l topic-config -x -d 'topic configuration (repeatable)'
+complete -c mtastream -n '__mtastream_at topic create' -l if-not-exists -d 'an existing topic is fine (left unchanged)'
+complete -c mtastream -n '__mtastream_at topic create' -l json -d 'print {"topic":..,"created":..,"partitions":..} on stdout'
+complete -c mtastream -n '__mtastream_at topic create' -l timeout -x -d 'how long to wait for the broker'
 complete -c mtastream -n '__mtastream_at topic create' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at topic create' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at topic create' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at topic create' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at topic create' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at topic create' -F
 
 # mtastream topic list
 complete -c mtastream -n '__mtastream_at topic list' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at topic list' -l internal -d 'include internal topics (__consumer_offsets, ...)'
+complete -c mtastream -n '__mtastream_at topic list' -l json -d 'print {"topics":[{"topic":..,"partitions":..}]} on stdout'
+complete -c mtastream -n '__mtastream_at topic list' -l timeout -x -d 'how long to wait for the broker'
 complete -c mtastream -n '__mtastream_at topic list' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at topic list' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at topic list' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
@@ -176,19 +201,26 @@ complete -c mtastream -n '__mtastream_at topic list' -s v -l verbose -d 'more de
 
 # mtastream topic describe
 complete -c mtastream -n '__mtastream_at topic describe' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at topic describe' -l all-configs -d 'show default configs too'
+complete -c mtastream -n '__mtastream_at topic describe' -l json -d 'print the description as one JSON object on stdout'
+complete -c mtastream -n '__mtastream_at topic describe' -l timeout -x -d 'how long to wait for the broker'
 complete -c mtastream -n '__mtastream_at topic describe' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at topic describe' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at topic describe' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at topic describe' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at topic describe' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at topic describe' -F
 
 # mtastream topic delete
 complete -c mtastream -n '__mtastream_at topic delete' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at topic delete' -l if-exists -d 'a missing topic is fine'
+complete -c mtastream -n '__mtastream_at topic delete' -l timeout -x -d 'how long to wait for the broker'
 complete -c mtastream -n '__mtastream_at topic delete' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at topic delete' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at topic delete' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at topic delete' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at topic delete' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at topic delete' -F
 
 # mtastream upload
 complete -c mtastream -n '__mtastream_at upload' -s h -l help -d 'Print this help message and exit'

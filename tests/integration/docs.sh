@@ -116,7 +116,7 @@ ZSH
 zsh "$T/comptest.zsh" "$src/completions" "mtastream pro" >"$T/zsh1" 2>&1 || true
 expect_contains "$T/zsh1" "mtastream produce" "zsh completes 'mtastream pro' to produce"
 zsh "$T/comptest.zsh" "$src/completions" "mtastream topic " >"$T/zsh2" 2>&1 || true
-expect_contains "$T/zsh2" "describe  -- describe topics" "zsh lists topic's subcommands with descriptions"
+expect_contains "$T/zsh2" "describe  -- partitions, leaders, replicas and configs of a topic" "zsh lists topic's subcommands with descriptions"
 
 # 6. `make install` puts the binary, the man pages and the completions where tools look for them.
 build_dir=$(dirname "$MTASTREAM")
