@@ -17,7 +17,10 @@ build: deps $(BUILD_DIR)/build.ninja
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Unit and integration tests; the integration suites start their own Kafka / S3 / GCS servers.
+# The static release binary is built too (tests/integration/static.sh checks it); MTASTREAM_SKIP_STATIC=1 skips it.
 test: build
+	@if [ "$${MTASTREAM_SKIP_STATIC:-0}" = 1 ]; then echo "make test: not building the static binary (MTASTREAM_SKIP_STATIC=1)" >&2; \
+	 else JOBS=$(JOBS) scripts/build-static.sh; fi
 	@scripts/install-test-deps.sh
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j 2 $(CTEST_FLAGS)
 

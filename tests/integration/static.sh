@@ -1,0 +1,82 @@
+# needs: kafka
+# The release artefact from `make static` (build-static/mtastream): depends on the C library only, is
+# built from the same sources as build/mtastream, embeds librdkafka 2.8, and really talks to Kafka:
+# the embedded broker, and SASL/SCRAM against the real broker.
+# `make test` builds it first; it is skipped only when absent AND MTASTREAM_SKIP_STATIC=1 says so.
+source "$(dirname "$0")/lib.sh"
+static=${MTASTREAM_STATIC_BINARY:-$MTASTREAM_SOURCE_DIR/build-static/mtastream}
+if [ ! -x "$static" ]; then
+  [ "${MTASTREAM_SKIP_STATIC:-0}" = 1 ] && skip_suite "no static binary ($static) and MTASTREAM_SKIP_STATIC=1"
+  fail "no static binary at $static: run 'make static' (or set MTASTREAM_SKIP_STATIC=1 to skip this suite)"
+  finish
+fi
+need kafka
+# Messages in a topic, read with kcat from the plaintext listener (0 when the topic does not exist).
+count_messages() { { kcat -C -b "$1" -t "$2" -e -q 2>/dev/null || true; } | wc -l; }
+
+# 1. Only the C library's shared objects.
+ldd "$static" >"$T/ldd" 2>&1 || true
+sed 's/^/  ldd: /' "$T/ldd"
+if grep -q "not a dynamic executable" "$T/ldd"; then pass "fully static"; else
+  others=$(grep -vE '^\s*(linux-vdso\.so\.1|/lib64/ld-linux-x86-64\.so\.2|lib(c|m|pthread|dl|rt)\.so\.[0-9]+ )' "$T/ldd" || true)
+  if [ -z "$others" ]; then pass "only C library shared objects"; else fail "shared libraries beyond libc: $others"; fi
+fi
+
+# 2. Same program as the regular build (same option tree), librdkafka from the recipe.
+expect_exit 0 "--version" -- "$static" --version
+if grep -qE '^mtastream [0-9.]+ \(librdkafka 2\.8\.[0-9]+\)$' "$T/out"; then pass "--version names librdkafka 2.8: $(cat "$T/out")"
+else fail "--version: '$(cat "$T/out")'"; fi
+if cmp -s <(sed 's/^{"version":"[^"]*",//' <("$static" option-tree)) <(sed 's/^{"version":"[^"]*",//' <("$MTASTREAM" option-tree))
+then pass "static binary has the same commands and options as build/mtastream (not stale)"
+else fail "static binary's option tree differs from build/mtastream's: rebuild it with 'make static'"; fi
+
+# 3. The embedded broker (librdkafka's mock cluster, compiled in) answers a real client.
+"$static" broker --topic static-demo:2 >"$T/broker.out" 2>"$T/broker.err" &
+broker_pid=$!
+cleanup_hooks+=("kill $broker_pid 2>/dev/null; wait $broker_pid 2>/dev/null")
+for _ in $(seq 100); do grep -q '^BOOTSTRAP=' "$T/broker.out" && break; sleep 0.1; done
+bootstrap=$(sed -n 's/^BOOTSTRAP=//p' "$T/broker.out" | head -1)
+if [ -n "$bootstrap" ]; then pass "static broker prints BOOTSTRAP=$bootstrap"; else
+  fail "static broker printed no BOOTSTRAP line"; sed 's/^/  /' "$T/broker.err" >&2; fi
+seq 1 50 | sed 's/^/line-/' | kcat -P -b "$bootstrap" -t static-demo 2>"$T/kcat.err" || fail "kcat -P into the static broker"
+got=$(count_messages "$bootstrap" static-demo)
+expect_eq "$got" 50 "kcat round trip through the static binary's embedded broker"
+
+# 4. SASL/SCRAM against the real broker: the static librdkafka has its own SCRAM (no Cyrus SASL).
+head -300 "$SHARED_DATA/mta/turnstile_170617.txt" >"$T/week.txt"
+scram=(-b "$SASL_BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-512
+       -X "sasl.username=$SCRAM_USER" -X "sasl.password=$SCRAM_PASSWORD")
+topic=static-scram-$$-$RANDOM
+expect_exit 0 "static replay -t over SASL_PLAINTEXT/SCRAM-SHA-512" -- \
+  "$static" "${scram[@]}" replay -t "$topic" --as-fast-as-possible --json "$T/week.txt"
+delivered=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])' <"$T/out" 2>/dev/null || echo "?")
+got=$(count_messages "$BOOTSTRAP" "$topic")
+expect_eq "$got" "$delivered" "every delivered event is in the topic ($delivered)"
+[ "$got" -gt 0 ] && pass "SCRAM run delivered events" || fail "SCRAM run delivered nothing"
+expect_not_contains "$T/err" "$SCRAM_PASSWORD" "password not printed"
+
+code=0
+"$static" option-tree | grep -q '"long":\["generate"\]' || code=4  # the stub has no options yet
+if [ "$code" -eq 0 ]; then
+  "$static" -b "$SASL_BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-256 \
+    -X "sasl.username=$SCRAM_USER" -X "sasl.password=$SCRAM_PASSWORD" \
+    produce -t "$topic-produce" --generate city --count 200 --rate 100000 >"$T/out" 2>"$T/err" || code=$?
+fi
+if [ "$code" -eq 4 ]; then
+  echo "SKIP (part): 'produce' is not implemented on main yet (exit 4); SCRAM is covered by replay -t above" >&2
+else
+  expect_eq "$code" 0 "static produce over SCRAM-SHA-256 exits 0"
+  got=$(count_messages "$BOOTSTRAP" "$topic-produce")
+  expect_eq "$got" 200 "static produce delivered 200 generated events over SCRAM"
+fi
+
+# A wrong password fails (1 runtime error, or 3: nothing delivered) and is not echoed.
+code=0
+"$static" -b "$SASL_BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-512 \
+  -X "sasl.username=$SCRAM_USER" -X "sasl.password=wrong-$SCRAM_PASSWORD" -X message.timeout.ms=10000 \
+  replay -t "$topic" --as-fast-as-possible "$T/week.txt" >"$T/out" 2>"$T/err" || code=$?
+if [ "$code" -eq 1 ] || [ "$code" -eq 3 ]; then pass "wrong SCRAM password fails (exit $code)"; else
+  fail "wrong SCRAM password: exit $code, expected 1 or 3"; fi
+expect_contains "$T/err" "Authentication failed" "the error says authentication failed"
+expect_not_contains "$T/err" "wrong-$SCRAM_PASSWORD" "wrong password not printed"
+finish
