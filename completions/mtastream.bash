@@ -26,6 +26,11 @@ _mtastream_values() {
   # $1: command path, $2: option; prints a word list, or 'FILE'/'DIR' for paths
   case "$1 $2" in
     ' --config') echo 'FILE' ;;
+    'produce --generate') echo 'original city' ;;
+    'produce --value-format') echo 'csv json-string json' ;;
+    'produce --key') echo 'turnstile id none' ;;
+    'produce -z') echo 'none gzip snappy lz4 zstd' ;;
+    'produce --compression') echo 'none gzip snappy lz4 zstd' ;;
     'produce --dead-letter') echo 'FILE' ;;
     'produce --config') echo 'FILE' ;;
     'consume --config') echo 'FILE' ;;

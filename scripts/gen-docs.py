@@ -108,9 +108,19 @@ def inherited(root, command):
             if o["long"] not in (["help"], ["version"]) and not own.intersection(spelled(o))]
 
 
+def allowed_values(option):
+    """The values an option takes: from its IsMember/Transformer check, else from a type name that
+    spells them out (`csv|json-string|json`)."""
+    if option["allowed"]:
+        return option["allowed"]
+    if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*(\|[a-z0-9][a-z0-9_.-]*)+", option["type"] or ""):
+        return option["type"].split("|")
+    return []
+
+
 def value_kind(option):
     """What a value is, for completion: 'values', 'file', 'dir' or 'none' (free text)."""
-    if option["allowed"]:
+    if allowed_values(option):
         return "values"
     t = option["type"].upper()
     if "DIR" in t:
@@ -146,8 +156,8 @@ def man_option(option, lines):
         head += " ..."
     lines += [".TP", head, roff(option["description"] or "")]
     extra = []
-    if option["allowed"]:
-        extra.append("One of: " + ", ".join("\\fB%s\\fR" % roff(v) for v in option["allowed"]) + ".")
+    if allowed_values(option):
+        extra.append("One of: " + ", ".join("\\fB%s\\fR" % roff(v) for v in allowed_values(option)) + ".")
     for check in option["checks"]:
         extra.append("Check: %s." % roff(check))
     if option["default"]:
@@ -321,7 +331,7 @@ def bash_completion(root):
             kind = value_kind(o)
             if kind == "none":
                 continue
-            value = " ".join(o["allowed"]) if kind == "values" else kind.upper()
+            value = " ".join(allowed_values(o)) if kind == "values" else kind.upper()
             for n in spelled(o):
                 key = "%s %s" % (c["path"], n)
                 if key in seen:
@@ -384,7 +394,7 @@ def zsh_option_specs(options):
         if o["takes_value"]:
             kind = value_kind(o)
             label = zsh_escape_msg(o["type"] or "value")
-            action = {"values": "(%s)" % " ".join(v.replace(" ", "\\ ") for v in o["allowed"]),
+            action = {"values": "(%s)" % " ".join(v.replace(" ", "\\ ") for v in allowed_values(o)),
                       "file": "_files", "dir": "_files -/", "none": " "}[kind]
             tail = ":%s:%s" % (label, action)
         else:
@@ -439,7 +449,7 @@ def zsh_completion(root):
             pos = []
             for p in c["positionals"]:
                 kind = value_kind(p)
-                action = {"values": "(%s)" % " ".join(p["allowed"]), "file": "_files", "dir": "_files -/",
+                action = {"values": "(%s)" % " ".join(allowed_values(p)), "file": "_files", "dir": "_files -/",
                           "none": "_files"}[kind]
                 pos.append("'%s:%s:%s'" % ("*" if p["repeatable"] else "", zsh_escape_msg(p["name"]), action))
             out.append("  _arguments \\")
@@ -516,7 +526,7 @@ def fish_completion(root):
             if o["takes_value"]:
                 kind = value_kind(o)
                 if kind == "values":
-                    parts.append("-x -a %s" % fish_escape(" ".join(o["allowed"])))
+                    parts.append("-x -a %s" % fish_escape(" ".join(allowed_values(o))))
                 elif kind in ("file", "dir"):
                     parts.append("-r -F")
                 else:

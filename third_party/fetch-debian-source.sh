@@ -10,6 +10,11 @@ package=$1 suite=$2 version=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache="$here/cache"
 src="$here/build/src"
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+if [ ! -f "$keyring" ]; then  # Ubuntu: Debian's archive keys come in a package
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends debian-archive-keyring >&2
+fi
 apt_dir="$cache/apt/$suite"
 mkdir -p "$apt_dir/sources.list.d" "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
          "$cache/debs" "$src"

@@ -21,7 +21,7 @@ expect_not_contains "$T/help" "option-tree" "option-tree is hidden from --help"
 # 3. Every option of every command in its man page and in each completion; values and commands complete.
 "$MTASTREAM" option-tree >"$T/tree.json"
 cat >"$T/check.py" <<'PY'
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 tree = json.load(open(sys.argv[1])); src = sys.argv[2]; binary = sys.argv[3]
 failures = 0
 def ok(what): print("ok: " + what)
@@ -60,9 +60,10 @@ for c in walk(tree):
             if n.startswith("--") and n not in fish_opts and "-" + n.lstrip("-") not in fish_opts:
                 bad("%s: fish does not complete %s" % (c["path"] or "mtastream", n))
             if n not in zsh_text: bad("%s: %s missing from completions/_mtastream" % (c["path"] or "mtastream", n))
-        if o["allowed"]:
+        values = o["allowed"] or (o["type"].split("|") if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*(\|[a-z0-9][a-z0-9_.-]*)+", o["type"]) else [])
+        if values:
             n = spelled(o)[-1]
-            want = set(o["allowed"])
+            want = set(values)
             got = bash_complete(["mtastream"] + words + [n, ""])
             if got != want: bad("%s %s: bash completes %s, expected %s" % (c["path"], n, sorted(got), sorted(want)))
             got = fish_complete(" ".join(["mtastream"] + words + [n, ""]))
