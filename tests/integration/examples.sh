@@ -50,6 +50,10 @@ lake_sums() { find "$1" -name '*.csv.gz' -print0 | xargs -0 -r zcat | awk -F, '!
 expect_eq "$(lake_sums "$T/lake")" "$want" "lake ENTRIES/EXITS sums equal the topic's"
 
 # cron_lake_upload.sh: consume -e then upload --move-to; a second run finds nothing new.
+if ! has_option MTASTREAM_UPLOAD_MOVE_TO; then
+  echo "SKIP (part): 'upload' is not implemented on main yet (exit 4): cron_lake_upload.sh not run" >&2
+  finish; exit
+fi
 expect_exit 0 "cron_lake_upload.sh file://bucket" -- \
   env MTASTREAM_BROKERS="$BOOTSTRAP" TOPIC="$topic" GROUP="cron-$$" LAKE_DIR="$T/cron-lake" \
   "$ex/cron_lake_upload.sh" "file://$T/bucket"
@@ -60,8 +64,15 @@ left=$(find "$T/cron-lake" -path "$T/cron-lake/uploaded" -prune -o -name '*.csv.
 expect_eq "$moved" "$uploaded" "every uploaded file moved to uploaded/"
 expect_eq "$left" 0 "no lake file left behind"
 expect_eq "$(lake_sums "$T/bucket")" "$want" "the bucket holds the topic's sums"
-expect_exit 0 "cron_lake_upload.sh again: nothing new" -- \
+# A second run may rewrite the last windows (consume re-reads them to recover): same bytes, so the
+# bucket is unchanged and nothing is left behind.
+(cd "$T/bucket" && md5sum -- *.csv.gz) >"$T/bucket1.md5"
+expect_exit 0 "cron_lake_upload.sh again" -- \
   env MTASTREAM_BROKERS="$BOOTSTRAP" TOPIC="$topic" GROUP="cron-$$" LAKE_DIR="$T/cron-lake" \
   "$ex/cron_lake_upload.sh" "file://$T/bucket"
-expect_contains "$T/err" "no new lake files" "second run reports nothing new"
+(cd "$T/bucket" && md5sum -- *.csv.gz) >"$T/bucket2.md5"
+if cmp -s "$T/bucket1.md5" "$T/bucket2.md5"; then pass "second run leaves the bucket byte-identical"; else
+  fail "second run changed the bucket"; diff "$T/bucket1.md5" "$T/bucket2.md5" | head >&2; fi
+left=$(find "$T/cron-lake" -path "$T/cron-lake/uploaded" -prune -o -name '*.csv.gz' -print | wc -l)
+expect_eq "$left" 0 "no lake file left behind after the second run"
 finish
