@@ -4,6 +4,9 @@
 
 #include <cstring>
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "text.h"
 
@@ -146,28 +149,67 @@ bool MessageParser::parse(std::string_view bytes, TurnstileEvent& out) {
   return parse_csv(m, out);
 }
 
-bool MessageParser::parse_csv(std::string_view line, TurnstileEvent& out) {
-  std::string_view f[13];
+namespace {
+
+// One pass over a CSV line: the positions of its first 13 commas (count may exceed 13) and whether any
+// byte is a control character, DEL or '"' (never valid in any field: the caller then finds which field).
+struct CsvScan {
+  uint32_t comma[13];
+  uint32_t count = 0;
+  bool suspicious = false;
+};
+
+inline void record_commas(uint32_t mask, uint32_t base, CsvScan& scan) {
+  while (mask != 0) {
+    if (scan.count < 13) scan.comma[scan.count] = base + static_cast<uint32_t>(__builtin_ctz(mask));
+    ++scan.count;
+    mask &= mask - 1;
+  }
+}
+
+void scan_csv(std::string_view line, CsvScan& scan) {
   const char* p = line.data();
-  const char* end = p + line.size();
-  int n = 0;
-  while (n < 12) {
-    const char* comma = static_cast<const char*>(std::memchr(p, ',', static_cast<size_t>(end - p)));
-    if (!comma) break;
-    f[n++] = std::string_view(p, static_cast<size_t>(comma - p));
-    p = comma + 1;
+  const uint32_t n = static_cast<uint32_t>(line.size());
+  uint32_t i = 0;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), del = _mm_set1_epi8(0x7f),
+                low = _mm_set1_epi8(0x1f);
+  __m128i bad = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    record_commas(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, comma))), i, scan);
+    bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, del)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_max_epu8(x, low), low));  // x <= 0x1f
   }
-  f[n++] = std::string_view(p, static_cast<size_t>(end - p));
-  if (n < 13) return fail(fmt::format("expected 13 comma-separated fields, found {}", n));
-  if (std::memchr(p, ',', static_cast<size_t>(end - p))) {
-    int total = 13;
-    for (const char* q = p; q < end; ++q) total += *q == ',';
-    return fail(fmt::format("expected 13 comma-separated fields, found {}", total));
+  scan.suspicious = _mm_movemask_epi8(bad) != 0;
+#endif
+  for (; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c == ',') record_commas(1, i, scan);
+    else if (c < 0x20 || c == 0x7f || c == '"') scan.suspicious = true;
   }
+}
+
+}  // namespace
+
+bool MessageParser::parse_csv(std::string_view line, TurnstileEvent& out) {
+  CsvScan scan;
+  scan_csv(line, scan);
+  if (scan.count != 12) return fail(fmt::format("expected 13 comma-separated fields, found {}", scan.count + 1));
+  std::string_view f[13];
+  uint32_t from = 0;
+  for (int k = 0; k < 12; ++k) {
+    f[k] = line.substr(from, scan.comma[k] - from);
+    from = scan.comma[k] + 1;
+  }
+  f[12] = line.substr(from);
   static constexpr int text_fields[] = {0, 1, 2, 3, 4, 5, 8, 11};
   for (int i : text_fields) {
-    const char* problem = text_field_problem(f[i]);
-    if (*problem) return fail(fmt::format("{} '{}' {}", field_names[i], printable(f[i], 60), problem));
+    const std::string_view v = f[i];
+    if (scan.suspicious || v.empty() || v.size() > max_text_field || v.front() == ' ' || v.back() == ' ') {
+      const char* problem = text_field_problem(v);
+      if (*problem) return fail(fmt::format("{} '{}' {}", field_names[i], printable(v, 60), problem));
+    }
   }
   if (!valid_date(f[6])) return fail(fmt::format("DATE '{}' is not MM-DD-YY (or MM/DD/YYYY)", printable(f[6], 60)));
   if (!valid_time(f[7])) return fail(fmt::format("TIME '{}' is not HH:MM:SS", printable(f[7], 60)));

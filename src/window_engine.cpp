@@ -22,9 +22,16 @@ inline uint64_t load_u64(const char* p) {
 }
 
 inline uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v;
-  h *= 0x9E3779B97F4A7C15ull;
-  return h ^ (h >> 29);
+  h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+  return (h << 31) | (h >> 33);
+}
+
+inline uint64_t finalize(uint64_t k) {  // MurmurHash3's fmix64: every input bit reaches every output bit
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  return k ^ (k >> 33);
 }
 
 // A fast non-cryptographic hash; only used for in-memory tables.
@@ -80,6 +87,109 @@ inline void key_views(const TurnstileEvent& e, std::string_view (&f)[key_fields]
   f[6] = e.desc;
 }
 
+
+// Dedup state: ID -> the latest event time seen with it. Open addressing with 8-byte slots (a hash tag
+// and the place of the entry in an arena); arena entries hold time, hash and the ID bytes. When half
+// full it is rebuilt by one sequential pass over the arena that keeps only IDs not behind the watermark,
+// so memory follows the IDs still in play, not the stream's length.
+class IdTable {
+ public:
+  IdTable() { slots_.assign(1024, Slot{}); }
+
+  static uint64_t hash(std::string_view id) { return finalize(hash_bytes(0x9876, id)); }
+  void prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & (slots_.size() - 1)]); }
+
+  // True when `id` was seen with a time >= wm (a duplicate); records max(time, t) either way.
+  bool seen_and_record(std::string_view id, uint64_t h, int64_t t, int64_t wm) {
+    const uint64_t mask = slots_.size() - 1;
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
+    for (uint64_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.ref == 0) {
+        s = Slot{tag, append(arena_, id, h, t)};
+        if (++count_ * 2 > slots_.size()) rebuild(wm);
+        return false;
+      }
+      if (s.tag == tag) {
+        Entry e = entry(arena_, s.ref);
+        if (e.hash == h && e.id == id) {
+          bool duplicate = e.time >= wm;
+          if (t > e.time) std::memcpy(arena_.data() + s.ref - 1, &t, sizeof t);
+          return duplicate;
+        }
+      }
+    }
+  }
+  size_t size() const { return count_; }
+
+ private:
+  struct Slot {
+    uint32_t tag = 0;
+    uint32_t ref = 0;  // arena offset + 1; 0 = empty
+  };
+  struct Entry {
+    int64_t time;
+    uint64_t hash;
+    std::string_view id;
+    size_t size;  // bytes of the entry in the arena
+  };
+  static constexpr size_t header = 8 + 8 + 2;  // time, hash, ID length
+
+  static uint32_t append(std::string& arena, std::string_view id, uint64_t h, int64_t t) {
+    uint16_t n = static_cast<uint16_t>(std::min<size_t>(id.size(), UINT16_MAX));
+    if (arena.size() + header + n >= UINT32_MAX) throw Error("too many distinct IDs within the watermark");
+    uint32_t ref = static_cast<uint32_t>(arena.size()) + 1;
+    char head[header];
+    std::memcpy(head, &t, 8);
+    std::memcpy(head + 8, &h, 8);
+    std::memcpy(head + 16, &n, 2);
+    arena.append(head, header);
+    arena.append(id.data(), n);
+    return ref;
+  }
+  static Entry entry(const std::string& arena, uint32_t ref) {
+    const char* p = arena.data() + ref - 1;
+    Entry e;
+    uint16_t n;
+    std::memcpy(&e.time, p, 8);
+    std::memcpy(&e.hash, p + 8, 8);
+    std::memcpy(&n, p + 16, 2);
+    e.id = std::string_view(p + header, n);
+    e.size = header + n;
+    return e;
+  }
+
+  void rebuild(int64_t wm) {
+    size_t live = 0;
+    for (size_t off = 0; off < arena_.size();) {
+      Entry e = entry(arena_, static_cast<uint32_t>(off + 1));
+      live += e.time >= wm;
+      off += e.size;
+    }
+    size_t capacity = 1024;
+    while (capacity < live * 4) capacity *= 2;
+    std::vector<Slot> fresh(capacity);
+    std::string arena;
+    arena.reserve(arena_.size() * live / (count_ ? count_ : 1) + 64);
+    const uint64_t mask = capacity - 1;
+    for (size_t off = 0; off < arena_.size();) {
+      Entry e = entry(arena_, static_cast<uint32_t>(off + 1));
+      off += e.size;
+      if (e.time < wm) continue;
+      uint64_t i = e.hash & mask;
+      while (fresh[i].ref != 0) i = (i + 1) & mask;
+      fresh[i] = Slot{static_cast<uint32_t>(e.hash >> 32), append(arena, e.id, e.hash, e.time)};
+    }
+    slots_.swap(fresh);
+    arena_.swap(arena);
+    count_ = live;
+  }
+
+  std::vector<Slot> slots_;
+  std::string arena_;
+  size_t count_ = 0;
+};
+
 }  // namespace
 
 void validate_window_config(const WindowConfig& c) {
@@ -119,19 +229,26 @@ void append_row_time(int64_t seconds, std::string& out) {
 struct WindowEngine::Impl {
   // Group keys, interned once: windows refer to them by index (memory: open windows x keys).
   struct GroupKey {
-    std::string text;                // the 7 fields back to back
-    uint32_t length[key_fields];
     uint64_t hash;
-    std::string_view field(int i) const {
-      size_t offset = 0;
-      for (int k = 0; k < i; ++k) offset += length[k];
-      return std::string_view(text).substr(offset, length[i]);
-    }
+    uint32_t offset;  // of the 7 fields, back to back, in key_text
+    uint32_t total;
+    uint32_t length[key_fields];
   };
   std::vector<GroupKey> keys;
-  std::vector<uint32_t> key_slots;  // open addressing: key index + 1, 0 = empty
+  std::string key_text;
+  struct KeySlot {
+    uint32_t index_plus_1 = 0;  // 0 = empty
+    uint32_t tag = 0;           // high hash bits: most mismatches never touch keys[]
+  };
+  std::vector<KeySlot> key_slots;
   uint64_t key_mask = 0;
+  std::string key_buffer;  // the event's key fields back to back (reused: no allocation per event)
 
+  std::string_view field(const GroupKey& k, int i) const {
+    size_t offset = k.offset;
+    for (int f = 0; f < i; ++f) offset += k.length[f];
+    return std::string_view(key_text.data() + offset, k.length[i]);
+  }
   struct Row {
     uint32_t key;
     int64_t entries;
@@ -145,117 +262,77 @@ struct WindowEngine::Impl {
     int64_t watermark_at_min = minus_infinity;
   };
   std::map<int64_t, Window> windows;  // open windows by start
+  Window* last_window = nullptr;      // the one used last (most events go where the previous one went)
+  int64_t bucket_start = INT64_MAX;   // the last start computed for an event (saves two divisions)
 
-  // Dedup: ID -> the latest event time seen with it. IDs up to 40 bytes live inline in the slot.
-  struct IdSlot {
-    uint64_t hash = 0;
-    int64_t time = 0;
-    uint32_t length = 0;  // 0 = empty slot
-    char bytes[44];
-  };
-  std::vector<IdSlot> id_slots;
-  size_t id_count = 0;
-  std::unordered_map<std::string, int64_t> long_ids;
+  Window* find_window(int64_t start) {
+    if (last_window && last_window->start == start) return last_window;
+    auto it = windows.find(start);
+    if (it == windows.end()) return nullptr;
+    return last_window = &it->second;
+  }
+  Window& window(int64_t start) {
+    if (last_window && last_window->start == start) return *last_window;
+    Window& w = windows.try_emplace(start).first->second;
+    w.start = start;
+    return *(last_window = &w);
+  }
+  void erase_window(std::map<int64_t, Window>::iterator& it) {
+    if (last_window == &it->second) last_window = nullptr;
+    it = windows.erase(it);
+  }
+
+  IdTable ids;
 
   Impl() {
-    key_slots.assign(1024, 0);
+    key_slots.assign(1024, KeySlot{});
     key_mask = 1023;
-    id_slots.resize(1024);
   }
 
   uint32_t intern(const TurnstileEvent& e) {
     std::string_view f[key_fields];
     key_views(e, f);
-    uint64_t h = 0x12345678;
-    for (auto& v : f) h = hash_bytes(h, v);
+    uint32_t length[key_fields];
+    size_t total = 0;
+    for (int i = 0; i < key_fields; ++i) {
+      length[i] = static_cast<uint32_t>(f[i].size());
+      total += f[i].size();
+    }
+    if (key_buffer.size() < total) key_buffer.resize(std::max<size_t>(total, 2048));
+    char* out = key_buffer.data();
+    for (int i = 0; i < key_fields; ++i) {
+      std::memcpy(out, f[i].data(), f[i].size());
+      out += f[i].size();
+    }
+    const std::string_view key(key_buffer.data(), total);
+    uint64_t h = finalize(hash_bytes(length[0] | (uint64_t{length[3]} << 32), key));
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
     uint64_t i = h & key_mask;
-    while (uint32_t slot = key_slots[i]) {
-      const GroupKey& k = keys[slot - 1];
-      if (k.hash == h) {
-        const char* p = k.text.data();
-        bool same = true;
-        for (int fi = 0; fi < key_fields; ++fi) {
-          if (k.length[fi] != f[fi].size() || std::memcmp(p, f[fi].data(), f[fi].size()) != 0) {
-            same = false;
-            break;
-          }
-          p += k.length[fi];
-        }
-        if (same) return slot - 1;
-      }
-      i = (i + 1) & key_mask;
+    for (; key_slots[i].index_plus_1 != 0; i = (i + 1) & key_mask) {
+      if (key_slots[i].tag != tag) continue;
+      const GroupKey& k = keys[key_slots[i].index_plus_1 - 1];
+      if (k.hash == h && k.total == total && std::memcmp(k.length, length, sizeof length) == 0 &&
+          std::memcmp(key_text.data() + k.offset, key.data(), total) == 0)
+        return key_slots[i].index_plus_1 - 1;
     }
-    GroupKey k;
-    for (int fi = 0; fi < key_fields; ++fi) {
-      k.text.append(f[fi]);
-      k.length[fi] = static_cast<uint32_t>(f[fi].size());
-    }
-    k.hash = h;
-    keys.push_back(std::move(k));
-    key_slots[i] = static_cast<uint32_t>(keys.size());
+    if (key_text.size() + total >= UINT32_MAX) throw Error("too many distinct group keys");
+    GroupKey k{h, static_cast<uint32_t>(key_text.size()), static_cast<uint32_t>(total), {}};
+    std::memcpy(k.length, length, sizeof length);
+    key_text.append(key);
+    keys.push_back(k);
+    key_slots[i] = KeySlot{static_cast<uint32_t>(keys.size()), tag};
     if (keys.size() * 2 > key_slots.size()) grow_keys();
     return static_cast<uint32_t>(keys.size() - 1);
   }
 
   void grow_keys() {
-    key_slots.assign(key_slots.size() * 2, 0);
+    key_slots.assign(key_slots.size() * 2, KeySlot{});
     key_mask = key_slots.size() - 1;
     for (uint32_t k = 0; k < keys.size(); ++k) {
       uint64_t i = keys[k].hash & key_mask;
-      while (key_slots[i]) i = (i + 1) & key_mask;
-      key_slots[i] = k + 1;
+      while (key_slots[i].index_plus_1) i = (i + 1) & key_mask;
+      key_slots[i] = KeySlot{k + 1, static_cast<uint32_t>(keys[k].hash >> 32)};
     }
-  }
-
-  // Returns true when `id` was seen with a time >= wm (a duplicate); records max(time, t) either way.
-  bool seen_and_record(std::string_view id, int64_t t, int64_t wm) {
-    if (id.size() > sizeof(IdSlot::bytes)) {
-      auto [it, inserted] = long_ids.try_emplace(std::string(id), t);
-      if (inserted) return false;
-      bool duplicate = it->second >= wm;
-      it->second = std::max(it->second, t);
-      return duplicate;
-    }
-    uint64_t h = hash_bytes(0x9876, id);
-    uint64_t mask = id_slots.size() - 1;
-    uint64_t i = h & mask;
-    while (id_slots[i].length != 0) {
-      IdSlot& s = id_slots[i];
-      if (s.hash == h && s.length == id.size() && std::memcmp(s.bytes, id.data(), id.size()) == 0) {
-        bool duplicate = s.time >= wm;
-        s.time = std::max(s.time, t);
-        return duplicate;
-      }
-      i = (i + 1) & mask;
-    }
-    IdSlot& s = id_slots[i];
-    s.hash = h;
-    s.time = t;
-    s.length = static_cast<uint32_t>(id.size());
-    std::memcpy(s.bytes, id.data(), id.size());
-    if (++id_count * 2 > id_slots.size()) rebuild_ids(wm);
-    return false;
-  }
-
-  // Drops IDs behind the watermark and resizes so the table stays 1/4..1/2 full (amortized O(1)).
-  void rebuild_ids(int64_t wm) {
-    size_t live = 0;
-    for (const IdSlot& s : id_slots)
-      if (s.length != 0 && s.time >= wm) ++live;
-    size_t capacity = 1024;
-    while (capacity < live * 4) capacity *= 2;
-    std::vector<IdSlot> fresh(capacity);
-    uint64_t mask = capacity - 1;
-    for (const IdSlot& s : id_slots) {
-      if (s.length == 0 || s.time < wm) continue;
-      uint64_t i = s.hash & mask;
-      while (fresh[i].length != 0) i = (i + 1) & mask;
-      fresh[i] = s;
-    }
-    id_slots.swap(fresh);
-    id_count = live;
-    for (auto it = long_ids.begin(); it != long_ids.end();)
-      it = it->second < wm ? long_ids.erase(it) : std::next(it);
   }
 
   ClosedWindow finish(int64_t start, Window& w, int64_t length) {
@@ -267,10 +344,10 @@ struct WindowEngine::Impl {
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
       const GroupKey& ka = keys[w.rows[a].key];
       const GroupKey& kb = keys[w.rows[b].key];
-      size_t oa = 0, ob = 0;
+      size_t oa = ka.offset, ob = kb.offset;
       for (int f = 0; f < key_fields; ++f) {
-        std::string_view va(ka.text.data() + oa, ka.length[f]);
-        std::string_view vb(kb.text.data() + ob, kb.length[f]);
+        std::string_view va(key_text.data() + oa, ka.length[f]);
+        std::string_view vb(key_text.data() + ob, kb.length[f]);
         if (int c = va.compare(vb); c != 0) return c < 0;
         oa += ka.length[f];
         ob += kb.length[f];
@@ -282,13 +359,13 @@ struct WindowEngine::Impl {
       const Row& row = w.rows[r];
       const GroupKey& k = keys[row.key];
       WindowRow o;
-      o.ca = k.field(0);
-      o.unit = k.field(1);
-      o.scp = k.field(2);
-      o.station = k.field(3);
-      o.linename = k.field(4);
-      o.division = k.field(5);
-      o.desc = k.field(6);
+      o.ca = field(k, 0);
+      o.unit = field(k, 1);
+      o.scp = field(k, 2);
+      o.station = field(k, 3);
+      o.linename = field(k, 4);
+      o.division = field(k, 5);
+      o.desc = field(k, 6);
       o.entries = row.entries;
       o.exits = row.exits;
       out.rows.push_back(std::move(o));
@@ -307,31 +384,44 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
   Impl& s = *impl_;
   const int64_t t = event.timestamp;
   const int64_t wm_before = watermark_;
+  const uint64_t id_hash = IdTable::hash(event.id);
+  s.ids.prefetch(id_hash);  // the ID table is large and randomly hit: start the load early
+
+  // The event's windows [k*S, k*S+W) with k*S <= t < k*S+W, and of those the ones whose end is past
+  // the watermark: starts from first_start to last_start, step S.
+  const int64_t W = config_.window_seconds, S = config_.slide_seconds;
+  int64_t last_start;
+  if (t >= s.bucket_start && t - s.bucket_start < S) {  // most events fall where the previous one did
+    last_start = s.bucket_start;
+  } else {
+    last_start = floor_div(t, S) * S;
+    s.bucket_start = last_start;
+  }
+  // The smallest multiple of S above t - W.
+  int64_t first_start = W == S ? last_start : last_start - (last_start - t + W - 1) / S * S;
+  if (watermark_ != minus_infinity && first_start + W <= watermark_)
+    first_start = -floor_div(-(watermark_ - W + 1), S) * S;  // smallest start whose end > wm
+  const bool has_open_window = first_start <= last_start;
+  const uint32_t key = has_open_window ? s.intern(event) : 0;
 
   // (1) dedup by ID among events not yet behind the watermark.
-  if (s.seen_and_record(event.id, t, watermark_)) {
+  if (s.ids.seen_and_record(event.id, id_hash, t, watermark_)) {
     ++counters_.duplicates;
     return AddResult::duplicate;
   }
 
-  // (2) the event's windows [k*S, k*S+W) with k*S <= t < k*S+W whose end is past the watermark.
-  const int64_t W = config_.window_seconds, S = config_.slide_seconds;
-  int64_t last_start = floor_div(t, S) * S;
-  int64_t first_start = last_start;
-  while (first_start - S > t - W) first_start -= S;
-  while (first_start <= last_start && first_start + W <= watermark_) first_start += S;
+  // (2) add to each of its windows whose end > wm; none: late.
   AddResult result;
-  if (first_start > last_start) {
+  if (!has_open_window) {
     result = AddResult::late;
     ++counters_.late;
   } else {
-    uint32_t key = s.intern(event);
     const int64_t entries = static_cast<int64_t>(event.entries), exits = static_cast<int64_t>(event.exits);
     bool fits = true;
     for (int64_t start = first_start; start <= last_start; start += S) {
-      auto it = s.windows.find(start);
-      if (it == s.windows.end()) continue;
-      const Impl::Window& w = it->second;
+      const Impl::Window* found = s.find_window(start);
+      if (!found) continue;
+      const Impl::Window& w = *found;
       if (key < w.row_of_key.size() && w.row_of_key[key]) {
         const Impl::Row& row = w.rows[w.row_of_key[key] - 1];
         if (row.entries > max_sum - entries || row.exits > max_sum - exits) fits = false;
@@ -342,8 +432,7 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
       ++counters_.overflow;
     } else {
       for (int64_t start = first_start; start <= last_start; start += S) {
-        Impl::Window& w = s.windows.try_emplace(start).first->second;
-        w.start = start;
+        Impl::Window& w = s.window(start);
         if (key >= w.row_of_key.size()) w.row_of_key.resize(s.keys.size(), 0);
         uint32_t& row_index = w.row_of_key[key];
         if (row_index == 0) {
@@ -372,25 +461,15 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
   return result;
 }
 
+void WindowEngine::prefetch(const TurnstileEvent& event) const { impl_->ids.prefetch(IdTable::hash(event.id)); }
+
 std::vector<ClosedWindow> WindowEngine::take_closed() {
   std::vector<ClosedWindow> out;
   out.swap(closed_);
   return out;
 }
 
-void WindowEngine::close_all() {
-  Impl& s = *impl_;
-  const int64_t W = config_.window_seconds;
-  for (auto it = s.windows.begin(); it != s.windows.end(); it = s.windows.erase(it)) {
-    if (it->first + W <= closed_through_) {
-      ++counters_.windows_skipped;
-    } else if (!it->second.rows.empty()) {
-      closed_.push_back(s.finish(it->first, it->second, W));
-      ++counters_.windows_closed;
-      counters_.rows += closed_.back().rows.size();
-    }
-  }
-}
+void WindowEngine::close_all() { close_windows(true); }
 
 void WindowEngine::restore_watermark(int64_t wm) { restore(wm, minus_infinity); }
 
@@ -400,10 +479,12 @@ void WindowEngine::restore(int64_t replay_watermark, int64_t closed_through) {
   close_passed();
 }
 
-void WindowEngine::close_passed() {
+void WindowEngine::close_passed() { close_windows(false); }
+
+void WindowEngine::close_windows(bool all) {
   Impl& s = *impl_;
   const int64_t W = config_.window_seconds;
-  for (auto it = s.windows.begin(); it != s.windows.end() && it->first + W <= watermark_;) {
+  for (auto it = s.windows.begin(); it != s.windows.end() && (all || it->first + W <= watermark_);) {
     if (it->first + W <= closed_through_) {
       ++counters_.windows_skipped;
     } else if (!it->second.rows.empty()) {
@@ -411,7 +492,7 @@ void WindowEngine::close_passed() {
       ++counters_.windows_closed;
       counters_.rows += closed_.back().rows.size();
     }
-    it = s.windows.erase(it);
+    s.erase_window(it);
   }
 }
 
@@ -434,6 +515,6 @@ int64_t WindowEngine::replay_watermark() const {
 }
 
 size_t WindowEngine::open_windows() const { return impl_->windows.size(); }
-size_t WindowEngine::tracked_ids() const { return impl_->id_count + impl_->long_ids.size(); }
+size_t WindowEngine::tracked_ids() const { return impl_->ids.size(); }
 
 }  // namespace mtastream

@@ -68,6 +68,10 @@ class WindowEngine {
   // Kafka offset); min_open_position() reports it back. The event's views are copied as needed.
   AddResult add(const TurnstileEvent& event, int64_t position);
 
+  // Optional speed hint: starts loading the dedup state an upcoming add(event) will touch, so a caller
+  // that parses the next message before adding the current one hides that cache miss.
+  void prefetch(const TurnstileEvent& event) const;
+
   // Windows closed since the last call, in order of end (then start). Moves them out.
   std::vector<ClosedWindow> take_closed();
   bool has_closed() const { return !closed_.empty(); }
@@ -98,6 +102,7 @@ class WindowEngine {
 
  private:
   void close_passed();  // step (4): close windows with end <= watermark
+  void close_windows(bool all);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
