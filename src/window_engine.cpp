@@ -88,7 +88,7 @@ inline void key_views(const TurnstileEvent& e, std::string_view (&f)[key_fields]
 }
 
 
-// Dedup state: ID -> the latest event time seen with it. Open addressing with 8-byte slots (a hash tag
+// Dedup state: ID -> the time of the last event with it that was not a duplicate. Open addressing with 8-byte slots (a hash tag
 // and the place of the entry in an arena); arena entries hold time, hash and the ID bytes. When half
 // full it is rebuilt by one sequential pass over the arena that keeps only IDs not behind the watermark,
 // so memory follows the IDs still in play, not the stream's length.
@@ -99,7 +99,7 @@ class IdTable {
   static uint64_t hash(std::string_view id) { return finalize(hash_bytes(0x9876, id)); }
   void prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & (slots_.size() - 1)]); }
 
-  // True when `id` was seen with a time >= wm (a duplicate); records max(time, t) either way.
+  // True when `id` was recorded with a time >= wm (a duplicate). Otherwise records it with time t.
   bool seen_and_record(std::string_view id, uint64_t h, int64_t t, int64_t wm) {
     const uint64_t mask = slots_.size() - 1;
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
@@ -113,9 +113,9 @@ class IdTable {
       if (s.tag == tag) {
         Entry e = entry(arena_, s.ref);
         if (e.hash == h && e.id == id) {
-          bool duplicate = e.time >= wm;
-          if (t > e.time) std::memcpy(arena_.data() + s.ref - 1, &t, sizeof t);
-          return duplicate;
+          if (e.time >= wm) return true;  // a duplicate changes nothing, not even this record
+          std::memcpy(arena_.data() + s.ref - 1, &t, sizeof t);  // seen before, but behind: a new sighting
+          return false;
         }
       }
     }

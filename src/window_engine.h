@@ -40,7 +40,8 @@ struct ClosedWindow {
 
 enum class AddResult {
   accepted,   // added to at least one open window
-  duplicate,  // its ID was already seen among events not yet behind the watermark: skipped
+  duplicate,  // its ID was already seen among events not yet behind the watermark: skipped entirely
+              // (no window, no watermark advance, the ID's record keeps the first event's time)
   late,       // all its windows already closed: not added
   overflow,   // adding it would push a sum past the int64 maximum: not added
 };

@@ -24,6 +24,15 @@ struct AggregateFlags {
   std::vector<std::string> inputs;
 };
 
+// A watermark delay may be zero (windows close as soon as an event passes their end).
+int64_t parse_delay_seconds(const std::string& text) {
+  size_t digits = text.find_first_not_of('0');
+  if (!text.empty() && (digits == std::string::npos || (digits > 0 && digits + 1 == text.size() &&
+                                                         std::string("smh").find(text.back()) != std::string::npos)))
+    return 0;
+  return parse_duration_seconds(text, "--watermark");
+}
+
 ExitCode run(const AggregateFlags& f) {
   if (!f.lake_dir.empty() && !f.output.empty()) throw UsageError("give either --lake-dir or -o, not both");
   if (f.json && f.output == "-") throw UsageError("--json and -o - would both write to stdout; pick one");
@@ -31,7 +40,7 @@ ExitCode run(const AggregateFlags& f) {
   o.window.window_seconds = parse_duration_seconds(f.window, "--window");
   o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
   o.window.watermark_delay_seconds =
-      f.watermark.empty() ? o.window.window_seconds : parse_duration_seconds(f.watermark, "--watermark");
+      f.watermark.empty() ? o.window.window_seconds : parse_delay_seconds(f.watermark);
   validate_window_config(o.window);
   o.layout = parse_lake_layout(f.layout);
   o.output = f.output;
@@ -69,7 +78,7 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("DURATION");
   command->add_option("--watermark", flags->watermark,
                       "watermark delay: windows close when the newest event time minus this passes their end "
-                      "(default: the window length)")
+                      "(default: the window length; 0 closes windows as soon as time passes them)")
       ->type_name("DURATION");
   command->add_option("--layout", flags->layout, "lake file layout: original (index column) or clean")
       ->capture_default_str()

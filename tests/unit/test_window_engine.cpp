@@ -127,6 +127,17 @@ TEST(WindowEngine, Step1DuplicateWithinWatermark) {
   EXPECT_EQ(engine.counters().duplicates, 2u);
 }
 
+// Step (1): a duplicate is skipped entirely: it does not move the watermark or its ID's record.
+TEST(WindowEngine, Step1DuplicateChangesNothing) {
+  WindowEngine engine(cfg(300, 300, 0));
+  EXPECT_EQ(add(engine, ev("x", day0 + 10)), AddResult::accepted);
+  EXPECT_EQ(add(engine, ev("x", day0 + 900)), AddResult::duplicate);
+  EXPECT_EQ(engine.watermark(), day0 + 10);
+  EXPECT_FALSE(engine.has_closed());
+  EXPECT_EQ(add(engine, ev("y", day0 + 20)), AddResult::accepted);  // wm = day0 + 20 > x's time 10
+  EXPECT_EQ(add(engine, ev("x", day0 + 30)), AddResult::accepted);  // x forgotten: its record stayed at 10
+}
+
 // Step (1), boundary: an ID whose latest event is behind the watermark (t < wm) is forgotten.
 TEST(WindowEngine, Step1IdBehindWatermarkIsForgotten) {
   WindowEngine engine(cfg(600, 600, 60));
