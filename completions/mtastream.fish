@@ -127,7 +127,7 @@ complete -c mtastream -n '__mtastream_at consume' -s v -l verbose -d 'more detai
 complete -c mtastream -n '__mtastream_at aggregate' -s h -l help -d 'Print this help message and exit'
 complete -c mtastream -n '__mtastream_at aggregate' -l window -l duration -x -d 'window length (30s, 5m, 1h; a bare number is minutes)'
 complete -c mtastream -n '__mtastream_at aggregate' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
-complete -c mtastream -n '__mtastream_at aggregate' -l watermark -x -d 'watermark delay: windows close when the newest event time minus this passes their end (default: the window length)'
+complete -c mtastream -n '__mtastream_at aggregate' -l watermark -x -d 'watermark delay: windows close when the newest event time minus this passes their end (default: the window length; 0 closes windows as soon as time passes them)'
 complete -c mtastream -n '__mtastream_at aggregate' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
 complete -c mtastream -n '__mtastream_at aggregate' -l lake-dir -r -F -d 'write one .csv.gz file per window into DIR (default: storage)'
 complete -c mtastream -n '__mtastream_at aggregate' -s o -l output -r -F -d 'write all windows as one CSV stream to FILE (gzip if it ends in .gz) or \'-\' for stdout'
