@@ -105,6 +105,7 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
     std::string line;
     MessageParser parser;
     TurnstileEvent event;
+    WindowEngine::Prepared prepared{};
     uint64_t line_number = 0;
     int64_t position = 0;
   };
@@ -116,7 +117,7 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
     Pending& p = *held;
     held = nullptr;
     int64_t watermark = engine.watermark();
-    switch (engine.add(p.event, p.position)) {
+    switch (engine.add(p.event, p.position, p.prepared)) {
       case AddResult::accepted:
       case AddResult::duplicate:
         break;
@@ -163,7 +164,7 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
       ++summary.read;
       p.line_number = reader.line_number();
       p.position = position;
-      engine.prefetch(p.event);
+      p.prepared = engine.prepare(p.event);
       add_held(name);
       held = &p;
       next_slot ^= 1;

@@ -193,16 +193,21 @@ void scan_csv(std::string_view line, CsvScan& scan) {
 }  // namespace
 
 bool MessageParser::parse_csv(std::string_view line, TurnstileEvent& out) {
-  CsvScan scan;
+  CsvScan scan;  // comma[] is filled by scan_csv; only count and suspicious need a start value
   scan_csv(line, scan);
   if (scan.count != 12) return fail(fmt::format("expected 13 comma-separated fields, found {}", scan.count + 1));
-  std::string_view f[13];
+  // Field views built in place (a default-constructed string_view array would be zeroed first).
+  union Fields {
+    Fields() {}
+    std::string_view f[13];
+  } fields;
+  std::string_view* f = fields.f;
   uint32_t from = 0;
   for (int k = 0; k < 12; ++k) {
-    f[k] = line.substr(from, scan.comma[k] - from);
+    new (&f[k]) std::string_view(line.data() + from, scan.comma[k] - from);
     from = scan.comma[k] + 1;
   }
-  f[12] = line.substr(from);
+  new (&f[12]) std::string_view(line.data() + from, line.size() - from);
   static constexpr int text_fields[] = {0, 1, 2, 3, 4, 5, 8, 11};
   for (int i : text_fields) {
     const std::string_view v = f[i];

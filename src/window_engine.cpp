@@ -44,12 +44,29 @@ inline uint64_t hash_bytes(uint64_t h, std::string_view s) {
     p += 8;
     n -= 8;
   }
-  if (n > 0) {
-    uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
-    h = mix(h, tail);
+  if (n >= 4) {  // 4..7 bytes: two overlapping 4-byte loads (no byte-wise copy: it stalls the load)
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    h = mix(h, lo | (uint64_t{hi} << 32));
+  } else if (n > 0) {  // 1..3 bytes, as wyhash reads them
+    const auto b = [&](size_t i) { return uint64_t{static_cast<unsigned char>(p[i])}; };
+    h = mix(h, (b(0) << 16) | (b(n >> 1) << 8) | b(n - 1));
   }
   return h;
+}
+
+// Short-string equality without a library call (group key fields are a few bytes each).
+inline bool equal_bytes(const char* a, const char* b, size_t n) {
+  while (n >= 8) {
+    if (load_u64(a) != load_u64(b)) return false;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 inline int64_t floor_div(int64_t a, int64_t b) {
@@ -242,7 +259,6 @@ struct WindowEngine::Impl {
   };
   std::vector<KeySlot> key_slots;
   uint64_t key_mask = 0;
-  std::string key_buffer;  // the event's key fields back to back (reused: no allocation per event)
 
   std::string_view field(const GroupKey& k, int i) const {
     size_t offset = k.offset;
@@ -289,36 +305,41 @@ struct WindowEngine::Impl {
     key_mask = 1023;
   }
 
-  uint32_t intern(const TurnstileEvent& e) {
+  static uint64_t key_hash(const TurnstileEvent& e) {
     std::string_view f[key_fields];
     key_views(e, f);
-    uint32_t length[key_fields];
-    size_t total = 0;
-    for (int i = 0; i < key_fields; ++i) {
-      length[i] = static_cast<uint32_t>(f[i].size());
-      total += f[i].size();
-    }
-    if (key_buffer.size() < total) key_buffer.resize(std::max<size_t>(total, 2048));
-    char* out = key_buffer.data();
-    for (int i = 0; i < key_fields; ++i) {
-      std::memcpy(out, f[i].data(), f[i].size());
-      out += f[i].size();
-    }
-    const std::string_view key(key_buffer.data(), total);
-    uint64_t h = finalize(hash_bytes(length[0] | (uint64_t{length[3]} << 32), key));
+    uint64_t h = 0x12345678;
+    for (const std::string_view& v : f) h = hash_bytes(h, v);
+    return finalize(h);
+  }
+  void prefetch_key(uint64_t h) const { __builtin_prefetch(&key_slots[h & key_mask]); }
+
+  // The index of the event's group key (`h` = key_hash(e)), added on first sight.
+  uint32_t intern(const TurnstileEvent& e, uint64_t h) {
+    std::string_view f[key_fields];
+    key_views(e, f);
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
     uint64_t i = h & key_mask;
     for (; key_slots[i].index_plus_1 != 0; i = (i + 1) & key_mask) {
       if (key_slots[i].tag != tag) continue;
       const GroupKey& k = keys[key_slots[i].index_plus_1 - 1];
-      if (k.hash == h && k.total == total && std::memcmp(k.length, length, sizeof length) == 0 &&
-          std::memcmp(key_text.data() + k.offset, key.data(), total) == 0)
-        return key_slots[i].index_plus_1 - 1;
+      if (k.hash != h) continue;
+      const char* stored = key_text.data() + k.offset;
+      bool same = true;
+      for (int fi = 0; fi < key_fields && same; ++fi) {
+        same = k.length[fi] == f[fi].size() && equal_bytes(stored, f[fi].data(), f[fi].size());
+        stored += k.length[fi];
+      }
+      if (same) return key_slots[i].index_plus_1 - 1;
     }
+    size_t total = 0;
+    for (const std::string_view& v : f) total += v.size();
     if (key_text.size() + total >= UINT32_MAX) throw Error("too many distinct group keys");
     GroupKey k{h, static_cast<uint32_t>(key_text.size()), static_cast<uint32_t>(total), {}};
-    std::memcpy(k.length, length, sizeof length);
-    key_text.append(key);
+    for (int fi = 0; fi < key_fields; ++fi) {
+      k.length[fi] = static_cast<uint32_t>(f[fi].size());
+      key_text.append(f[fi]);
+    }
     keys.push_back(k);
     key_slots[i] = KeySlot{static_cast<uint32_t>(keys.size()), tag};
     if (keys.size() * 2 > key_slots.size()) grow_keys();
@@ -380,12 +401,22 @@ WindowEngine::WindowEngine(WindowConfig config) : impl_(std::make_unique<Impl>()
 
 WindowEngine::~WindowEngine() = default;
 
+WindowEngine::Prepared WindowEngine::prepare(const TurnstileEvent& event) const {
+  Prepared p{IdTable::hash(event.id), Impl::key_hash(event)};
+  impl_->ids.prefetch(p.id_hash);
+  impl_->prefetch_key(p.key_hash);
+  return p;
+}
+
 AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
+  return add(event, position, prepare(event));
+}
+
+AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position, const Prepared& prepared) {
   Impl& s = *impl_;
   const int64_t t = event.timestamp;
   const int64_t wm_before = watermark_;
-  const uint64_t id_hash = IdTable::hash(event.id);
-  s.ids.prefetch(id_hash);  // the ID table is large and randomly hit: start the load early
+  const uint64_t id_hash = prepared.id_hash;
 
   // The event's windows [k*S, k*S+W) with k*S <= t < k*S+W, and of those the ones whose end is past
   // the watermark: starts from first_start to last_start, step S.
@@ -402,7 +433,7 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
   if (watermark_ != minus_infinity && first_start + W <= watermark_)
     first_start = -floor_div(-(watermark_ - W + 1), S) * S;  // smallest start whose end > wm
   const bool has_open_window = first_start <= last_start;
-  const uint32_t key = has_open_window ? s.intern(event) : 0;
+  const uint32_t key = has_open_window ? s.intern(event, prepared.key_hash) : 0;
 
   // (1) dedup by ID among events not yet behind the watermark.
   if (s.ids.seen_and_record(event.id, id_hash, t, watermark_)) {
@@ -460,8 +491,6 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
   }
   return result;
 }
-
-void WindowEngine::prefetch(const TurnstileEvent& event) const { impl_->ids.prefetch(IdTable::hash(event.id)); }
 
 std::vector<ClosedWindow> WindowEngine::take_closed() {
   std::vector<ClosedWindow> out;

@@ -69,9 +69,15 @@ class WindowEngine {
   // Kafka offset); min_open_position() reports it back. The event's views are copied as needed.
   AddResult add(const TurnstileEvent& event, int64_t position);
 
-  // Optional speed hint: starts loading the dedup state an upcoming add(event) will touch, so a caller
-  // that parses the next message before adding the current one hides that cache miss.
-  void prefetch(const TurnstileEvent& event) const;
+  // Optional speed path: prepare() hashes an event and starts loading the state add() will touch; a
+  // caller that prepares the next message before adding the current one hides those cache misses.
+  // `prepared` must come from prepare() of this engine for this very event (same field values).
+  struct Prepared {
+    uint64_t id_hash;
+    uint64_t key_hash;
+  };
+  Prepared prepare(const TurnstileEvent& event) const;
+  AddResult add(const TurnstileEvent& event, int64_t position, const Prepared& prepared);
 
   // Windows closed since the last call, in order of end (then start). Moves them out.
   std::vector<ClosedWindow> take_closed();
