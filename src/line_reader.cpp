@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "stop_signal.h"
 #include "error.h"
 
 namespace mtastream {
@@ -55,7 +56,12 @@ size_t LineReader::read_raw(char* dst, size_t capacity) {
       raw_bytes_ += static_cast<uint64_t>(n);
       return static_cast<size_t>(n);
     }
-    if (errno == EINTR) continue;
+    // SIGINT/SIGTERM interrupt a read blocked on a pipe or terminal: end the input so the command can
+    // finish what it has (stop_signal handlers are installed without SA_RESTART for this).
+    if (errno == EINTR) {
+      if (stop_requested()) return 0;
+      continue;
+    }
     throw Error(fmt::format("cannot read '{}': {}", name_, std::strerror(errno)));
   }
 }

@@ -133,6 +133,10 @@ class Publisher {
           break;
         }
         if (!reader.next(line)) break;
+        if (stop_requested() && reader.last_line_unterminated()) {
+          at_end = false;  // a line cut by the interrupted read is not sent
+          break;
+        }
         std::string_view trimmed = trim(line);
         if (trimmed.empty()) continue;
         if (reader.line_number() == 1 && trimmed == message_header) continue;
@@ -149,7 +153,8 @@ class Publisher {
         send_event(event, trimmed, parser.form() == job_.value_form, make_tag(input, reader.line_number()));
       }
       if (!at_end) {
-        summary_.input_complete = false;
+        // stdin is a stream that a signal normally ends; a file stopped midway was not all sent.
+        if (job_.files[input] != "-") summary_.input_complete = false;
         break;
       }
     }
@@ -202,6 +207,7 @@ class Publisher {
       log::debug("waiting for {} delivery reports", producer_->counts().in_flight());
     int signals_at_start = stop_signal_count();
     bool warned = false;
+    auto flush_start = Clock::now();
     // librdkafka fails a message after message.timeout.ms, so this ends; a further signal gives up now.
     bool all = producer_->flush(std::chrono::hours(24), [&] {
       if (hooks_.on_progress && Clock::now() - last_progress_ >= std::chrono::milliseconds(500)) {
@@ -209,7 +215,7 @@ class Publisher {
         summary_.delivery = producer_->counts();
         hooks_.on_progress(summary_);
       }
-      if (!warned && signals_at_start > 0) {
+      if (!warned && signals_at_start > 0 && Clock::now() - flush_start > std::chrono::seconds(1)) {
         log::info("flushing {} messages in flight; press Ctrl-C again to give up on them",
                   producer_->counts().in_flight());
         warned = true;
