@@ -68,6 +68,20 @@ delivered=$(sed -n 's/.*"delivered":\([0-9]*\).*/\1/p' "$T/sig.out")
 expect_eq "$delivered" "$sent" "SIGINT: delivered = sent"
 expect_eq "$(kcat -b "$BOOTSTRAP" -C -t stopped -e -q | wc -l)" "$sent" "SIGINT: the topic holds exactly what was sent"
 
+# SIGINT while waiting on stdin: what was read is delivered, exit 0.
+mkfifo "$T/fifo"
+"$MTASTREAM" -b "$BOOTSTRAP" produce -t fromstdin --json <"$T/fifo" >"$T/stdin.out" 2>"$T/stdin.err" &
+producer_pid=$!
+exec 3>"$T/fifo"
+head -3 "$T/in.csv" >&3
+sleep 1
+kill -INT "$producer_pid"
+code=0; wait "$producer_pid" || code=$?
+exec 3>&-
+expect_eq "$code" "0" "SIGINT on a waiting stdin: exit 0"
+expect_contains "$T/stdin.out" '"delivered":3' "SIGINT on a waiting stdin: the 3 lines read were delivered"
+expect_eq "$(kcat -b "$BOOTSTRAP" -C -t fromstdin -e -q | wc -l)" "3" "SIGINT on a waiting stdin: the topic holds 3"
+
 # Nothing can be delivered: exit 1, the reason named.
 expect_exit 1 "unreachable broker: exit 1" -- "$MTASTREAM" -b 127.0.0.1:1 -X message.timeout.ms=1500 produce -t x "$T/in.csv"
 expect_contains "$T/err" "not delivered" "unreachable broker: undelivered messages reported"
