@@ -1,15 +1,220 @@
-// `mtastream consume`: window a topic's events and write closed windows to the lake (or print raw messages).
+// `mtastream consume`: window a topic's events into lake files, committing offsets only after the files
+// they cover are durable (and uploaded); or, with --raw, print messages kcat -C style.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+
 #include "commands/command.h"
+#include "consume_job.h"
+#include "duration.h"
+#include "log.h"
+#include "raw_consume.h"
+#include "stop_signal.h"
+#if __has_include("upload/uploader.h")
+#include "upload/uploader.h"
+#define MTASTREAM_HAS_UPLOADER 1
+#endif
 
 namespace mtastream {
 
+namespace {
+
+struct ConsumeFlags {
+  std::string topic;
+  std::string group;
+  std::string client_id;
+  std::string window = "5m";
+  std::string slide;
+  std::string watermark;
+  std::string lake_dir = "storage";
+  std::string prefix = "turnstile";
+  std::string layout = "original";
+  std::string upload;
+  bool exit_at_end = false;
+  std::string dead_letter;
+  bool raw = false;
+  std::string offset;
+  uint64_t count = 0;
+  std::string format = "%s\\n";
+  bool commit = false;
+  bool json = false;
+  bool force_window_config = false;
+  double commit_interval = 1.0;
+};
+
+// The live line on stderr (terminal only): rates from the difference between two reports.
+class LiveStats {
+ public:
+  void update(const ConsumeProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    double dt = std::chrono::duration<double>(now - last_time_).count();
+    double rate = dt > 0 ? (p.counts.read - last_read_) / dt : 0;
+    last_time_ = now;
+    last_read_ = p.counts.read;
+    std::string lag = p.lag >= 0 ? fmt::format("{}", p.lag) : "?";
+    std::fprintf(stderr, "\r\033[K%s", fmt::format("consume: {:.0f} msg/s, {} read, lag {}, {} partitions, {} open windows, "
+                                          "{} files, {} late, {} bad",
+                                          rate, p.counts.read, lag, p.partitions, p.open_windows, p.counts.files,
+                                          p.counts.late, p.counts.bad)
+                                              .c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+  void clear() {
+    if (drawn_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_time_ = std::chrono::steady_clock::now();
+  uint64_t last_read_ = 0;
+  bool drawn_ = false;
+};
+
+ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
+  RawConsumeOptions o;
+  o.topic = f.topic;
+  o.group = f.group;
+  o.client_id = f.client_id;
+  o.start = f.offset.empty() ? (f.group.empty() ? "beginning" : "stored") : f.offset;
+  o.count = f.count;
+  o.exit_at_end = f.exit_at_end;
+  o.format = f.format;
+  o.commit = f.commit;
+  RawConsumeSummary s = run_raw_consume(context.settings, o);
+  log::info("printed {} messages ({} bytes) in {:.2f}s", s.messages, s.bytes, s.seconds);
+  if (f.json)
+    log::warn("--json with --raw: stdout carries the messages; the summary is the line above");
+  return ExitCode::ok;
+}
+
+ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
+  install_stop_signal_handlers();
+  if (f.raw) return run_raw(context, f);
+  for (const char* raw_only : {"--offset", "--count", "--format", "--commit"})
+    if (command->count(raw_only)) throw UsageError(fmt::format("{} applies to --raw only", raw_only));
+  ConsumeOptions o;
+  o.topic = f.topic;
+  o.group = f.group;
+  o.client_id = f.client_id;
+  o.window.window_seconds = parse_duration_seconds(f.window, "--window");
+  o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
+  o.window.watermark_delay_seconds =
+      f.watermark.empty() ? o.window.window_seconds : parse_duration_seconds(f.watermark, "--watermark");
+  validate_window_config(o.window);
+  o.layout = parse_lake_layout(f.layout);
+  o.lake_dir = f.lake_dir;
+  o.prefix = f.prefix;
+  o.exit_at_end = f.exit_at_end;
+  o.dead_letter = f.dead_letter;
+  o.force_window_config = f.force_window_config;
+  o.commit_interval_seconds = f.commit_interval;
+#ifdef MTASTREAM_HAS_UPLOADER
+  std::unique_ptr<Uploader> uploader;
+  if (!f.upload.empty()) {
+    UploadOptions upload_options;
+    upload_options.on_retry = [](const RetryNotice& n) {
+      log::warn("upload of {} failed (attempt {}/{}): {}; retrying in {:.1f}s", n.object_url, n.attempt,
+                n.max_attempts, n.reason, n.delay_seconds);
+    };
+    uploader = Uploader::create(f.upload, upload_options);
+    o.publish = [&uploader](const std::string& path, const std::string& name) {
+      UploadResult r = uploader->upload(path, name);
+      log::debug("uploaded {} ({} bytes)", r.object_url, r.bytes);
+    };
+  }
+#else
+  if (!f.upload.empty()) throw UsageError("--upload is not available in this build");
+#endif
+
+  LiveStats live;
+  std::function<void(const ConsumeProgress&)> on_progress;
+  if (log::stderr_is_terminal() && log::enabled(log::Level::info))
+    on_progress = [&live](const ConsumeProgress& p) { live.update(p); };
+  ConsumeSummary s;
+  try {
+    s = run_consume(context.settings, o, on_progress);
+  } catch (...) {
+    live.clear();
+    throw;
+  }
+  live.clear();
+  const ConsumeCounts& c = s.counts;
+  log::info("read {} messages from {} in {:.2f}s ({} re-read after a restart): {} accepted, {} duplicates, {} late, "
+            "{} bad{}; {} files in {}{}",
+            c.read, o.topic, s.seconds, c.replayed, c.accepted, c.duplicates, c.late, c.bad,
+            c.overflow ? fmt::format(", {} overflowing", c.overflow) : "", c.files, o.lake_dir,
+            c.uploaded ? fmt::format(", {} uploaded to {}", c.uploaded, f.upload) : "");
+  if (c.rejected() > 0 && !o.dead_letter.empty()) log::info("{} rejected messages are in '{}'", c.rejected(), o.dead_letter);
+  if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
+  return c.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
+}
+
+}  // namespace
+
 void add_consume_command(CLI::App& app, CommandRegistry& registry) {
-  CLI::App* command = app.add_subcommand("consume", "window a topic's events and write closed windows to the lake (or print raw messages)");
-  command->allow_extras();
-  set_examples(command, "  mtastream consume -b localhost:9092 -t mta-turnstile -G lake-writer --lake-dir storage -e\n  mtastream consume -t mta-turnstile --raw -o beginning -c 10\n");
-  registry.on_run(command, [](const GlobalContext&) -> ExitCode {
-    throw Error("'consume' is not implemented yet", ExitCode::not_implemented);
-  });
+  CLI::App* command = app.add_subcommand(
+      "consume", "window a topic's events and write closed windows to the lake (or print raw messages)");
+  auto f = std::make_shared<ConsumeFlags>();
+  command->add_option("-t,--topic", f->topic, "topic to read")->required()->type_name("TOPIC");
+  command->add_option("-G,--group", f->group,
+                      "consumer group: its members share the partitions; offsets and recovery checkpoints are "
+                      "committed to it (required unless --raw)")
+      ->type_name("GROUP");
+  command->add_option("--client-id", f->client_id, "client.id shown in the broker's group listings")->type_name("ID");
+  command->add_option("--window,--duration", f->window, "window length (30s, 5m, 1h; a bare number is minutes)")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  command->add_option("--slide", f->slide, "slide between window starts (default: the window length, tumbling)")
+      ->type_name("DURATION");
+  command->add_option("--watermark", f->watermark,
+                      "watermark delay: a partition's windows close when its newest event time minus this passes "
+                      "their end (default: the window length)")
+      ->type_name("DURATION");
+  command->add_option("--lake-dir", f->lake_dir, "write one .csv.gz file per (partition, window) into DIR")
+      ->capture_default_str()
+      ->type_name("DIR");
+  command->add_option("--prefix", f->prefix, "lake file name prefix")->capture_default_str();
+  command->add_option("--layout", f->layout, "lake file layout: original (index column) or clean")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"original", "clean"}));
+  command->add_option("--upload", f->upload,
+                      "also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before "
+                      "committing the offsets it covers")
+      ->type_name("URL");
+  command->add_flag("-e,--exit-at-end", f->exit_at_end,
+                    "stop when every assigned partition is read to its end: write every open window, commit, exit "
+                    "(the cron-job mode)");
+  command->add_option("--dead-letter", f->dead_letter,
+                      "append malformed, late and overflowing messages to FILE as NDJSON with "
+                      "topic/partition@offset and reason")
+      ->type_name("FILE");
+  command->add_flag("--force-window-config", f->force_window_config,
+                    "resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout");
+  command->add_option("--commit-interval", f->commit_interval, "seconds between offset commits while running")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->type_name("SECONDS");
+  command->add_flag("--raw", f->raw, "print messages (kcat -C style) instead of windowing them; no commits");
+  command->add_option("-o,--offset", f->offset,
+                      "--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning "
+                      "(stored with -G)")
+      ->type_name("OFFSET");
+  command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N");
+  command->add_option("-f,--format", f->format,
+                      "--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t "
+                      "topic, %K/%S key/value length, \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "
+                      "--capture reads it)")
+      ->capture_default_str()
+      ->type_name("FORMAT");
+  command->add_flag("--commit", f->commit, "--raw with -G: commit the offsets of what was printed");
+  command->add_flag("--json", f->json, "print a JSON summary on stdout at the end");
+  set_examples(command,
+               "  mtastream consume -b localhost:9092 -t mta-turnstile -G lake-writer --lake-dir storage -e\n"
+               "  mtastream consume -t mta-turnstile -G lake-writer --window 10m --slide 5m --upload s3://lake/turnstile\n"
+               "  mtastream consume -t mta-turnstile --raw -o beginning -c 10\n"
+               "  mtastream consume -t mta-turnstile --raw -e -f capture > capture.tsv   # for replay --capture\n");
+  registry.on_run(command, [f, command](const GlobalContext& context) -> ExitCode { return run(context, command, *f); });
 }
 
 }  // namespace mtastream

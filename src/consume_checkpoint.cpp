@@ -1,0 +1,109 @@
+#include "consume_checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <vector>
+
+#include "duration.h"
+
+namespace mtastream {
+
+namespace {
+
+std::string watermark_text(int64_t wm) {
+  return wm == WindowEngine::minus_infinity ? std::string("-") : std::to_string(wm);
+}
+
+bool parse_int(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool parse_watermark(std::string_view text, int64_t& out) {
+  if (text == "-") {
+    out = WindowEngine::minus_infinity;
+    return true;
+  }
+  return parse_int(text, out);
+}
+
+}  // namespace
+
+std::string format_checkpoint_metadata(const ConsumeCheckpoint& c) {
+  return fmt::format("v1;rw={};ct={};rt={};w={};s={};d={};l={}", watermark_text(c.replay_watermark),
+                     watermark_text(c.closed_through), c.read_through, c.window.window_seconds,
+                     c.window.slide_seconds, c.window.watermark_delay_seconds, lake_layout_name(c.layout));
+}
+
+std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view metadata, int64_t offset,
+                                                           std::string& error) {
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    size_t semicolon = metadata.find(';', start);
+    parts.push_back(metadata.substr(start, semicolon == std::string_view::npos ? std::string_view::npos
+                                                                               : semicolon - start));
+    if (semicolon == std::string_view::npos) break;
+    start = semicolon + 1;
+  }
+  if (parts.front() != "v1") {
+    error = metadata.empty() ? "no metadata" : fmt::format("unknown metadata version '{}'", parts.front());
+    return std::nullopt;
+  }
+  ConsumeCheckpoint c;
+  c.offset = offset;
+  bool seen[7] = {};
+  for (size_t i = 1; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      error = fmt::format("'{}' is not key=value", part);
+      return std::nullopt;
+    }
+    std::string_view key = part.substr(0, eq), value = part.substr(eq + 1);
+    bool ok = true;
+    if (key == "rw") ok = parse_watermark(value, c.replay_watermark), seen[0] = true;
+    else if (key == "ct") ok = parse_watermark(value, c.closed_through), seen[1] = true;
+    else if (key == "rt") ok = parse_int(value, c.read_through), seen[2] = true;
+    else if (key == "w") ok = parse_int(value, c.window.window_seconds), seen[3] = true;
+    else if (key == "s") ok = parse_int(value, c.window.slide_seconds), seen[4] = true;
+    else if (key == "d") ok = parse_int(value, c.window.watermark_delay_seconds), seen[5] = true;
+    else if (key == "l") {
+      seen[6] = true;
+      if (value == "original") c.layout = LakeLayout::original;
+      else if (value == "clean") c.layout = LakeLayout::clean;
+      else ok = false;
+    }  // unknown keys: written by a newer v1 writer, ignored
+    if (!ok) {
+      error = fmt::format("bad value in '{}'", part);
+      return std::nullopt;
+    }
+  }
+  for (bool s : seen)
+    if (!s) {
+      error = fmt::format("incomplete checkpoint '{}'", metadata);
+      return std::nullopt;
+    }
+  return c;
+}
+
+std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const WindowConfig& window,
+                                         LakeLayout layout) {
+  std::string out;
+  auto compare = [&](const char* what, int64_t then, int64_t now) {
+    if (then == now) return;
+    if (!out.empty()) out += "; ";
+    out += fmt::format("{} {} (stored) vs {} (now)", what, format_duration(then), format_duration(now));
+  };
+  compare("window", stored.window.window_seconds, window.window_seconds);
+  compare("slide", stored.window.slide_seconds, window.slide_seconds);
+  compare("watermark", stored.window.watermark_delay_seconds, window.watermark_delay_seconds);
+  if (stored.layout != layout) {
+    if (!out.empty()) out += "; ";
+    out += fmt::format("layout {} (stored) vs {} (now)", lake_layout_name(stored.layout), lake_layout_name(layout));
+  }
+  return out;
+}
+
+}  // namespace mtastream

@@ -1,0 +1,40 @@
+// What `consume` stores with each committed offset (the commit's metadata string) so that a restart,
+// or another group member taking the partition over, rebuilds exactly the windows that were open.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lake_writer.h"
+#include "window_engine.h"
+
+namespace mtastream {
+
+// One partition's recovery point. The committed offset is the position of the earliest event still in
+// an open window (or the next offset when none is open); the metadata holds the rest:
+//   v1;rw=<replay watermark>;ct=<closed through>;rt=<read through>;w=<W>;s=<S>;d=<delay>;l=<layout>
+// (watermarks in seconds since the epoch, "-" for minus infinity).
+struct ConsumeCheckpoint {
+  int64_t offset = 0;                                      // the committed offset: replay starts here
+  int64_t replay_watermark = WindowEngine::minus_infinity;  // the watermark just before the event at `offset`
+  int64_t closed_through = WindowEngine::minus_infinity;    // every window ending at or before this is written
+  int64_t read_through = 0;  // offsets below this were read (and rejected ones dead-lettered) before the commit
+  WindowConfig window;
+  LakeLayout layout = LakeLayout::original;
+};
+
+// The metadata string (without the offset, which is the commit's own field).
+std::string format_checkpoint_metadata(const ConsumeCheckpoint& checkpoint);
+
+// Parses metadata written by format_checkpoint_metadata; `offset` is the committed offset.
+// Returns nullopt and sets `error` when the text is not a checkpoint (another tool's commit, a newer version).
+std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view metadata, int64_t offset,
+                                                           std::string& error);
+
+// "" when the stored checkpoint was written with the same window config and layout, else what differs
+// ("window 5m (stored) vs 10m (now); ...").
+std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const WindowConfig& window,
+                                         LakeLayout layout);
+
+}  // namespace mtastream

@@ -1,0 +1,428 @@
+#include "consume_job.h"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "consume_checkpoint.h"
+#include "dead_letter.h"
+#include "error.h"
+#include "kafka/consumer.h"
+#include "log.h"
+#include "message_parser.h"
+#include "stop_signal.h"
+#include "text.h"
+
+namespace mtastream {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string timestamp_text(int64_t seconds) {
+  std::string s;
+  append_timestamp(seconds, s);
+  return s;
+}
+
+// One assigned partition: its engine and what is needed to commit a checkpoint for it.
+struct PartitionState {
+  int32_t partition = 0;
+  std::unique_ptr<WindowEngine> engine;
+  int64_t next_offset = -1;  // the offset after the last message read (-1: none read yet)
+  int64_t start_offset = -1;  // the committed offset we resumed from (-1: none)
+  int64_t restored_closed_through = WindowEngine::minus_infinity;
+  int64_t restored_read_through = 0;
+  bool eof = false;
+  std::string committed;  // "offset|metadata" last committed (or resumed from): skip unchanged commits
+};
+
+class ConsumeJob {
+ public:
+  ConsumeJob(const Settings& settings, const ConsumeOptions& options)
+      : options_(options), lake_(options.lake_dir, options.layout), dead_letter_(options.dead_letter) {
+    kafka::ConsumerOptions consumer_options;
+    kafka::ConfRequest& conf = consumer_options.conf;
+    conf.required["group.id"] = options.group;
+    // Offsets move only through our own commits, after the files they cover are durable.
+    conf.required["enable.auto.commit"] = "false";
+    conf.required["enable.auto.offset.store"] = "false";
+    conf.required["enable.partition.eof"] = "true";
+    conf.defaults["auto.offset.reset"] = "earliest";  // the original read the topic from the beginning
+    if (!options.client_id.empty()) conf.required["client.id"] = options.client_id;
+    consumer_options.on_rebalance = [this](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
+      on_rebalance(kind, list);
+    };
+    consumer_ = std::make_unique<kafka::KafkaConsumer>(settings, std::move(consumer_options));
+  }
+
+  ConsumeSummary run(const std::function<void(const ConsumeProgress&)>& on_progress) {
+    const auto started = Clock::now();
+    try {
+      consumer_->subscribe({options_.topic});
+      loop(on_progress);
+      if (options_.exit_at_end && !stop_requested()) {
+        flush_all_at_end();
+      } else {
+        commit_all();
+      }
+      consumer_->close();
+      dead_letter_.close();
+    } catch (...) {
+      failed_ = true;  // no commit from here on: the rebalance handler on close must not move offsets
+      throw;
+    }
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    summary_.counts = counts_;
+    return summary_;
+  }
+
+  ~ConsumeJob() {
+    failed_ = failed_ || std::uncaught_exceptions() > 0;
+  }
+
+ private:
+  void loop(const std::function<void(const ConsumeProgress&)>& on_progress) {
+    auto last_commit = Clock::now();
+    auto last_progress = Clock::now();
+    const auto commit_interval = std::chrono::duration<double>(options_.commit_interval_seconds);
+    uint32_t since_clock = 0;
+    while (!stop_requested()) {
+      kafka::MessagePtr message = consumer_->poll(message_pending_ ? 0ms : 100ms);
+      if (message) {
+        if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          handle_message(*message);
+        } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          if (PartitionState* state = find_state(message->partition)) state->eof = true;
+        } else {
+          handle_error(*message);
+        }
+      }
+      if (options_.exit_at_end && !message_pending_ && at_end()) break;
+      // The clock is read every 256 messages, or when idle.
+      if (message && message->err == RD_KAFKA_RESP_ERR_NO_ERROR && ++since_clock % 256 != 0) continue;
+      auto now = Clock::now();
+      if (now - last_commit >= commit_interval) {
+        commit_all();
+        last_commit = now;
+      }
+      if (on_progress && now - last_progress >= 500ms) {
+        on_progress(progress());
+        last_progress = now;
+      }
+    }
+  }
+
+  bool at_end() const {
+    if (states_.empty()) return false;  // a group member may get its partitions a moment later
+    for (const auto& state : states_)
+      if (state && !state->eof) return false;
+    return true;
+  }
+
+  PartitionState* find_state(int32_t partition) {
+    if (partition < 0 || static_cast<size_t>(partition) >= states_.size()) return nullptr;
+    return states_[partition].get();
+  }
+
+  void handle_error(const rd_kafka_message_t& message) {
+    std::string what = message.rkt ? fmt::format("{}/{}", rd_kafka_topic_name(message.rkt), message.partition)
+                                   : std::string("consumer");
+    std::string reason = rd_kafka_message_errstr(&message);
+    if (message.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || message.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        message.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+        message.err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || message.err == RD_KAFKA_RESP_ERR__FATAL)
+      throw Error(fmt::format("{}: {}", what, kafka::scrub_secrets(reason)));
+    log::warn("kafka: {}: {}", what, kafka::scrub_secrets(reason));
+  }
+
+  void handle_message(const rd_kafka_message_t& message) {
+    PartitionState* state = find_state(message.partition);
+    if (!state) return;  // a message fetched before its partition was revoked
+    const int64_t offset = message.offset;
+    state->next_offset = offset + 1;
+    state->eof = false;
+    ++counts_.read;
+    // Offsets below read_through were read before the last commit: their windows are rebuilt, but
+    // what was rejected or counted then is not counted or dead-lettered again.
+    const bool replaying = offset < state->restored_read_through;
+    if (replaying) ++counts_.replayed;
+    std::string_view bytes(static_cast<const char*>(message.payload), message.len);
+    if (!parser_.parse(bytes, event_)) {
+      if (!replaying) {
+        ++counts_.bad;
+        reject(state->partition, offset, parser_.error(), bytes);
+      }
+      return;
+    }
+    const int64_t watermark = state->engine->watermark();
+    switch (state->engine->add(event_, offset)) {
+      case AddResult::accepted:
+        if (!replaying) ++counts_.accepted;
+        break;
+      case AddResult::duplicate:
+        if (!replaying) ++counts_.duplicates;
+        break;
+      case AddResult::late:
+        if (!replaying) {
+          ++counts_.late;
+          reject(state->partition, offset,
+                 fmt::format("late: every window of {} had closed (watermark {})", timestamp_text(event_.timestamp),
+                             timestamp_text(watermark)),
+                 bytes);
+        }
+        break;
+      case AddResult::overflow:
+        if (!replaying) {
+          ++counts_.overflow;
+          reject(state->partition, offset, "ENTRIES or EXITS would push a window's sum past the 64-bit maximum",
+                 bytes);
+        }
+        break;
+    }
+    if (state->engine->has_closed()) write_closed(*state);
+  }
+
+  void reject(int32_t partition, int64_t offset, std::string_view reason, std::string_view bytes) {
+    std::string source = kafka_source(options_.topic, partition, offset);
+    if (warnings_ < options_.max_warnings) {
+      log::warn("{}: {}", source, reason);
+      if (++warnings_ == options_.max_warnings)
+        log::warn("further rejected messages are only counted{}",
+                  dead_letter_.enabled() ? fmt::format(" (all are in '{}')", dead_letter_.path()) : "");
+    }
+    dead_letter_.add(source, reason, bytes);
+  }
+
+  // Writes (and publishes) every window the partition's engine closed. Durable before this returns.
+  void write_closed(PartitionState& state) {
+    for (const ClosedWindow& window : state.engine->take_closed()) {
+      std::string name = lake_file_name(options_.prefix, options_.topic, state.partition, window.start, window.end);
+      LakeWriter::Written written = lake_.write(window, name);
+      ++counts_.files;
+      ++counts_.windows;
+      counts_.rows += written.rows;
+      counts_.bytes += written.bytes;
+      log::debug("wrote {} ({} rows)", written.path, written.rows);
+      if (options_.publish) {
+        options_.publish(written.path, name);
+        ++counts_.uploaded;
+      }
+    }
+  }
+
+  ConsumeCheckpoint checkpoint(const PartitionState& state) const {
+    const WindowEngine& engine = *state.engine;
+    ConsumeCheckpoint c;
+    const int64_t next = state.next_offset >= 0 ? state.next_offset : std::max<int64_t>(state.start_offset, 0);
+    std::optional<int64_t> min_open = engine.min_open_position();
+    c.offset = min_open ? *min_open : next;
+    c.replay_watermark = min_open ? engine.replay_watermark() : engine.watermark();
+    c.closed_through = std::max(engine.watermark(), state.restored_closed_through);
+    c.read_through = std::max(next, state.restored_read_through);
+    c.window = options_.window;
+    c.layout = options_.layout;
+    return c;
+  }
+
+  // Commits the checkpoints that changed. Everything they cover is already durable (windows are
+  // written as they close); dead letters are fsynced first, so read_through never skips one.
+  void commit(std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints) {
+    if (failed_) return;
+    std::vector<kafka::TopicPartition> offsets;
+    std::vector<std::pair<PartitionState*, std::string>> keys;
+    for (auto& [state, c] : checkpoints) {
+      if (state->next_offset < 0) continue;  // nothing read since we resumed: nothing new to say
+      std::string metadata = format_checkpoint_metadata(c);
+      std::string key = fmt::format("{}|{}", c.offset, metadata);
+      if (key == state->committed) continue;
+      offsets.push_back({options_.topic, state->partition, c.offset, metadata});
+      keys.emplace_back(state, std::move(key));
+    }
+    if (offsets.empty()) return;
+    dead_letter_.flush();
+    rd_kafka_resp_err_t err = consumer_->commit(offsets);
+    if (err) {
+      // Not fatal: the checkpoint before stays valid, a restart only re-reads more.
+      log::warn("committing offsets of {}: {}", options_.topic, kafka::describe_error(err));
+      return;
+    }
+    ++counts_.commits;
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      keys[i].first->committed = std::move(keys[i].second);
+      summary_.committed[offsets[i].partition] = offsets[i].offset;
+      log::debug("committed {}/{}@{} {}", options_.topic, offsets[i].partition, offsets[i].offset, offsets[i].metadata);
+    }
+  }
+
+  void commit_all() {
+    std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
+    for (auto& state : states_)
+      if (state) checkpoints.emplace_back(state.get(), checkpoint(*state));
+    commit(std::move(checkpoints));
+  }
+
+  // -e: every open window is written, but the commit stays where the open ones began, so that a later
+  // run re-reads them and rewrites those files with whatever arrived since (same bytes if nothing did).
+  void flush_all_at_end() {
+    std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
+    for (auto& state : states_) {
+      if (!state) continue;
+      checkpoints.emplace_back(state.get(), checkpoint(*state));
+      state->engine->close_all();
+      write_closed(*state);
+    }
+    commit(std::move(checkpoints));
+    for (auto& state : states_) state.reset();  // nothing more to commit on close (engines are flushed)
+  }
+
+  void on_rebalance(kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
+    if (kind == kafka::RebalanceKind::assign) {
+      assign(list);
+      return;
+    }
+    std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
+    std::string names;
+    for (const kafka::TopicPartition& tp : list) {
+      names += fmt::format(" {}", tp.partition);
+      if (PartitionState* state = find_state(tp.partition))
+        checkpoints.emplace_back(state, checkpoint(*state));
+    }
+    if (kind == kafka::RebalanceKind::revoke && !failed_) commit(std::move(checkpoints));
+    log::info("{} partitions{} of {}", kind == kafka::RebalanceKind::revoke ? "revoked" : "lost", names,
+              options_.topic);
+    for (const kafka::TopicPartition& tp : list)
+      if (find_state(tp.partition)) states_[tp.partition].reset();
+  }
+
+  void assign(std::vector<kafka::TopicPartition>& list) {
+    std::vector<kafka::TopicPartition> stored = consumer_->committed(list, 60s);
+    std::string names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      kafka::TopicPartition& tp = list[i];
+      names += fmt::format(" {}", tp.partition);
+      auto state = std::make_unique<PartitionState>();
+      state->partition = tp.partition;
+      state->engine = std::make_unique<WindowEngine>(options_.window);
+      const kafka::TopicPartition& committed = stored[i];
+      tp.offset = committed.offset;  // INVALID (none yet): auto.offset.reset, earliest by default
+      if (committed.offset >= 0) {
+        state->start_offset = committed.offset;
+        std::string error;
+        std::optional<ConsumeCheckpoint> c = parse_checkpoint_metadata(committed.metadata, committed.offset, error);
+        if (!c) {
+          log::warn("{}/{}: the committed offset {} carries no mtastream checkpoint ({}); starting there with "
+                    "empty windows (the first windows may be partial)",
+                    options_.topic, tp.partition, committed.offset, error);
+        } else {
+          std::string difference = checkpoint_config_difference(*c, options_.window, options_.layout);
+          if (!difference.empty()) {
+            if (!options_.force_window_config)
+              throw UsageError(fmt::format(
+                  "{}/{}: group '{}' was consumed with another configuration: {}. Changing it mid-stream would "
+                  "mix windows in the lake; use a new group (-G), or --force-window-config to resume anyway",
+                  options_.topic, tp.partition, options_.group, difference));
+            log::warn("{}/{}: resuming with another configuration ({}) as forced", options_.topic, tp.partition,
+                      difference);
+          }
+          state->engine->restore(c->replay_watermark, c->closed_through);
+          state->restored_closed_through = c->closed_through;
+          state->restored_read_through = c->read_through;
+          state->committed = fmt::format("{}|{}", committed.offset, committed.metadata);
+          log::debug("{}/{}: resuming at offset {} ({})", options_.topic, tp.partition, committed.offset,
+                     committed.metadata);
+        }
+      }
+      if (static_cast<size_t>(tp.partition) >= states_.size()) states_.resize(tp.partition + 1);
+      states_[tp.partition] = std::move(state);
+    }
+    log::info("assigned partitions{} of {}", names, options_.topic);
+  }
+
+  ConsumeProgress progress() {
+    ConsumeProgress p;
+    p.counts = counts_;
+    int64_t lag = 0;
+    bool known = false;
+    for (const auto& state : states_) {
+      if (!state) continue;
+      ++p.partitions;
+      p.open_windows += state->engine->open_windows();
+      if (auto marks = consumer_->watermark_offsets(options_.topic, state->partition, true)) {
+        int64_t next = state->next_offset >= 0 ? state->next_offset : std::max<int64_t>(state->start_offset, 0);
+        lag += std::max<int64_t>(0, marks->second - next);
+        known = true;
+      }
+    }
+    p.lag = known ? lag : -1;
+    return p;
+  }
+
+  const ConsumeOptions& options_;
+  LakeWriter lake_;
+  DeadLetterWriter dead_letter_;
+  MessageParser parser_;
+  TurnstileEvent event_;
+  std::unique_ptr<kafka::KafkaConsumer> consumer_;
+  std::vector<std::unique_ptr<PartitionState>> states_;  // by partition id
+  ConsumeCounts counts_;
+  ConsumeSummary summary_;
+  uint64_t warnings_ = 0;
+  bool failed_ = false;
+  bool message_pending_ = false;
+};
+
+}  // namespace
+
+ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& options,
+                           const std::function<void(const ConsumeProgress&)>& on_progress) {
+  if (options.topic.empty()) throw UsageError("consume needs a topic (-t TOPIC)");
+  if (options.group.empty()) throw UsageError("consume needs a consumer group (-G GROUP) to commit its progress");
+  validate_window_config(options.window);
+  if (size_t removed = remove_stale_temp_files(options.lake_dir))
+    log::info("removed {} temporary files a killed writer left in '{}'", removed, options.lake_dir);
+  ConsumeJob job(settings, options);
+  return job.run(on_progress);
+}
+
+std::string consume_summary_json(const ConsumeSummary& s, const std::string& topic) {
+  const ConsumeCounts& c = s.counts;
+  std::string committed;
+  for (const auto& [partition, offset] : s.committed)
+    committed += fmt::format("{}\"{}\":{}", committed.empty() ? "" : ",", partition, offset);
+  return fmt::format(
+      "{{\"topic\":\"{}\",\"read\":{},\"replayed\":{},\"accepted\":{},\"rejected\":{},\"bad\":{},\"late\":{},"
+      "\"overflow\":{},\"duplicates\":{},\"windows\":{},\"rows\":{},\"files\":{},\"bytes\":{},\"uploaded\":{},"
+      "\"commits\":{},\"seconds\":{:.3f},\"committed\":{{{}}}}}",
+      topic, c.read, c.replayed, c.accepted, c.rejected(), c.bad, c.late, c.overflow, c.duplicates,
+      c.windows, c.rows, c.files, c.bytes, c.uploaded, c.commits, s.seconds, committed);
+}
+
+size_t remove_stale_temp_files(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  size_t removed = 0;
+  while (dirent* entry = ::readdir(d)) {
+    std::string_view name = entry->d_name;
+    if (name.size() < 2 || name[0] != '.') continue;
+    size_t tmp = name.rfind(".tmp.");
+    if (tmp == std::string_view::npos) continue;
+    std::string_view pid_text = name.substr(tmp + 5);
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(std::string(pid_text)));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still run
+    if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
+}
+
+}  // namespace mtastream

@@ -1,0 +1,76 @@
+// The `consume` pipeline: a topic read in a consumer group, one window engine per partition, closed
+// windows written to the lake (and uploaded) before the offsets that cover them are committed with a
+// recovery checkpoint, so a crash or a rebalance at any moment loses and doubles nothing.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "config.h"
+#include "lake_writer.h"
+#include "window_engine.h"
+
+namespace mtastream {
+
+struct ConsumeOptions {
+  std::string topic;
+  std::string group;
+  std::string client_id;  // "" = librdkafka's default
+  WindowConfig window;
+  LakeLayout layout = LakeLayout::original;
+  std::string lake_dir = "storage";
+  std::string prefix = "turnstile";
+  bool exit_at_end = false;           // stop when every assigned partition reached its end, flushing all windows
+  std::string dead_letter;            // "" = rejected messages are only counted
+  bool force_window_config = false;   // resume even when the stored checkpoint used another window config
+  // Called for each lake file once it is durable on disk; must return only when the copy is durable
+  // too (throwing stops the run before any offset past the file is committed). Empty: no upload.
+  std::function<void(const std::string& path, const std::string& name)> publish;
+  double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
+  uint64_t max_warnings = 10;            // rejected messages described on stderr before going quiet
+};
+
+struct ConsumeCounts {
+  uint64_t read = 0;        // messages read from Kafka in this run
+  uint64_t replayed = 0;    // of those, re-read to rebuild windows that were open at the last commit
+  uint64_t accepted = 0;
+  uint64_t bad = 0;         // malformed
+  uint64_t late = 0;
+  uint64_t duplicates = 0;
+  uint64_t overflow = 0;
+  uint64_t windows = 0;     // lake files written (one per closed window with rows)
+  uint64_t rows = 0;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  uint64_t uploaded = 0;
+  uint64_t commits = 0;
+  uint64_t rejected() const { return bad + late + overflow; }
+};
+
+struct ConsumeProgress {
+  ConsumeCounts counts;
+  size_t partitions = 0;    // assigned now
+  size_t open_windows = 0;
+  int64_t lag = -1;         // messages behind the partitions' ends (-1 unknown)
+};
+
+struct ConsumeSummary {
+  ConsumeCounts counts;
+  double seconds = 0;
+  std::map<int32_t, int64_t> committed;  // partition -> the last offset this run committed
+};
+
+// Runs until stop_requested() (SIGINT/SIGTERM) or, with exit_at_end, the end of every assigned
+// partition. `on_progress` (may be empty) is called about twice a second. Throws Error on failure
+// (nothing is committed past what is durable).
+ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& options,
+                           const std::function<void(const ConsumeProgress&)>& on_progress = {});
+
+// One JSON object (no newline): counts, seconds and per-partition committed offsets.
+std::string consume_summary_json(const ConsumeSummary& summary, const std::string& topic);
+
+// Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running.
+size_t remove_stale_temp_files(const std::string& dir);
+
+}  // namespace mtastream

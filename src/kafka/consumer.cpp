@@ -1,0 +1,201 @@
+#include "kafka/consumer.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <utility>
+
+#include "log.h"
+
+namespace mtastream::kafka {
+
+namespace {
+
+struct ListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
+};
+using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+ListPtr to_list(const std::vector<TopicPartition>& partitions, bool with_metadata) {
+  ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const TopicPartition& p : partitions) {
+    rd_kafka_topic_partition_t* entry = rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
+    entry->offset = p.offset;
+    if (with_metadata && !p.metadata.empty()) {
+      // The list owns its entries' metadata and frees it with free().
+      entry->metadata = std::malloc(p.metadata.size());
+      std::memcpy(entry->metadata, p.metadata.data(), p.metadata.size());
+      entry->metadata_size = p.metadata.size();
+    }
+  }
+  return list;
+}
+
+std::vector<TopicPartition> from_list(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> out;
+  for (int i = 0; list && i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& e = list->elems[i];
+    TopicPartition p;
+    p.topic = e.topic;
+    p.partition = e.partition;
+    p.offset = e.offset;
+    if (e.metadata && e.metadata_size) p.metadata.assign(static_cast<const char*>(e.metadata), e.metadata_size);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+KafkaConsumer::KafkaConsumer(const Settings& settings, ConsumerOptions options) : options_(std::move(options)) {
+  bootstrap_servers(settings);  // a clear error when no broker is given
+  ConfPtr conf = build_conf(settings, options_.conf);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  if (options_.on_rebalance) rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance_callback);
+  handle_ = create_handle(RD_KAFKA_CONSUMER, std::move(conf));
+  rd_kafka_poll_set_consumer(handle_.get());
+}
+
+KafkaConsumer::~KafkaConsumer() {
+  try {
+    close();
+  } catch (...) {
+  }
+}
+
+void KafkaConsumer::subscribe(const std::vector<std::string>& topics) {
+  ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const std::string& topic : topics)
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(handle_.get(), list.get()))
+    throw_error(err, "cannot subscribe");
+}
+
+void KafkaConsumer::assign(const std::vector<TopicPartition>& partitions) {
+  ListPtr list = to_list(partitions, false);
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(handle_.get(), list.get())) throw_error(err, "cannot assign partitions");
+}
+
+MessagePtr KafkaConsumer::poll(std::chrono::milliseconds timeout) {
+  MessagePtr message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
+  if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
+  return message;
+}
+
+rd_kafka_resp_err_t KafkaConsumer::commit(const std::vector<TopicPartition>& offsets) {
+  if (offsets.empty()) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  ListPtr list = to_list(offsets, true);
+  return rd_kafka_commit(handle_.get(), list.get(), 0);
+}
+
+std::vector<TopicPartition> KafkaConsumer::committed(const std::vector<TopicPartition>& partitions,
+                                                     std::chrono::milliseconds timeout) {
+  ListPtr list = to_list(partitions, false);
+  if (rd_kafka_resp_err_t err = rd_kafka_committed(handle_.get(), list.get(), static_cast<int>(timeout.count())))
+    throw_error(err, "cannot read the group's committed offsets");
+  for (int i = 0; i < list->cnt; ++i)
+    if (list->elems[i].err)
+      throw_error(list->elems[i].err, fmt::format("cannot read the committed offset of {}/{}",
+                                                  list->elems[i].topic, list->elems[i].partition));
+  return from_list(list.get());
+}
+
+std::vector<int32_t> KafkaConsumer::partitions_of(const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* topic_handle = rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle_.get(), 0, topic_handle, &metadata, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(topic_handle);
+  if (err) throw_error(err, fmt::format("cannot read the metadata of topic '{}'", topic));
+  std::vector<int32_t> out;
+  rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int t = 0; t < metadata->topic_cnt; ++t) {
+    topic_err = metadata->topics[t].err;
+    for (int p = 0; p < metadata->topics[t].partition_cnt; ++p) out.push_back(metadata->topics[t].partitions[p].id);
+  }
+  rd_kafka_metadata_destroy(metadata);
+  if (out.empty())
+    throw Error(fmt::format("topic '{}' does not exist{}", topic,
+                            topic_err ? fmt::format(" ({})", rd_kafka_err2str(topic_err)) : std::string()));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::pair<int64_t, int64_t>> KafkaConsumer::watermark_offsets(const std::string& topic, int32_t partition,
+                                                                            bool cached,
+                                                                            std::chrono::milliseconds timeout) {
+  int64_t low = -1, high = -1;
+  rd_kafka_resp_err_t err =
+      cached ? rd_kafka_get_watermark_offsets(handle_.get(), topic.c_str(), partition, &low, &high)
+             : rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), partition, &low, &high,
+                                                static_cast<int>(timeout.count()));
+  if (err || high < 0) return std::nullopt;
+  return std::make_pair(low, high);
+}
+
+bool KafkaConsumer::cooperative() const {
+  const char* protocol = rd_kafka_rebalance_protocol(handle_.get());
+  return protocol && std::strcmp(protocol, "COOPERATIVE") == 0;
+}
+
+void KafkaConsumer::close() {
+  if (closed_ || !handle_) return;
+  closed_ = true;
+  rd_kafka_resp_err_t err = rd_kafka_consumer_close(handle_.get());
+  if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
+  if (err) log::debug("closing the consumer: {}", rd_kafka_err2str(err));
+}
+
+void KafkaConsumer::rebalance_callback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                       rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  static_cast<KafkaConsumer*>(opaque)->rebalance(err, partitions);
+}
+
+void KafkaConsumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) {
+  rd_kafka_t* rk = handle_.get();
+  const bool incremental = cooperative();
+  std::vector<TopicPartition> list = from_list(partitions);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    try {
+      if (!pending_error_) options_.on_rebalance(RebalanceKind::assign, list);
+    } catch (...) {
+      pending_error_ = std::current_exception();
+    }
+    for (int i = 0; i < partitions->cnt && i < static_cast<int>(list.size()); ++i)
+      partitions->elems[i].offset = list[i].offset;
+    rd_kafka_error_t* error = nullptr;
+    rd_kafka_resp_err_t assign_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (incremental)
+      error = rd_kafka_incremental_assign(rk, partitions);
+    else
+      assign_err = rd_kafka_assign(rk, partitions);
+    if (error) {
+      log::warn("kafka: incremental assign failed: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    } else if (assign_err) {
+      log::warn("kafka: assign failed: {}", rd_kafka_err2str(assign_err));
+    }
+    return;
+  }
+  // Revoked, lost, or a rebalance error: hand the partitions back after the handler ran.
+  RebalanceKind kind = (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk))
+                           ? RebalanceKind::revoke
+                           : RebalanceKind::lost;
+  try {
+    if (!pending_error_) options_.on_rebalance(kind, list);
+  } catch (...) {
+    pending_error_ = std::current_exception();
+  }
+  if (incremental) {
+    if (rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk, partitions)) {
+      log::debug("kafka: incremental unassign: {}", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+    }
+  } else {
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+}  // namespace mtastream::kafka

@@ -1,0 +1,91 @@
+// KafkaConsumer: librdkafka's high-level consumer with explicit commits that carry metadata, a
+// rebalance hook that may choose each assigned partition's start offset, and plain assign() for
+// group-less reading (consume --raw without -G).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kafka/client.h"
+
+namespace mtastream::kafka {
+
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = RD_KAFKA_OFFSET_INVALID;  // assign: where to start (INVALID = committed, else auto.offset.reset)
+  std::string metadata;                      // commit / committed: the offset's metadata string
+};
+
+enum class RebalanceKind {
+  assign,  // partitions given to this member: the handler may set each one's start offset
+  revoke,  // partitions taken away (still ours while the handler runs: commit now)
+  lost,    // partitions lost without notice (session timed out): another member may own them already
+};
+
+// Runs on the thread that calls poll(), before the (incremental) assign / unassign. An exception
+// thrown here is rethrown by the next poll().
+using RebalanceHandler = std::function<void(RebalanceKind, std::vector<TopicPartition>&)>;
+
+struct ConsumerOptions {
+  ConfRequest conf;           // merged into the user's settings (group.id, enable.auto.commit, ...)
+  RebalanceHandler on_rebalance;
+};
+
+class KafkaConsumer {
+ public:
+  KafkaConsumer(const Settings& settings, ConsumerOptions options);
+  ~KafkaConsumer();  // closes (leaves the group) if close() was not called
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+  void subscribe(const std::vector<std::string>& topics);
+  // Group-less: reads exactly these partitions from their offsets.
+  void assign(const std::vector<TopicPartition>& partitions);
+
+  // The next message or event (message->err: RD_KAFKA_RESP_ERR__PARTITION_EOF, errors), or null after
+  // `timeout`. Serves rebalances.
+  MessagePtr poll(std::chrono::milliseconds timeout);
+
+  // Synchronous commit of exactly these offsets and metadata. Returns the error (NO_ERROR on success).
+  rd_kafka_resp_err_t commit(const std::vector<TopicPartition>& offsets);
+  // The group's committed offsets and metadata for these partitions (offset INVALID when none).
+  // Throws Error when the group coordinator does not answer within `timeout`.
+  std::vector<TopicPartition> committed(const std::vector<TopicPartition>& partitions,
+                                        std::chrono::milliseconds timeout);
+
+  // Partition ids of a topic (from the broker's metadata). Throws Error when it does not exist.
+  std::vector<int32_t> partitions_of(const std::string& topic, std::chrono::milliseconds timeout);
+  // Low and high watermark offsets; `cached` uses what the last fetch reported (no broker round trip;
+  // nullopt when unknown).
+  std::optional<std::pair<int64_t, int64_t>> watermark_offsets(const std::string& topic, int32_t partition,
+                                                               bool cached,
+                                                               std::chrono::milliseconds timeout = {});
+
+  bool cooperative() const;
+  // Leaves the group (revoke handler runs) and stops fetching. Idempotent.
+  void close();
+  rd_kafka_t* handle() { return handle_.get(); }
+
+ private:
+  static void rebalance_callback(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* partitions, void* opaque);
+  void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
+
+  ConsumerOptions options_;
+  HandlePtr handle_;
+  bool closed_ = false;
+  std::exception_ptr pending_error_;
+};
+
+}  // namespace mtastream::kafka

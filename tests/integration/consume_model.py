@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Independent model for the consume suites (not mtastream's code).
+
+generate DIR N PARTITIONS SEED: writes DIR/p<i>.kv (key TAB value per line, in the order to produce
+  to partition i): turnstile-keyed events in three wire forms, with duplicates, late and malformed
+  messages mixed in; DIR/counts.json says how many of each.
+expect DIR WINDOW_S SLIDE_S DELAY_S TOPIC PREFIX: applies PRODUCT.md's window semantics per partition
+  and writes DIR/expected.json: {file name: [[CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS], ...]}.
+compare DIR LAKE_DIR: reads every .csv.gz in LAKE_DIR and compares with expected.json (names and rows).
+"""
+import datetime
+import gzip
+import json
+import os
+import random
+import sys
+import uuid
+
+FIELDS = ["CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DATE", "TIME", "DESC", "ENTRIES", "EXITS",
+          "ID", "TIMESTAMP"]
+BASE = datetime.datetime(2023, 9, 23, 0, 0, 0)
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def turnstiles(count):
+    out = []
+    for i in range(count):
+        ca = "A%03d" % (i // 8)
+        unit = "R%03d" % (i % 37)
+        scp = "02-00-%02d" % (i % 8)
+        station = "Station-%d" % (i // 8)
+        out.append((ca, unit, scp, station, "456NQR" if i % 3 else "ACE", "BMT" if i % 2 else "IRT", "REGULAR"))
+    return out
+
+
+def csv_line(t, when, entries, exits, ident):
+    return ",".join([t[0], t[1], t[2], t[3], t[4], t[5], when.strftime("%m-%d-%y"), when.strftime("%H:%M:%S"),
+                     t[6], str(entries), str(exits), ident, when.strftime("%Y-%m-%d %H:%M:%S")])
+
+
+def wire(line, form):
+    if form == 0:
+        return line
+    if form == 1:
+        return json.dumps(line)
+    return json.dumps(dict(zip(FIELDS, [int(v) if i in (9, 10) else v for i, v in enumerate(line.split(","))])))
+
+
+def generate(out_dir, total, partitions, seed):
+    rng = random.Random(seed)
+    ts = turnstiles(60 * partitions)
+    by_partition = [[] for _ in range(partitions)]
+    for t in ts:
+        by_partition[sum(map(ord, ",".join(t[:3]))) % partitions].append(t)
+    counts = {"messages": 0, "duplicates": 0, "late": 0, "bad": 0}
+    per_partition = total // partitions
+    for p in range(partitions):
+        lines = []
+        sent = []
+        clock = BASE + datetime.timedelta(seconds=p * 37)
+        while len(lines) < per_partition:
+            clock += datetime.timedelta(seconds=rng.choice((0, 1, 1, 2)))
+            t = rng.choice(by_partition[p])
+            key = ",".join(t[:3])
+            r = rng.random()
+            if r < 0.01 and sent:  # an exact re-send of a recent message (same ID): a duplicate
+                lines.append(rng.choice(sent[-50:]))
+                counts["duplicates"] += 1
+            elif r < 0.012:  # far behind the watermark: late
+                when = clock - datetime.timedelta(seconds=rng.randint(1500, 4000))
+                lines.append((key, wire(csv_line(t, when, rng.randint(0, 20), rng.randint(0, 20),
+                                                 str(uuid.UUID(int=rng.getrandbits(128), version=4))), 0)))
+                counts["late"] += 1
+            elif r < 0.014:  # malformed
+                lines.append((key, rng.choice(["garbage", "A001,R001,only,four", '{"CA": "A001"}',
+                                               csv_line(t, clock, 5, 5, "x").replace(",5,5,", ",five,5,"),
+                                               '"unterminated json string'])))
+                counts["bad"] += 1
+            else:  # in order, or a little out of order (within the watermark delay)
+                when = clock - datetime.timedelta(seconds=rng.choice((0, 0, 0, rng.randint(1, 200))))
+                line = csv_line(t, when, rng.randint(0, 50), rng.randint(0, 50),
+                                str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+                item = (key, wire(line, rng.choice((0, 0, 0, 1, 2))))
+                lines.append(item)
+                sent.append(item)
+        counts["messages"] += len(lines)
+        with open(os.path.join(out_dir, "p%d.kv" % p), "w") as f:
+            for key, value in lines:
+                f.write("%s\t%s\n" % (key, value))
+    with open(os.path.join(out_dir, "counts.json"), "w") as f:
+        json.dump(counts, f)
+
+
+def parse(value):
+    """The message's 13 fields, or None when malformed (same acceptance as the test data needs)."""
+    try:
+        if value.startswith("{"):
+            obj = json.loads(value)
+            if set(obj) != set(FIELDS):
+                return None
+            fields = [str(obj[k]) for k in FIELDS]
+        elif value.startswith('"'):
+            fields = json.loads(value).split(",")
+        else:
+            fields = value.split(",")
+        if len(fields) != 13:
+            return None
+        int(fields[9]), int(fields[10])
+        datetime.datetime.strptime(fields[12], "%Y-%m-%d %H:%M:%S")
+        return fields
+    except (ValueError, json.JSONDecodeError, AttributeError):
+        return None
+
+
+def stamp(seconds):
+    return (EPOCH + datetime.timedelta(seconds=seconds)).strftime("%Y%m%dT%H%M%S")
+
+
+def expect(data_dir, W, S, D, topic, prefix):
+    expected = {}
+    totals = {"late": 0, "duplicates": 0, "bad": 0}
+    p = 0
+    while os.path.exists(os.path.join(data_dir, "p%d.kv" % p)):
+        wm = None
+        seen = {}  # ID -> latest time
+        windows = {}  # start -> {group: [entries, exits]}
+
+        def close(upto, everything=False):
+            for start in sorted(windows):
+                if everything or start + W <= upto:
+                    rows = windows.pop(start)
+                    end = start + W
+                    name = "%s_%s_p%d_%s_%s.csv.gz" % (prefix, topic, p, stamp(start), stamp(end))
+                    d = EPOCH + datetime.timedelta(seconds=end)
+                    expected[name] = [list(g[:6]) + [d.strftime("%m/%d/%Y"), d.strftime("%H:%M:%S"), g[6],
+                                                     str(v[0]), str(v[1])] for g, v in sorted(rows.items())]
+
+        with open(os.path.join(data_dir, "p%d.kv" % p)) as f:
+            for line in f:
+                value = line.rstrip("\n").split("\t", 1)[1]
+                fields = parse(value)
+                if fields is None:
+                    totals["bad"] += 1
+                    continue
+                t = int((datetime.datetime.strptime(fields[12], "%Y-%m-%d %H:%M:%S") - EPOCH).total_seconds())
+                ident = fields[11]
+                if ident in seen and (wm is None or seen[ident] >= wm):
+                    seen[ident] = max(seen[ident], t)
+                    totals["duplicates"] += 1
+                    continue
+                seen[ident] = max(seen.get(ident, t), t)
+                starts = [s for s in range((t // S) * S, t - W, -S) if wm is None or s + W > wm]
+                if not starts:
+                    totals["late"] += 1
+                else:
+                    group = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[8])
+                    for s in starts:
+                        acc = windows.setdefault(s, {}).setdefault(group, [0, 0])
+                        acc[0] += int(fields[9])
+                        acc[1] += int(fields[10])
+                if wm is None or t - D > wm:
+                    wm = t - D
+                    close(wm)
+        close(None, everything=True)
+        p += 1
+    with open(os.path.join(data_dir, "expected.json"), "w") as f:
+        json.dump(expected, f)
+    with open(os.path.join(data_dir, "expected-counts.json"), "w") as f:
+        json.dump(totals, f)
+    print("%d files expected, %d late, %d duplicates, %d bad" % (len(expected), totals["late"], totals["duplicates"],
+                                                                 totals["bad"]))
+
+
+def compare(data_dir, lake_dir):
+    with open(os.path.join(data_dir, "expected.json")) as f:
+        expected = json.load(f)
+    found = sorted(n for n in os.listdir(lake_dir) if n.endswith(".csv.gz"))
+    problems = []
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    if missing:
+        problems.append("%d files missing, e.g. %s" % (len(missing), missing[:3]))
+    if extra:
+        problems.append("%d unexpected files, e.g. %s" % (len(extra), extra[:3]))
+    for name in sorted(set(found) & set(expected)):
+        with gzip.open(os.path.join(lake_dir, name), "rt") as f:
+            lines = f.read().split("\n")
+        if lines[0] != ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS" or lines[-1] != "":
+            problems.append("%s: bad header or last line" % name)
+            continue
+        rows = [line.split(",") for line in lines[1:-1]]
+        if [r[0] for r in rows] != [str(i) for i in range(len(rows))]:
+            problems.append("%s: index column is not 0..n-1" % name)
+        if [r[1:] for r in rows] != expected[name]:
+            problems.append("%s: rows differ from the model" % name)
+    print("compared %d files against %d expected" % (len(found), len(expected)))
+    for p in problems[:10]:
+        print("MISMATCH: " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "generate":
+        generate(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "expect":
+        expect(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7])
+    elif cmd == "compare":
+        sys.exit(compare(sys.argv[2], sys.argv[3]))
