@@ -6,7 +6,7 @@ _mtastream_tree() {
   case "$1" in
     '') subs='produce consume aggregate replay topic upload broker config help'; opts='-h --help --version --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'produce') subs=''; opts='-h --help -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers' ;;
-    'consume') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'consume') subs=''; opts='-h --help -t --topic -G --group --client-id --window --duration --slide --watermark --lake-dir --prefix --layout --upload -e --exit-at-end --dead-letter --force-window-config --commit-interval --raw -o --offset -c --count -f --format --commit --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -G --group --client-id --window --duration --slide --watermark --lake-dir --prefix --layout --upload --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers' ;;
     'aggregate') subs=''; opts='-h --help --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers' ;;
     'replay') subs=''; opts='-h --help -t --topic -o --output --speed --as-fast-as-possible --max-delta --value-format --key --capture --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers' ;;
     'topic') subs='create list describe delete'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
@@ -33,6 +33,9 @@ _mtastream_values() {
     'produce --compression') echo 'none gzip snappy lz4 zstd' ;;
     'produce --dead-letter') echo 'FILE' ;;
     'produce --config') echo 'FILE' ;;
+    'consume --lake-dir') echo 'DIR' ;;
+    'consume --layout') echo 'original clean' ;;
+    'consume --dead-letter') echo 'FILE' ;;
     'consume --config') echo 'FILE' ;;
     'aggregate --layout') echo 'original clean' ;;
     'aggregate --lake-dir') echo 'DIR' ;;

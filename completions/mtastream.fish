@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --watermark --lake-dir --prefix --layout --upload --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
@@ -117,6 +117,26 @@ complete -c mtastream -n '__mtastream_at produce' -F
 
 # mtastream consume
 complete -c mtastream -n '__mtastream_at consume' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at consume' -s t -l topic -x -d 'topic to read'
+complete -c mtastream -n '__mtastream_at consume' -s G -l group -x -d 'consumer group: its members share the partitions; offsets and recovery checkpoints are committed to it (required unless --raw)'
+complete -c mtastream -n '__mtastream_at consume' -l client-id -x -d 'client.id shown in the broker\'s group listings'
+complete -c mtastream -n '__mtastream_at consume' -l window -l duration -x -d 'window length (30s, 5m, 1h; a bare number is minutes)'
+complete -c mtastream -n '__mtastream_at consume' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
+complete -c mtastream -n '__mtastream_at consume' -l watermark -x -d 'watermark delay: a partition\'s windows close when its newest event time minus this passes their end (default: the window length)'
+complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per (partition, window) into DIR'
+complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
+complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
+complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
+complete -c mtastream -n '__mtastream_at consume' -s e -l exit-at-end -d 'stop when every assigned partition is read to its end: write every open window, commit, exit (the cron-job mode)'
+complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with topic/partition@offset and reason'
+complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout'
+complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seconds between offset commits while running'
+complete -c mtastream -n '__mtastream_at consume' -l raw -d 'print messages (kcat -C style) instead of windowing them; no commits'
+complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
+complete -c mtastream -n '__mtastream_at consume' -s c -l count -x -d '--raw: stop after N messages'
+complete -c mtastream -n '__mtastream_at consume' -s f -l format -x -d '--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t topic, %K/%S key/value length, \\n \\t escapes; \'capture\' = \'%T\\t%k\\t%s\\n\' (replay --capture reads it)'
+complete -c mtastream -n '__mtastream_at consume' -l commit -d '--raw with -G: commit the offsets of what was printed'
+complete -c mtastream -n '__mtastream_at consume' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at consume' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at consume' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at consume' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'

@@ -6,7 +6,9 @@ generate DIR N PARTITIONS SEED: writes DIR/p<i>.kv (key TAB value per line, in t
   messages mixed in; DIR/counts.json says how many of each.
 expect DIR WINDOW_S SLIDE_S DELAY_S TOPIC PREFIX: applies PRODUCT.md's window semantics per partition
   and writes DIR/expected.json: {file name: [[CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS], ...]}.
+  and DIR/expected-rejects.txt: "topic/partition@offset bad|late" per rejected message, sorted.
 compare DIR LAKE_DIR: reads every .csv.gz in LAKE_DIR and compares with expected.json (names and rows).
+rejects DEAD_LETTER_FILE: prints "source bad|late" per dead-letter line (late: the reason starts with "late"), sorted.
 """
 import datetime
 import gzip
@@ -119,6 +121,7 @@ def stamp(seconds):
 def expect(data_dir, W, S, D, topic, prefix):
     expected = {}
     totals = {"late": 0, "duplicates": 0, "bad": 0}
+    rejects = []
     p = 0
     while os.path.exists(os.path.join(data_dir, "p%d.kv" % p)):
         wm = None
@@ -136,11 +139,12 @@ def expect(data_dir, W, S, D, topic, prefix):
                                                      str(v[0]), str(v[1])] for g, v in sorted(rows.items())]
 
         with open(os.path.join(data_dir, "p%d.kv" % p)) as f:
-            for line in f:
+            for offset, line in enumerate(f):
                 value = line.rstrip("\n").split("\t", 1)[1]
                 fields = parse(value)
                 if fields is None:
                     totals["bad"] += 1
+                    rejects.append("%s/%d@%d bad" % (topic, p, offset))
                     continue
                 t = int((datetime.datetime.strptime(fields[12], "%Y-%m-%d %H:%M:%S") - EPOCH).total_seconds())
                 ident = fields[11]
@@ -152,6 +156,7 @@ def expect(data_dir, W, S, D, topic, prefix):
                 starts = [s for s in range((t // S) * S, t - W, -S) if wm is None or s + W > wm]
                 if not starts:
                     totals["late"] += 1
+                    rejects.append("%s/%d@%d late" % (topic, p, offset))
                 else:
                     group = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[8])
                     for s in starts:
@@ -167,6 +172,8 @@ def expect(data_dir, W, S, D, topic, prefix):
         json.dump(expected, f)
     with open(os.path.join(data_dir, "expected-counts.json"), "w") as f:
         json.dump(totals, f)
+    with open(os.path.join(data_dir, "expected-rejects.txt"), "w") as f:
+        f.write("".join(r + "\n" for r in sorted(rejects)))
     print("%d files expected, %d late, %d duplicates, %d bad" % (len(expected), totals["late"], totals["duplicates"],
                                                                  totals["bad"]))
 
@@ -199,11 +206,22 @@ def compare(data_dir, lake_dir):
     return 1 if problems else 0
 
 
+def rejects(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            d = json.loads(line)
+            out.append("%s %s" % (d["source"], "late" if d["reason"].startswith("late") else "bad"))
+    sys.stdout.write("".join(r + "\n" for r in sorted(out)))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "generate":
         generate(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "expect":
         expect(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7])
+    elif cmd == "rejects":
+        rejects(sys.argv[2])
     elif cmd == "compare":
         sys.exit(compare(sys.argv[2], sys.argv[3]))

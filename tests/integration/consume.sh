@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# consume against a real Apache Kafka broker: 300k turnstile-keyed messages over 4 partitions (duplicates,
+# late, malformed; plain CSV, the original's JSON strings and JSON objects) to the lake, checked against an
+# independent model (consume_model.py); then the same with SIGKILL at random moments and restarts: the lake
+# must be byte-identical; dead letters name topic/partition@offset; a changed window config is refused.
+# needs: kafka
+source "$(dirname "$0")/lib.sh"
+need kafka
+model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
+# A dead member holds its partitions until its session times out: keep that short for the restarts.
+consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
+# For `consume_exec ... &`: $! is then mtastream itself, not a subshell.
+consume_exec() { exec "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
+sums() { (cd "$1" && sha256sum -- *.csv.gz); }
+
+topic=consume-$$-$RANDOM
+mkdir "$T/data"
+model generate "$T/data" 300000 4 11
+model expect "$T/data" 300 300 300 "$topic" turnstile >"$T/model.txt"
+cat "$T/model.txt"
+expect_exit 0 "topic create with 4 partitions" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 4
+for p in 0 1 2 3; do
+  kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/data/p$p.kv" 2>/dev/null ||
+    fail "kcat -P into partition $p"
+done
+
+# --- (1) one run with -e: the lake equals the model ---------------------------------------------------
+expect_exit 3 "consume -e (rejected messages make exit 3)" -- \
+  consume -t "$topic" -G "one-$topic" --lake-dir "$T/lake1" --dead-letter "$T/dead1.ndjson" -e --json
+cp "$T/out" "$T/summary1.json"
+model compare "$T/data" "$T/lake1" >"$T/compare1.txt" && pass "lake equals the model (names, rows, sums)" ||
+  { fail "lake differs from the model"; cat "$T/compare1.txt" >&2; }
+read -r late dups bad < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["late"], d["duplicates"], d["bad"])' "$T/data/expected-counts.json")
+expect_contains "$T/summary1.json" "\"read\":300000," "summary: read 300000"
+expect_contains "$T/summary1.json" "\"late\":$late," "summary: $late late (as the model)"
+expect_contains "$T/summary1.json" "\"duplicates\":$dups," "summary: $dups duplicates (as the model)"
+expect_contains "$T/summary1.json" "\"bad\":$bad," "summary: $bad bad (as the model)"
+expect_contains "$T/summary1.json" "\"files\":$(ls "$T/lake1" | wc -l)," "summary: files = lake files"
+expect_contains "$T/summary1.json" '"committed":{"0":' "summary: per-partition committed offsets"
+model rejects "$T/dead1.ndjson" >"$T/rejects1.txt"
+expect_eq "$(diff "$T/rejects1.txt" "$T/data/expected-rejects.txt" | wc -l)" "0" \
+  "dead letters: exactly the model's late and bad messages, by topic/partition@offset"
+expect_contains "$T/err" "$topic/" "stderr names topic/partition@offset of rejected messages"
+sums "$T/lake1" >"$T/sums1.txt"
+
+# A second run of the same group finds nothing new: it re-reads only the windows still open at the end,
+# rewrites them with the same bytes, and rejects nothing again.
+expect_exit 0 "second consume -e of the same group: nothing new, exit 0" -- \
+  consume -t "$topic" -G "one-$topic" --lake-dir "$T/lake1" --dead-letter "$T/dead1.ndjson" -e --json
+expect_contains "$T/out" '"rejected":0,' "second run: nothing rejected again"
+expect_eq "$(sums "$T/lake1" | md5sum)" "$(md5sum <"$T/sums1.txt")" "second run: lake unchanged"
+expect_eq "$(wc -l <"$T/dead1.ndjson")" "$(wc -l <"$T/data/expected-rejects.txt")" "second run: no dead letter twice"
+
+# --- a different window config on the same group is refused, unless forced ---------------------------
+expect_exit 2 "resume with another --window is refused" -- \
+  consume -t "$topic" -G "one-$topic" --lake-dir "$T/lake-other" --window 10m -e
+expect_contains "$T/err" "window 5m (stored) vs 10m (now)" "the refusal names the stored and the new window"
+expect_contains "$T/err" "--force-window-config" "the refusal says how to force it"
+expect_eq "$(ls "$T/lake-other" 2>/dev/null | wc -l)" "0" "nothing written when refused"
+
+# --- (2) SIGKILL at random moments, restart each time: byte-identical lake ---------------------------
+kills=0
+mkdir -p "$T/lake2"
+files() { local n; n=$(find "$T/lake2" -name '*.csv.gz' | wc -l) || true; echo "${n:-0}"; }
+for i in 1 2 3 4 5 6 7 8; do
+  consume_exec -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" --dead-letter "$T/dead2.ndjson" -e >/dev/null 2>"$T/kill$i.err" &
+  pid=$!
+  cleanup_hooks+=("kill -9 $pid 2>/dev/null")
+  # Kill after a random amount of new progress (files written), so every kill lands mid-stream.
+  target=$(( $(files) + 40 + RANDOM % 160 ))
+  while kill -0 "$pid" 2>/dev/null && [ "$(files)" -lt "$target" ]; do sleep 0.02; done
+  if ! kill -9 "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; break; fi  # it finished first
+  kills=$((kills + 1))
+  wait "$pid" 2>/dev/null || true
+  echo "after kill $i: $(files) files"
+done
+[ "$kills" -ge 3 ] && pass "$kills consumers killed mid-run" || fail "only $kills kills landed mid-run"
+code=0
+consume -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" --dead-letter "$T/dead2.ndjson" -e --json >"$T/out" 2>"$T/err" || code=$?
+# 3 when this run still met rejected messages, 0 when the killed runs had committed past all of them.
+[ "$code" = 0 ] || [ "$code" = 3 ] && pass "final consume -e after the kills (exit $code)" ||
+  { fail "final consume -e after the kills: exit $code"; cat "$T/err" >&2; }
+grep -q '"replayed":[1-9]' "$T/out" && pass "the final run resumed from a checkpoint (re-read open windows)" ||
+  fail "the final run did not resume from a checkpoint: $(cat "$T/out")"
+expect_eq "$(sums "$T/lake2" | md5sum)" "$(md5sum <"$T/sums1.txt")" \
+  "after SIGKILLs: same file list and sha256 of every file as the crash-free run"
+expect_eq "$(find "$T/lake2" -name '.*' | wc -l)" "0" "no temporary files left behind"
+model rejects "$T/dead2.ndjson" | sort -u >"$T/rejects2.txt"
+expect_eq "$(diff "$T/rejects2.txt" "$T/data/expected-rejects.txt" | wc -l)" "0" \
+  "after SIGKILLs: every rejected message is in the dead-letter file"
+
+# --- the layouts, and a SIGTERM stop that commits what is closed --------------------------------------
+consume_exec -t "$topic" -G "term-$topic" --lake-dir "$T/lake3" --layout clean >/dev/null 2>"$T/term.err" &
+pid=$!
+until grep -q "assigned partitions" "$T/term.err"; do sleep 0.05; done
+sleep 1
+kill -TERM "$pid"
+code=0; wait "$pid" || code=$?
+expect_eq "$code" "3" "SIGTERM: clean stop (exit 3: rejected messages seen)"
+consume -t "$topic" -G "term-$topic" --lake-dir "$T/lake3" --layout clean -e --json >"$T/out" 2>"$T/err" || true
+grep -q '"replayed":[0-9]' "$T/out" && pass "resumed after SIGTERM" || fail "no summary after SIGTERM restart"
+first=$(ls "$T/lake3" | sed -n 1p)
+expect_eq "$(zcat "$T/lake3/$first" | head -1)" "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS" \
+  "--layout clean: no index column"
+expect_eq "$(ls "$T/lake3" | md5sum)" "$(ls "$T/lake1" | md5sum)" "clean layout: the same file names"
+for f in $(ls "$T/lake1" | shuf -n 20 --random-source=<(yes)); do
+  if ! diff -q <(zcat "$T/lake1/$f" | tail -n +2 | cut -d, -f2-) <(zcat "$T/lake3/$f" | tail -n +2) >/dev/null; then
+    fail "$f: clean rows differ from original rows"
+  fi
+done
+pass "clean layout rows equal the original layout's rows without the index"
+
+finish
