@@ -346,6 +346,39 @@ struct WindowEngine::Impl {
     return static_cast<uint32_t>(keys.size() - 1);
   }
 
+  // Keys only closed windows used are dropped, so memory follows open windows x keys in use even
+  // when keys churn. Runs when the table doubled since the last time: amortized O(1) per key.
+  size_t compact_keys_at = 1 << 16;
+  void compact_keys() {
+    std::vector<uint32_t> remap(keys.size(), UINT32_MAX);
+    std::vector<GroupKey> kept;
+    std::string kept_text;
+    for (auto& [start, w] : windows) {
+      for (Row& row : w.rows) {
+        uint32_t& to = remap[row.key];
+        if (to == UINT32_MAX) {
+          GroupKey k = keys[row.key];
+          kept_text.append(key_text, k.offset, k.total);
+          k.offset = static_cast<uint32_t>(kept_text.size() - k.total);
+          to = static_cast<uint32_t>(kept.size());
+          kept.push_back(k);
+        }
+        row.key = to;
+      }
+    }
+    keys.swap(kept);
+    key_text.swap(kept_text);
+    for (auto& [start, w] : windows) {
+      std::vector<uint32_t>(keys.size(), 0).swap(w.row_of_key);
+      for (uint32_t r = 0; r < w.rows.size(); ++r) w.row_of_key[w.rows[r].key] = r + 1;
+    }
+    size_t capacity = 1024;
+    while (capacity < keys.size() * 2 + 2) capacity *= 2;
+    key_slots.assign(capacity / 2, KeySlot{});  // grow_keys() doubles it and re-inserts every key
+    grow_keys();
+    compact_keys_at = std::max<size_t>(size_t{1} << 16, keys.size() * 2);
+  }
+
   void grow_keys() {
     key_slots.assign(key_slots.size() * 2, KeySlot{});
     key_mask = key_slots.size() - 1;
@@ -523,6 +556,7 @@ void WindowEngine::close_windows(bool all) {
     }
     s.erase_window(it);
   }
+  if (s.keys.size() >= s.compact_keys_at) s.compact_keys();
 }
 
 std::optional<int64_t> WindowEngine::min_open_position() const {
@@ -544,6 +578,7 @@ int64_t WindowEngine::replay_watermark() const {
 }
 
 size_t WindowEngine::open_windows() const { return impl_->windows.size(); }
+size_t WindowEngine::group_keys() const { return impl_->keys.size(); }
 size_t WindowEngine::tracked_ids() const { return impl_->ids.size(); }
 
 }  // namespace mtastream

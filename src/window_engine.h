@@ -103,6 +103,7 @@ class WindowEngine {
   int64_t replay_watermark() const;
 
   size_t open_windows() const;
+  size_t group_keys() const;   // group keys held (those of open windows, plus keys not yet compacted away)
   size_t tracked_ids() const;  // IDs kept for dedup (those not yet behind the watermark, plus slack)
   const WindowCounters& counters() const { return counters_; }
   const WindowConfig& config() const { return config_; }

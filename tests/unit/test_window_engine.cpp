@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -346,6 +347,46 @@ TEST(WindowEngine, MemoryIsFreedBehindTheWatermark) {
   EXPECT_LE(engine.open_windows(), 3u);
   EXPECT_LE(engine.tracked_ids(), 4000u);  // about 600 s of IDs, not 200,000
   EXPECT_EQ(engine.counters().accepted, 200000u);
+}
+
+TEST(WindowEngine, ChurningKeysAreFreed) {
+  WindowEngine engine(cfg(60, 60, 0));
+  uint64_t rows = 0;
+  for (int i = 0; i < 300000; ++i) {
+    add(engine, ev("id" + std::to_string(i), day0 + i / 10, 1, 1, "K" + std::to_string(i)));  // a new key each
+    for (auto& w : engine.take_closed()) {
+      rows += w.rows.size();
+      for (auto& r : w.rows) ASSERT_EQ(r.ca.substr(0, 1), "K");
+    }
+  }
+  engine.close_all();
+  for (auto& w : engine.take_closed()) rows += w.rows.size();
+  EXPECT_EQ(rows, 300000u);
+  EXPECT_LE(engine.group_keys(), 140000u);  // not 300,000: compacted as windows closed
+}
+
+TEST(WindowEngine, CompactionKeepsSumsOfOpenWindows) {
+  // Sliding windows (5 open at a time), a stable key every 50 events among 300,000 one-off keys:
+  // compactions happen while windows are open, and every window's sums must survive them.
+  WindowEngine engine(cfg(300, 60, 300));
+  std::map<int64_t, int64_t> expected;  // window start -> STABLE entries
+  std::map<int64_t, int64_t> got;
+  for (int i = 0; i < 300000; ++i) {
+    int64_t t = day0 + i / 20;
+    bool stable = i % 50 == 0;
+    add(engine, ev("id" + std::to_string(i), t, stable ? 3 : 1, 1, stable ? "STABLE" : "C" + std::to_string(i)));
+    if (stable)
+      for (int64_t s = t - t % 60 - 240; s <= t; s += 60) expected[s] += 3;
+    for (auto& w : engine.take_closed())
+      for (auto& r : w.rows)
+        if (r.ca == "STABLE") got[w.start] += r.entries;
+  }
+  engine.close_all();
+  for (auto& w : engine.take_closed())
+    for (auto& r : w.rows)
+      if (r.ca == "STABLE") got[w.start] += r.entries;
+  EXPECT_EQ(got, expected);
+  EXPECT_LT(engine.group_keys(), 300000u);
 }
 
 TEST(WindowEngine, LongIdsWork) {
