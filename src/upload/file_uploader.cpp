@@ -1,0 +1,128 @@
+// file://DIR: copy under a temporary name in the target folder, fsync, verify, rename, fsync the folder.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "error.h"
+#include "upload/checksum.h"
+#include "upload/store_uploaders.h"
+
+namespace mtastream {
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw Error(fmt::format("{}: {}: {}", path, what, std::strerror(errno)));
+}
+
+void write_all(int fd, const char* data, std::size_t size, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write failed", path);
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void fsync_directory(const fs::path& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open directory", directory.string());
+  if (::fsync(fd) != 0 && errno != EINVAL) {
+    ::close(fd);
+    fail("fsync of directory failed", directory.string());
+  }
+  ::close(fd);
+}
+
+class FileUploader : public Uploader {
+ public:
+  FileUploader(UploadDestination destination, const UploadOptions&) : Uploader(std::move(destination)) {}
+
+  UploadResult upload(const std::string& local_path, const std::string& object_name) override {
+    FileDigest local = digest_file(local_path);
+    fs::path target = fs::path(destination_.directory) / destination_.key_for(object_name);
+    UploadResult result;
+    result.object_url = "file://" + fs::absolute(target).lexically_normal().string();
+    result.bytes = local.size;
+    result.md5_hex = local.md5_hex();
+    result.attempts = 1;
+
+    std::error_code ignored;
+    if (fs::is_regular_file(target, ignored) && fs::file_size(target, ignored) == local.size &&
+        digest_file(target.string()).md5 == local.md5) {
+      result.outcome = UploadOutcome::skipped;
+      return result;
+    }
+    fs::path directory = target.parent_path();
+    std::error_code error;
+    fs::create_directories(directory, error);
+    if (error) throw Error(fmt::format("{}: cannot create directory: {}", directory.string(), error.message()));
+
+    static std::atomic<unsigned> counter{0};
+    fs::path temporary = directory / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(), counter++);
+    try {
+      copy_synced(local_path, temporary.string());
+      // Read back what landed on disk: the copy is only accepted when its checksum is the source's.
+      if (digest_file(temporary.string()).md5 != local.md5)
+        throw Error(fmt::format("{}: copy differs from {} after writing (checksum mismatch)", temporary.string(),
+                                local_path));
+      if (::rename(temporary.c_str(), target.c_str()) != 0) fail("rename failed", target.string());
+    } catch (...) {
+      ::unlink(temporary.c_str());
+      throw;
+    }
+    fsync_directory(directory);
+    result.outcome = UploadOutcome::uploaded;
+    return result;
+  }
+
+ private:
+  static void copy_synced(const std::string& from, const std::string& to) {
+    int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) fail("cannot open", from);
+    int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0) {
+      ::close(in);
+      fail("cannot create", to);
+    }
+    std::vector<char> buffer(1 << 20);
+    try {
+      for (;;) {
+        ssize_t n = ::read(in, buffer.data(), buffer.size());
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          fail("read failed", from);
+        }
+        if (n == 0) break;
+        write_all(out, buffer.data(), static_cast<std::size_t>(n), to);
+      }
+      if (::fsync(out) != 0) fail("fsync failed", to);
+    } catch (...) {
+      ::close(in);
+      ::close(out);
+      throw;
+    }
+    ::close(in);
+    if (::close(out) != 0) fail("close failed", to);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Uploader> make_file_uploader(UploadDestination destination, const UploadOptions& options) {
+  return std::make_unique<FileUploader>(std::move(destination), options);
+}
+
+}  // namespace mtastream

@@ -1,0 +1,172 @@
+// GCS JSON API: look the object up to skip identical ones, then one multipart upload whose metadata carries
+// the MD5 and CRC32C, so GCS rejects a damaged body; the returned md5Hash and crc32c are compared with the
+// local file. A single-request upload becomes visible only when complete.
+#include <atomic>
+#include <optional>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "error.h"
+#include "upload/checksum.h"
+#include "upload/gcs_auth.h"
+#include "upload/http_client.h"
+#include "upload/retry.h"
+#include "upload/store_uploaders.h"
+
+namespace mtastream {
+namespace {
+
+struct StoredObject {
+  std::uint64_t size = 0;
+  std::string md5_base64;
+  std::string crc32c_base64;
+};
+
+std::string json_string(simdjson::dom::element object, const char* name) {
+  std::string_view value;
+  if (object[name].get(value) != simdjson::SUCCESS) return "";
+  return std::string(value);
+}
+
+class GcsJsonUploader : public Uploader {
+ public:
+  GcsJsonUploader(UploadDestination destination, HttpEndpoint endpoint, const std::string& credentials_file,
+                  const UploadOptions& options)
+      : Uploader(std::move(destination)),
+        endpoint_(std::move(endpoint)),
+        options_(options),
+        pool_(options.connect_timeout_seconds, options.request_timeout_seconds) {
+    if (!credentials_file.empty())
+      tokens_ = std::make_unique<GcsTokenSource>(read_service_account_key(credentials_file),
+                                                 options.connect_timeout_seconds, options.request_timeout_seconds);
+  }
+
+  UploadResult upload(const std::string& local_path, const std::string& object_name) override {
+    FileDigest local = digest_file(local_path);
+    std::string key = destination_.key_for(object_name);
+    UploadResult result;
+    result.object_url = destination_.url_for(object_name);
+    result.bytes = local.size;
+    result.md5_hex = local.md5_hex();
+    bool sent = false;
+    result.attempts = run_with_retries(options_, result.object_url, [&] {
+      if (auto stored = lookup(key, result.object_url); stored && same_content(*stored, local)) {
+        result.outcome = sent ? UploadOutcome::uploaded : UploadOutcome::skipped;
+        return;
+      }
+      sent = true;
+      StoredObject stored = send(key, local_path, local, result.object_url);
+      if (!same_content(stored, local))
+        throw TransientError(fmt::format("stored object (md5 {}, crc32c {}, {} bytes) differs from the local file "
+                                         "(md5 {}, crc32c {}, {} bytes)", stored.md5_base64, stored.crc32c_base64,
+                                         stored.size, local.md5_base64(), local.crc32c_base64(), local.size));
+      result.outcome = UploadOutcome::uploaded;
+    });
+    return result;
+  }
+
+ private:
+  // Every checksum the store reports must match, and at least one must be there.
+  static bool same_content(const StoredObject& stored, const FileDigest& local) {
+    if (stored.size != local.size) return false;
+    if (stored.md5_base64.empty() && stored.crc32c_base64.empty()) return false;
+    if (!stored.md5_base64.empty() && stored.md5_base64 != local.md5_base64()) return false;
+    if (!stored.crc32c_base64.empty() && stored.crc32c_base64 != local.crc32c_base64()) return false;
+    return true;
+  }
+
+  void authorize(HttpRequest& request) {
+    if (tokens_) request.headers.emplace_back("Authorization", "Bearer " + tokens_->token());
+  }
+
+  [[noreturn]] void fail(const HttpResponse& response, const std::string& operation, const std::string& object_url,
+                         const std::string& key) {
+    std::string message;
+    simdjson::dom::parser parser;
+    simdjson::dom::element document;
+    if (parser.parse(response.body).get(document) == simdjson::SUCCESS && document.is_object()) {
+      simdjson::dom::element error;
+      if (document["error"].get(error) == simdjson::SUCCESS) message = json_string(error, "message");
+    } else if (response.body.size() < 300) {
+      message = response.body;
+      while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.pop_back();
+    }
+    std::string reason = fmt::format("HTTP {}{}", response.status, message.empty() ? "" : ": " + message);
+    if (response.status == 401 && tokens_) {
+      tokens_->invalidate();
+      if (!retried_unauthorized_.exchange(true)) throw TransientError(operation + " " + reason);
+    }
+    if (is_retryable_status(response.status)) throw TransientError(operation + " " + reason);
+    std::string hint;
+    if (response.status == 401 || response.status == 403)
+      hint = tokens_ ? "; check the service account's rights (GOOGLE_APPLICATION_CREDENTIALS)"
+                     : "; no credentials were sent: set GOOGLE_APPLICATION_CREDENTIALS";
+    else if (response.status == 404)
+      hint = "; does the bucket exist?";
+    throw Error(fmt::format("{}: {} refused by GCS at {} (bucket '{}', object '{}'): {}{}", object_url, operation,
+                            endpoint_.url(), destination_.bucket, key, reason, hint));
+  }
+
+  StoredObject parse_object(const HttpResponse& response, const std::string& object_url) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element document;
+    if (parser.parse(response.body).get(document) != simdjson::SUCCESS || !document.is_object())
+      throw TransientError(fmt::format("unreadable object metadata from GCS for {}", object_url));
+    StoredObject stored;
+    stored.md5_base64 = json_string(document, "md5Hash");
+    stored.crc32c_base64 = json_string(document, "crc32c");
+    std::string size = json_string(document, "size");
+    stored.size = size.empty() ? 0 : std::stoull(size);
+    return stored;
+  }
+
+  std::optional<StoredObject> lookup(const std::string& key, const std::string& object_url) {
+    HttpRequest request;
+    request.url = fmt::format("{}/storage/v1/b/{}/o/{}", endpoint_.url(), uri_encode(destination_.bucket, false),
+                              uri_encode(key, false));
+    authorize(request);
+    HttpResponse response = pool_.lease()->perform(request);
+    if (response.status == 404) return std::nullopt;  // a missing bucket shows at the upload
+    if (response.status != 200) fail(response, "lookup", object_url, key);
+    return parse_object(response, object_url);
+  }
+
+  StoredObject send(const std::string& key, const std::string& local_path, const FileDigest& local,
+                    const std::string& object_url) {
+    const std::string boundary = "mtastream-" + local.sha256_hex().substr(0, 32);
+    std::string content_type = key.ends_with(".gz") ? "application/gzip" : "application/octet-stream";
+    std::string metadata = fmt::format(R"({{"name":{},"contentType":{},"md5Hash":{},"crc32c":{}}})", json_quote(key),
+                                       json_quote(content_type), json_quote(local.md5_base64()),
+                                       json_quote(local.crc32c_base64()));
+    HttpRequest request;
+    request.method = "POST";
+    request.url = fmt::format("{}/upload/storage/v1/b/{}/o?uploadType=multipart", endpoint_.url(),
+                              uri_encode(destination_.bucket, false));
+    request.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
+    request.body_prefix = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + metadata +
+                          "\r\n--" + boundary + "\r\nContent-Type: " + content_type + "\r\n\r\n";
+    request.body_file = local_path;
+    request.body_file_size = local.size;
+    request.body_suffix = "\r\n--" + boundary + "--\r\n";
+    authorize(request);
+    HttpResponse response = pool_.lease()->perform(request);
+    if (response.status != 200) fail(response, "upload", object_url, key);
+    return parse_object(response, object_url);
+  }
+
+  HttpEndpoint endpoint_;
+  UploadOptions options_;
+  HttpClientPool pool_;
+  std::unique_ptr<GcsTokenSource> tokens_;
+  std::atomic<bool> retried_unauthorized_{false};
+};
+
+}  // namespace
+
+std::unique_ptr<Uploader> make_gcs_json_uploader(UploadDestination destination, HttpEndpoint endpoint,
+                                                 const std::string& credentials_file, const UploadOptions& options) {
+  return std::make_unique<GcsJsonUploader>(std::move(destination), std::move(endpoint), credentials_file, options);
+}
+
+}  // namespace mtastream
