@@ -60,7 +60,7 @@ function __mtastream_value_options
         case 'topic delete'
             printf '%s\n' -- --timeout --config -X -b --brokers
         case 'upload'
-            printf '%s\n' -- --config -X -b --brokers
+            printf '%s\n' -- --to --endpoint --s3-addressing --region --profile -j --jobs --retries --timeout --move-to --config -X -b --brokers
         case 'broker'
             printf '%s\n' -- --brokers --topic --config -X
         case 'config'
@@ -244,11 +244,23 @@ complete -c mtastream -n '__mtastream_at topic delete' -F
 
 # mtastream upload
 complete -c mtastream -n '__mtastream_at upload' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at upload' -l to -x -d 'destination: file://DIR, s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]'
+complete -c mtastream -n '__mtastream_at upload' -l endpoint -x -d 'S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'
+complete -c mtastream -n '__mtastream_at upload' -l s3-addressing -x -a 'auto path virtual' -d 'S3 bucket addressing: auto (path-style with --endpoint), path or virtual'
+complete -c mtastream -n '__mtastream_at upload' -l region -x -d 'S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config)'
+complete -c mtastream -n '__mtastream_at upload' -l profile -x -d 'profile in ~/.aws/credentials (default: AWS_PROFILE, default)'
+complete -c mtastream -n '__mtastream_at upload' -s j -l jobs -x -d 'files uploaded in parallel'
+complete -c mtastream -n '__mtastream_at upload' -l retries -x -d 'retries per file after the first attempt (timeouts, connection errors, 5xx, throttling)'
+complete -c mtastream -n '__mtastream_at upload' -l timeout -x -d 'limit for one request, body included (30s, 5m, ...)'
+complete -c mtastream -n '__mtastream_at upload' -l delete-after -d 'delete each local file once its upload is verified'
+complete -c mtastream -n '__mtastream_at upload' -l move-to -r -F -d 'move each local file into DIR once its upload is verified'
+complete -c mtastream -n '__mtastream_at upload' -l json -d 'print a JSON summary on stdout (uploaded, skipped, failed, bytes)'
 complete -c mtastream -n '__mtastream_at upload' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at upload' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at upload' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at upload' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at upload' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+complete -c mtastream -n '__mtastream_at upload' -F
 
 # mtastream broker
 complete -c mtastream -n '__mtastream_at broker' -s h -l help -d 'Print this help message and exit'
