@@ -57,6 +57,10 @@ class ConsumeJob {
     conf.required["enable.auto.offset.store"] = "false";
     conf.required["enable.partition.eof"] = "true";
     conf.defaults["auto.offset.reset"] = "earliest";  // the original read the topic from the beginning
+    // librdkafka 2.0.x backs a partition's fetcher off for a long while once its prefetch queue holds
+    // queued.min.messages (100000): a deeper queue keeps fetches flowing; memory stays bounded by
+    // queued.max.messages.kbytes.
+    conf.defaults["queued.min.messages"] = "1000000";
     if (!options.client_id.empty()) conf.required["client.id"] = options.client_id;
     consumer_options.on_rebalance = [this](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
       on_rebalance(kind, list);

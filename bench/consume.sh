@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# consume to the lake vs `kcat -C -e` reading the same topic from the same real Kafka broker, in one run;
+# and mtastream's peak RSS for the whole topic vs a tenth of it (memory must not grow with messages).
+# mtastream does the full job: group join, parse + validate every message, windows, gzip lake files
+# written durably (fsync + rename), offset commits; kcat only prints the values to /dev/null.
+# Wall-clock times on a shared machine are noisy: the best of several runs is compared.
+# usage: bench/consume.sh [MTASTREAM_BINARY]
+# env: MESSAGES (default 10000000; e.g. 1000000 for a quick run), RUNS (default 3, best of),
+#      PARTITIONS (default 4), BOOTSTRAP (use this broker instead of starting scripts/kafka-local.sh)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+mtastream=${1:-$here/build/mtastream}
+messages=${MESSAGES:-10000000} runs=${RUNS:-3} partitions=${PARTITIONS:-4}
+[ -x "$mtastream" ] || { echo "no binary at $mtastream (make build)" >&2; exit 2; }
+command -v kcat >/dev/null || { echo "kcat missing: scripts/install-test-deps.sh" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time missing (apt-get install time)" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mtastream-bench.XXXXXX")
+started_broker=""
+cleanup() {
+  [ -n "$started_broker" ] && "$here/scripts/kafka-local.sh" stop --dir "$work/kafka" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ -z "${BOOTSTRAP:-}" ]; then
+  "$here/scripts/kafka-local.sh" start --dir "$work/kafka" --env-file "$work/kafka.env"
+  started_broker=1
+  # shellcheck disable=SC1091
+  source "$work/kafka.env"
+fi
+
+# The original's 13 fields, 4000 turnstiles, unique IDs; event time advances 1 s every 50 messages
+# (5-minute windows of ~15000 messages, ~1000 rows each).
+gen() {
+  awk -v n="$1" 'BEGIN{srand(1); for(i=0;i<n;i++){t=1695427200+int(i/50); s=t%86400;
+    printf "A%03d,R%03d,%02d-00-%02d,Station %d,456NQR,BMT,09-23-23,%02d:%02d:%02d,REGULAR,%d,%d,%08x-0000-4000-8000-%012d,2023-%02d-%02d %02d:%02d:%02d\n",
+      i%400, i%10, i%5, i%2, i%400, int(s/3600), int(s/60)%60, s%60, int(rand()*10), int(rand()*10), i, i,
+      9 + int((23 + int((t-1695427200)/86400)) / 31), 1 + (22 + int((t-1695427200)/86400)) % 30 + 0, int(s/3600), int(s/60)%60, s%60}}'
+}
+topic=bench-consume-$$ small=bench-consume-small-$$
+"$mtastream" -b "$BOOTSTRAP" -q topic create "$topic" -p "$partitions"
+"$mtastream" -b "$BOOTSTRAP" -q topic create "$small" -p "$partitions"
+gen "$messages" | "$mtastream" -b "$BOOTSTRAP" -q produce -t "$topic" -z lz4 -
+gen $((messages / 10)) | "$mtastream" -b "$BOOTSTRAP" -q produce -t "$small" -z lz4 -
+echo "topic: $messages messages in $partitions partitions (and $((messages / 10)) for the memory check); broker $BOOTSTRAP; best of $runs runs"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b - a}'; }
+less() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a < b)}'; }
+# kcat as it comes, and kcat with the prefetch depth mtastream sets by default (queued.min.messages=1000000:
+# librdkafka 2.0.x backs a fetcher off for long once its queue holds queued.min.messages).
+run_kcat() {
+  local start; start=$(now)
+  kcat -b "$BOOTSTRAP" -C -t "$topic" -e -q -o beginning -f '%s\n' >/dev/null
+  kcat_seconds=$(elapsed "$start")
+  start=$(now)
+  kcat -b "$BOOTSTRAP" -C -t "$topic" -e -q -o beginning -f '%s\n' -X queued.min.messages=1000000 >/dev/null
+  kcat_deep_seconds=$(elapsed "$start")
+}
+# consume TOPIC: sets mta_seconds and mta_rss_kb (peak RSS from /usr/bin/time -v); checks what it read.
+run_mtastream() {
+  local start lake=$work/lake-$RANDOM; start=$(now)
+  /usr/bin/time -v -o "$work/time.txt" "$mtastream" -b "$BOOTSTRAP" -q consume -t "$1" -G "bench-$RANDOM-$$" \
+    --lake-dir "$lake" -e --json >"$work/summary.json"
+  mta_seconds=$(elapsed "$start")
+  mta_rss_kb=$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/time.txt")
+  grep -q "\"read\":$2," "$work/summary.json" || { echo "mtastream read a wrong count: $(cat "$work/summary.json")" >&2; exit 1; }
+  mta_files=$(find "$lake" -name '*.csv.gz' | wc -l)
+  rm -rf "$lake"
+}
+best_kcat="" best_kcat_deep="" best_mta="" peak_rss=0
+for run in $(seq "$runs"); do
+  if [ $((run % 2)) -eq 1 ]; then run_kcat; run_mtastream "$topic" "$messages"; else run_mtastream "$topic" "$messages"; run_kcat; fi
+  printf 'run %d: kcat -C %.2f s, kcat -C (deep queue) %.2f s, mtastream consume %.2f s (%d lake files, peak RSS %d MB)\n' \
+    "$run" "$kcat_seconds" "$kcat_deep_seconds" "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024))
+  [ "$mta_rss_kb" -gt "$peak_rss" ] && peak_rss=$mta_rss_kb
+  if [ -z "$best_kcat" ] || less "$kcat_seconds" "$best_kcat"; then best_kcat=$kcat_seconds; fi
+  if [ -z "$best_kcat_deep" ] || less "$kcat_deep_seconds" "$best_kcat_deep"; then best_kcat_deep=$kcat_deep_seconds; fi
+  if [ -z "$best_mta" ] || less "$mta_seconds" "$best_mta"; then best_mta=$mta_seconds; fi
+done
+run_mtastream "$small" $((messages / 10))
+small_rss=$mta_rss_kb
+
+kcat_rate=$(awk -v n="$messages" -v s="$best_kcat" 'BEGIN{printf "%d", n / s}')
+mta_rate=$(awk -v n="$messages" -v s="$best_mta" 'BEGIN{printf "%d", n / s}')
+ratio=$(awk -v k="$best_kcat" -v m="$best_mta" 'BEGIN{printf "%.2f", k / m}')
+deep_rate=$(awk -v n="$messages" -v s="$best_kcat_deep" 'BEGIN{printf "%d", n / s}')
+deep_ratio=$(awk -v k="$best_kcat_deep" -v m="$best_mta" 'BEGIN{printf "%.2f", k / m}')
+echo "kcat -C -e:        $kcat_rate msg/s (best ${best_kcat}s)"
+echo "kcat -C -e, deep queue: $deep_rate msg/s (best ${best_kcat_deep}s)"
+echo "mtastream consume: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits"
+echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same queue depth: ${deep_ratio}x (target >= 0.8x)"
+echo "peak RSS: $((peak_rss / 1024)) MB for $messages messages, $((small_rss / 1024)) MB for $((messages / 10)) (flat: bounded by open windows x turnstiles)"
+"$mtastream" -b "$BOOTSTRAP" -q topic delete "$topic" >/dev/null 2>&1 || true
+"$mtastream" -b "$BOOTSTRAP" -q topic delete "$small" >/dev/null 2>&1 || true
