@@ -67,6 +67,8 @@ write_env() {
     printf 'GCS_ENDPOINT=%q\n' "http://127.0.0.1:$port"
     printf 'GCS_BUCKET=%q\n' "$bucket"
     printf 'GCS_BUCKET_2=%q\n' "$bucket2"
+    printf 'GCS_DIR=%q\n' "$dir"
+    printf 'GCS_ENV_FILE=%q\n' "$env_file"
     printf 'GCS_PID_FILE=%q\n' "$pid_file"
     printf 'GCS_LOG=%q\n' "$log"
     printf 'GCS_LOCAL=%q\n' "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"

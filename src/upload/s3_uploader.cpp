@@ -43,6 +43,21 @@ double retry_after(const HttpResponse& response) {
   return std::stod(value);
 }
 
+std::string http_status_text(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+  }
+}
+
 struct StoredObject {
   std::uint64_t size = 0;
   std::string etag;        // unquoted
@@ -127,7 +142,7 @@ class S3Uploader : public Uploader {
     std::string code = xml_element(response.body, "Code");
     std::string message = xml_element(response.body, "Message");
     while (!message.empty() && (message.back() == '.' || message.back() == ' ')) message.pop_back();
-    if (code.empty()) code = response.status == 404 ? "NotFound" : response.status == 403 ? "Forbidden" : "";
+    if (code.empty()) code = http_status_text(response.status);  // HEAD answers carry no body
     std::string reason = fmt::format("HTTP {}{}{}", response.status, code.empty() ? "" : " " + code,
                                      message.empty() ? "" : ": " + message);
     if (is_retryable_status(response.status) || is_retryable_error_code(code))
