@@ -99,6 +99,8 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
   const SinkCounts& c = sink->counts();
   if (report.interrupted) log::warn("replay: stopped before the end of the input");
   if (c.delivered < c.sent) log::error("replay: {} messages not delivered", c.sent - c.delivered);
+  // As `produce`: nothing acknowledged at all is a failed run (broker unreachable), some is partial.
+  if (c.sent > 0 && c.delivered == 0) return ExitCode::runtime_error;
   bool partial = report.interrupted || report.rejected > 0 || c.delivered < c.sent;
   return partial ? ExitCode::partial : ExitCode::ok;
 }
