@@ -2,8 +2,9 @@
 # Installs what the integration tests and benchmarks use besides the build: Java for the real Kafka
 # broker, kcat and mawk as peers, Python for the S3 server. Kafka jars are fetched by scripts/kafka-local.sh.
 # zsh, fish and groff check the generated completions and man pages (tests/integration/docs.sh).
+# openssl makes the test CA for the broker's SASL_SSL listener (scripts/kafka-local.sh).
 set -euo pipefail
-packages=(kcat mawk curl python3 python3-venv zsh fish groff-base)
+packages=(kcat mawk curl python3 python3-venv zsh fish groff-base openssl)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)  # fetches the Kafka broker jars (scripts/kafka-local.sh)
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real single-node Apache Kafka broker (KRaft mode) on loopback, from Maven Central jars, for tests,
-# benchmarks, examples and by hand. Listeners: PLAINTEXT, and SASL_PLAINTEXT with PLAIN and SCRAM-SHA-256/512.
+# benchmarks, examples and by hand. Listeners: PLAINTEXT, and SASL_PLAINTEXT with PLAIN and SCRAM-SHA-256/512,
+# and SASL_SSL (same mechanisms) with a certificate from a test CA made by openssl (env SSL_CA_LOCATION).
 #
 # usage: kafka-local.sh start|stop|restart|status [--dir DIR] [--env-file FILE] [--version V]
 #   --dir       broker state: config, data, log, pid (default ./.kafka-local); data survives stop/start
@@ -35,6 +36,7 @@ ready_timeout=${KAFKA_READY_TIMEOUT:-240}
 # Fixed test credentials: loopback only, never real secrets.
 sasl_user=mtastream-plain sasl_password=plain-secret-for-tests
 scram_user=mtastream-scram scram_password=scram-secret-for-tests
+keystore_password=keystore-secret-for-tests
 
 say() { echo "kafka-local: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -76,12 +78,20 @@ free_port() {
 
 # Ports are chosen once per DIR and kept, so a restarted broker answers at the same addresses.
 choose_ports() {
-  if [ -f "$dir/ports" ]; then . "$dir/ports"; return; fi
-  plain_port=$(free_port); sasl_port=$(free_port); controller_port=$(free_port)
+  if [ -f "$dir/ports" ]; then
+    . "$dir/ports"
+    # State from before the SASL_SSL listener existed: give it a port too.
+    [ -n "${ssl_port:-}" ] || { ssl_port=$(free_port); echo "ssl_port=$ssl_port" >>"$dir/ports"; }
+    return
+  fi
+  plain_port=$(free_port); sasl_port=$(free_port); controller_port=$(free_port); ssl_port=$(free_port)
   while [ "$sasl_port" = "$plain_port" ]; do sasl_port=$(free_port); done
   while [ "$controller_port" = "$plain_port" ] || [ "$controller_port" = "$sasl_port" ]; do
     controller_port=$(free_port); done
-  printf 'plain_port=%s\nsasl_port=%s\ncontroller_port=%s\n' "$plain_port" "$sasl_port" "$controller_port" >"$dir/ports"
+  while [ "$ssl_port" = "$plain_port" ] || [ "$ssl_port" = "$sasl_port" ] || [ "$ssl_port" = "$controller_port" ]; do
+    ssl_port=$(free_port); done
+  printf 'plain_port=%s\nsasl_port=%s\ncontroller_port=%s\nssl_port=%s\n' "$plain_port" "$sasl_port" "$controller_port" \
+    "$ssl_port" >"$dir/ports"
 }
 
 write_config() {
@@ -89,15 +99,23 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$plain_port,SASL_PLAINTEXT://127.0.0.1:$sasl_port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$plain_port,SASL_PLAINTEXT://127.0.0.1:$sasl_port
+listeners=PLAINTEXT://127.0.0.1:$plain_port,SASL_PLAINTEXT://127.0.0.1:$sasl_port,CONTROLLER://127.0.0.1:$controller_port,SASL_SSL://127.0.0.1:$ssl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$plain_port,SASL_PLAINTEXT://127.0.0.1:$sasl_port,SASL_SSL://127.0.0.1:$ssl_port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$sasl_user="$sasl_password";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$sasl_user="$sasl_password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$dir/ssl/broker.p12
+ssl.keystore.password=$keystore_password
+ssl.key.password=$keystore_password
+ssl.client.auth=none
 log.dirs=$dir/data
 num.partitions=1
 default.replication.factor=1
@@ -127,6 +145,27 @@ log4j.logger.kafka.log.LogCleaner=WARN
 LOG4J
 }
 
+# A test CA and a broker certificate for 127.0.0.1/localhost signed by it, made once per DIR.
+make_certificates() {
+  [ -f "$dir/ssl/broker.p12" ] && return 0
+  command -v openssl >/dev/null || die "openssl not found"
+  local ssl=$dir/ssl
+  rm -rf "$ssl"; mkdir -p "$ssl"
+  if ! {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mtastream test CA" \
+      -keyout "$ssl/ca.key" -out "$ssl/ca.pem" &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$ssl/broker.key" -out "$ssl/broker.csr" &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$ssl/san.ext" &&
+    openssl x509 -req -in "$ssl/broker.csr" -CA "$ssl/ca.pem" -CAkey "$ssl/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$ssl/san.ext" -out "$ssl/broker.pem" &&
+    openssl pkcs12 -export -in "$ssl/broker.pem" -inkey "$ssl/broker.key" -name broker \
+      -passout "pass:$keystore_password" -out "$ssl/broker.p12"
+  } >>"$dir/openssl.log" 2>&1; then
+    tail -20 "$dir/openssl.log" >&2
+    die "could not make the test certificates (log: $dir/openssl.log)"
+  fi
+}
+
 java_run() {
   # shellcheck disable=SC2086
   java ${KAFKA_HEAP:--Xmx512m -Xms128m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
@@ -154,6 +193,7 @@ write_env() {
     printf 'SASL_BOOTSTRAP=%q\n' "127.0.0.1:$sasl_port"
     printf 'SASL_USER=%q\nSASL_PASSWORD=%q\n' "$sasl_user" "$sasl_password"
     printf 'SCRAM_USER=%q\nSCRAM_PASSWORD=%q\n' "$scram_user" "$scram_password"
+    printf 'SSL_BOOTSTRAP=%q\nSSL_CA_LOCATION=%q\n' "127.0.0.1:$ssl_port" "$dir/ssl/ca.pem"
     printf 'KAFKA_VERSION=%q\n' "$version"
     printf 'KAFKA_DIR=%q\n' "$dir"
     printf 'KAFKA_LOG=%q\n' "$log"
@@ -183,6 +223,7 @@ start() {
   fi
   fetch_jars
   choose_ports
+  make_certificates
   write_config
   [ -f "$log" ] && mv "$log" "$log.previous"
   : >"$log"
@@ -206,7 +247,7 @@ start() {
     sleep 1; waited=$((waited + 1))
   done
   write_env
-  say "Apache Kafka $version ready: PLAINTEXT 127.0.0.1:$plain_port, SASL_PLAINTEXT 127.0.0.1:$sasl_port (env: $env_file)"
+  say "Apache Kafka $version ready: PLAINTEXT 127.0.0.1:$plain_port, SASL_PLAINTEXT 127.0.0.1:$sasl_port, SASL_SSL 127.0.0.1:$ssl_port (env: $env_file)"
 }
 
 stop_broker() {
