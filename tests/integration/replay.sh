@@ -49,6 +49,15 @@ check_against_model "raw sample" 10000 "$RAW"
 check_against_model "pandas sample (26 gzip members)" 10000 "$PANDAS"
 check_against_model "both samples in one run" 10000 "$RAW" "$PANDAS"
 check_against_model "pandas sample, --max-delta 100" 100 "$PANDAS"
+check_against_model "the raw sample given twice (every reading duplicated)" 10000 "$RAW" "$RAW"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["anomalies"]["duplicate_reading"]==27340, s' \
+  "$T/summary.json" && pass "27340 duplicate readings counted, no event from them" || fail "duplicates: $(cat "$T/summary.json")"
+
+# -v names each anomaly with file:line of both readings.
+"$MTASTREAM" -v replay -o /dev/null "$RAW" 2>"$T/verbose.err" || true
+expect_contains "$T/verbose.err" "turnstile_170617.txt:1431: negative_delta for A011,R080,01-00-00,57 ST-7 AV at 2017-06-10 04:00:00: ENTRIES -195, EXITS -50 since" \
+  "-v lists each anomaly with file:line and the deltas"
+expect_eq "$(grep -c ': negative_delta for ' "$T/verbose.err")" "343" "-v lists all 343 negative deltas"
 
 # --- independence from row order, file boundaries, layout and line ends --------------------------------
 python3 "$HERE/replay/reshape.py" "$PANDAS" "$T"
