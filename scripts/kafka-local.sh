@@ -6,12 +6,13 @@
 # usage: kafka-local.sh start|stop|restart|status [--dir DIR] [--env-file FILE] [--version V]
 #   --dir       broker state: config, data, log, pid (default ./.kafka-local); data survives stop/start
 #   --env-file  where `start` writes the addresses (default DIR/kafka.env); source it in a shell
-#   --version   Apache Kafka version (default $KAFKA_VERSION or 3.9.1)
+#   --version   Apache Kafka version (default $KAFKA_VERSION or 3.9.1; 4.x works too, but librdkafka before
+#               2.6.1, such as Debian 12's 2.0.2, fails SCRAM logins against 4.x: PLAINTEXT and PLAIN work)
 # Jars are cached in ${MTASTREAM_CACHE:-~/.cache/mtastream}/kafka/VERSION (fetched with Maven once).
 # Environment: KAFKA_READY_TIMEOUT (seconds, default 240), KAFKA_HEAP (default -Xmx512m -Xms128m).
 set -euo pipefail
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 [ $# -ge 1 ] || usage
 action=$1; shift
 dir=.kafka-local env_file="" version=${KAFKA_VERSION:-3.9.1}
@@ -143,6 +144,17 @@ log4j.logger.org.apache.kafka=INFO
 log4j.logger.state.change.logger=WARN
 log4j.logger.kafka.log.LogCleaner=WARN
 LOG4J
+  # Kafka 4.x logs through log4j2.
+  cat >"$dir/log4j2.properties" <<'LOG4J2'
+rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+logger.statechange.name=state.change.logger
+logger.statechange.level=WARN
+LOG4J2
 }
 
 # A test CA and a broker certificate for 127.0.0.1/localhost signed by it, made once per DIR.
@@ -169,7 +181,7 @@ make_certificates() {
 java_run() {
   # shellcheck disable=SC2086
   java ${KAFKA_HEAP:--Xmx512m -Xms128m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$cache/libs/*" "$@"
+    -Dlog4j.configuration="file:$dir/log4j.properties" -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cache/libs/*" "$@"
 }
 
 format_storage() {
@@ -204,12 +216,13 @@ write_env() {
   mv "$tmp" "$env_file"
 }
 
-# Ready = the broker answers metadata on both listeners (SCRAM login included).
+# Ready = the broker answers metadata on both listeners (a SASL PLAIN login on the second: librdkafka
+# before 2.6.1, Debian 12's kcat included, cannot do SCRAM with Kafka 4.x brokers).
 broker_answers() {
   if command -v kcat >/dev/null; then
     kcat -b "127.0.0.1:$plain_port" -L -m 5 >/dev/null 2>&1 &&
-      kcat -b "127.0.0.1:$sasl_port" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-256 \
-        -X sasl.username="$scram_user" -X sasl.password="$scram_password" -L -m 5 >/dev/null 2>&1
+      kcat -b "127.0.0.1:$sasl_port" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN \
+        -X sasl.username="$sasl_user" -X sasl.password="$sasl_password" -L -m 5 >/dev/null 2>&1
   else
     grep -q "Kafka Server started" "$log" 2>/dev/null
   fi
@@ -230,7 +243,7 @@ start() {
   format_storage
   # Detached from the caller's stdin/stdout so that CTest fixtures and pipes do not wait for it.
   nohup setsid bash -c 'exec "$@"' _ java ${KAFKA_HEAP:--Xmx512m -Xms128m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" -cp "$cache/libs/*" \
+    -Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties" -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$cache/libs/*" \
     kafka.Kafka "$dir/server.properties" </dev/null >>"$log" 2>&1 &
   echo $! >"$pid_file"
   local waited=0
