@@ -45,11 +45,18 @@ die() { say "$*"; exit 1; }
 running_pid() {
   [ -f "$pid_file" ] || return 1
   local pid; pid=$(cat "$pid_file")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  # The pid must still be this DIR's broker (a stale file after a reboot may name another process).
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir/server.properties" && echo "$pid"
 }
 
 fetch_jars() {
   [ -f "$cache/complete" ] && return 0
+  # Several brokers may start at once on a fresh machine (CI): one fetches, the others wait for it.
+  mkdir -p "$(dirname "$cache")"
+  exec 9>"$cache.lock"
+  flock 9
+  if [ -f "$cache/complete" ]; then exec 9>&-; return 0; fi
   command -v java >/dev/null || die "java not found: run scripts/install-test-deps.sh"
   command -v mvn >/dev/null || die "mvn not found: run scripts/install-test-deps.sh"
   say "fetching Apache Kafka $version jars from Maven Central into $cache"
@@ -71,6 +78,7 @@ POM
     die "could not fetch the Kafka jars (log: $cache/mvn.log)"
   fi
   touch "$cache/complete"
+  exec 9>&-
 }
 
 free_port() {
