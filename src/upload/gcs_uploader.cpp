@@ -29,6 +29,16 @@ std::string json_string(simdjson::dom::element object, const char* name) {
   return std::string(value);
 }
 
+// GCS refuses a body that does not match the MD5/CRC32C we declared with a 400 naming the hash: the body
+// was damaged on the way, so sending it again is the cure.
+bool is_checksum_mismatch(const std::string& message) {
+  std::string lower = message;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool mismatch = lower.find("doesn't match") != std::string::npos || lower.find("does not match") != std::string::npos ||
+                  lower.find("mismatch") != std::string::npos;
+  return mismatch && (lower.find("md5") != std::string::npos || lower.find("crc32c") != std::string::npos);
+}
+
 class GcsJsonUploader : public Uploader {
  public:
   GcsJsonUploader(UploadDestination destination, HttpEndpoint endpoint, const std::string& credentials_file,
@@ -97,7 +107,8 @@ class GcsJsonUploader : public Uploader {
       tokens_->invalidate();
       if (!retried_unauthorized_.exchange(true)) throw TransientError(operation + " " + reason);
     }
-    if (is_retryable_status(response.status)) throw TransientError(operation + " " + reason);
+    if (is_retryable_status(response.status) || (response.status == 400 && is_checksum_mismatch(message)))
+      throw TransientError(operation + " " + reason);
     std::string hint;
     if (response.status == 401 || response.status == 403)
       hint = tokens_ ? "; check the service account's rights (GOOGLE_APPLICATION_CREDENTIALS)"

@@ -8,6 +8,9 @@ usage: fault_proxy.py --upstream URL --port-file FILE [--log FILE] [--fail-first
   --fail-first N       answer the first N requests with --fail-status (S3-style XML error body) without
                        forwarding them (503 SlowDown, 500 InternalError, 429 SlowDown, or any 4xx)
   --reset-first N      close the first N connections without any answer (a dropped connection)
+  --stall-first N      hold the first N requests for --stall-seconds before forwarding (a timeout)
+  --corrupt-first N    flip one byte in the body of the first N PUT/POST requests with a body, then forward
+                       them (damage on the way: the store must refuse it, or the client must notice)
   --outage-after N     after N forwarded requests, stop listening for S seconds (connections refused),
                        then listen again on the same port: a store that went away mid-batch and came back
   --token-public-key   also act as an OAuth2 token endpoint at /token: verify the RS256 JWT assertion of a
@@ -33,7 +36,7 @@ import urllib.parse
 
 args = None
 lock = threading.Lock()
-counts = {"requests": 0, "forwarded": 0, "resets": 0}
+counts = {"requests": 0, "forwarded": 0, "resets": 0, "corrupted": 0}
 outage = threading.Event()
 down = threading.Event()
 tokens = set()
@@ -115,6 +118,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(args.fail_status, ("<?xml version=\"1.0\"?><Error><Code>%s</Code><Message>injected by "
                                           "fault_proxy</Message></Error>" % code).encode())
             return
+        if number <= args.reset_first + args.fail_first + args.stall_first:
+            log("%s %s STALL" % (self.command, self.path))
+            time.sleep(args.stall_seconds)
+        if body and self.command in ("PUT", "POST") and self.path.split("?")[0] != "/token":
+            with lock:
+                corrupt = counts["corrupted"] < args.corrupt_first
+                counts["corrupted"] += corrupt
+            if corrupt:
+                middle = len(body) - max(1, len(body) // 3)  # inside the file's bytes, past any multipart header
+                body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
+                log("%s %s CORRUPTED" % (self.command, self.path))
         if args.token_public_key and self.path.split("?")[0] == "/token":
             self.token(body)
             return
@@ -174,6 +188,9 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (timeout test) leaves a broken pipe: expected here
+
 
 def main():
     global args
@@ -185,6 +202,9 @@ def main():
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-status", type=int, default=503)
     parser.add_argument("--reset-first", type=int, default=0)
+    parser.add_argument("--stall-first", type=int, default=0)
+    parser.add_argument("--stall-seconds", type=float, default=5)
+    parser.add_argument("--corrupt-first", type=int, default=0)
     parser.add_argument("--outage-after", type=int, default=0)
     parser.add_argument("--outage-seconds", type=float, default=3)
     parser.add_argument("--token-public-key")

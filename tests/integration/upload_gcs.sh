@@ -88,6 +88,13 @@ expect_exit 0 "an outage mid-batch is ridden out" -- \
   "$MTASTREAM" upload --to "gs://$GCS_BUCKET/$run/d" --endpoint "$PROXY" --jobs 2 --retries 10 --delete-after "$T/d"
 expect_contains "$PROXY_LOG" "OUTAGE" "the store really went away mid-batch"
 expect_eq "$(ls "$T/d" | wc -l)" 0 "--delete-after removed every verified file"
+make_files "$T/k" 2
+start_proxy --corrupt-first 1
+expect_exit 0 "a body damaged on the way is detected and sent again" -- \
+  "$MTASTREAM" upload --to "gs://$GCS_BUCKET/$run/k" --endpoint "$PROXY" --jobs 1 "$T/k"
+expect_contains "$PROXY_LOG" "CORRUPTED" "the proxy really damaged a body"
+expect_contains "$T/err" "doesn't match calculated MD5" "the store refused the damaged body (declared MD5)"
+check_uploaded "$run/k" "$T/k"
 
 # 5. Service-account key: the token endpoint verifies the RS256 JWT with the public key, the store
 #    accepts only the token it handed out.

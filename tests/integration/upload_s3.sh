@@ -134,6 +134,22 @@ expect_contains "$T/err" "retrying" "retries were reported"
 expect_eq "$(ls "$T/g-done" | wc -l)/$(ls "$T/g" | wc -l)" 8/0 "--move-to moved every verified file"
 check_uploaded "$run/g" "$T/g-done"
 
+# 6b. A request that hangs past --timeout is abandoned and retried; a body damaged on the way is caught
+#     (AWS answers BadDigest to the Content-MD5; moto stores it, so our ETag check catches it) and sent again.
+make_files "$T/j" 2
+start_proxy --stall-first 1 --stall-seconds 4
+expect_exit 0 "a request stalled past --timeout is retried" -- \
+  "$MTASTREAM" upload --to "s3://$S3_BUCKET/$run/j" --endpoint "$PROXY" --timeout 1s --jobs 1 "$T/j"
+expect_contains "$T/err" "imeout" "the retry names the timeout"
+check_uploaded "$run/j" "$T/j"
+make_files "$T/k" 2
+start_proxy --corrupt-first 1
+expect_exit 0 "a body damaged on the way is detected and sent again" -- \
+  "$MTASTREAM" upload --to "s3://$S3_BUCKET/$run/k" --endpoint "$PROXY" --jobs 1 "$T/k"
+expect_contains "$PROXY_LOG" "CORRUPTED" "the proxy really damaged a body"
+expect_contains "$T/err" "differs from the local MD5" "the mismatch was reported"
+check_uploaded "$run/k" "$T/k"
+
 # 7. Retries run out: exit 1, files kept; one file refused among good ones: exit 3 (partial).
 make_files "$T/h" 2
 start_proxy --fail-first 1000 --fail-status 503
