@@ -152,7 +152,7 @@ std::string describe_error(rd_kafka_resp_err_t err) {
       hint = "create it with 'mtastream topic create TOPIC', or enable auto.create.topics.enable on the broker";
       break;
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-      hint = "the message exceeds the broker's message.max.bytes";
+      hint = "larger than the client's message.max.bytes or the topic's max.message.bytes";
       break;
     case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
       hint = "the replication factor exceeds the number of brokers";

@@ -90,6 +90,11 @@ void KafkaProducer::produce(std::string_view topic, std::string_view key, std::s
       continue;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) check_fatal();
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+      // This message alone cannot go (larger than message.max.bytes): it fails, the others go on.
+      fail_locally(err, key, value, tag, partition);
+      return;
+    }
     throw_error(err, fmt::format("cannot produce to topic '{}'", topic));
   }
   ++counts_.queued;
@@ -97,6 +102,23 @@ void KafkaProducer::produce(std::string_view topic, std::string_view key, std::s
   if (++since_poll_ >= 1000) {
     since_poll_ = 0;
     rd_kafka_poll(handle_.get(), 0);
+  }
+}
+
+void KafkaProducer::fail_locally(rd_kafka_resp_err_t err, std::string_view key, std::string_view value, uint64_t tag,
+                                 int32_t partition) {
+  ++counts_.queued;
+  ++counts_.failed;
+  counts_.bytes += value.size();
+  ++counts_.errors[describe_error(err)];
+  if (options_.on_delivery) {
+    DeliveryReport report;
+    report.tag = tag;
+    report.error = err;
+    report.partition = partition;
+    report.key = key;
+    report.value = value;
+    options_.on_delivery(report);
   }
 }
 

@@ -53,7 +53,8 @@ class KafkaProducer {
 
   // Queues one message (copied). An empty key is sent as a null key. partition -1 lets the
   // partitioner (murmur2, as the Java client) pick by key. Blocks, serving delivery reports, while
-  // librdkafka's queue is full. Throws Error on a fatal producer error or an unknown topic.
+  // librdkafka's queue is full. A message too large to ever go is counted as failed (with its report)
+  // at once. Throws Error on a fatal producer error or a bad topic name.
   void produce(std::string_view topic, std::string_view key, std::string_view value, uint64_t tag = 0,
                int32_t partition = -1);
 
@@ -76,6 +77,9 @@ class KafkaProducer {
   static void delivery_callback(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
   rd_kafka_topic_t* topic_handle(std::string_view topic);
   void check_fatal();
+  // Counts a message librdkafka refused at produce() time as sent-and-failed, with its report.
+  void fail_locally(rd_kafka_resp_err_t err, std::string_view key, std::string_view value, uint64_t tag,
+                    int32_t partition);
 
   ProducerOptions options_;
   HandlePtr handle_;

@@ -82,6 +82,19 @@ expect_eq "$code" "0" "SIGINT on a waiting stdin: exit 0"
 expect_contains "$T/stdin.out" '"delivered":3' "SIGINT on a waiting stdin: the 3 lines read were delivered"
 expect_eq "$(kcat -b "$BOOTSTRAP" -C -t fromstdin -e -q | wc -l)" "3" "SIGINT on a waiting stdin: the topic holds 3"
 
+# One message that cannot go (too large for message.max.bytes): the rest delivered, exit 3, file:line named,
+# kept in the dead-letter file with the reason.
+x250=$(printf 'x%.0s' $(seq 250))
+{ head -5 "$T/in.csv"
+  echo "A001,R001,02-00-00,$x250,$x250,$x250,09-23-23,16:54:00,$x250,1,1,00000000-0000-4000-8000-999999999999,2023-09-23 16:54:00"
+  sed -n 6,10p "$T/in.csv"; } >"$T/big.csv"
+expect_exit 3 "an undeliverable message makes exit 3" -- "$MTASTREAM" -b "$BOOTSTRAP" -X message.max.bytes=1000 produce -t big --dead-letter "$T/big.dl" --json "$T/big.csv"
+expect_contains "$T/out" '"delivered":10' "the 10 other messages are delivered"
+expect_contains "$T/out" '"failed":1' "the large one is counted as failed"
+expect_contains "$T/err" "$T/big.csv:6: not delivered" "the undelivered message is named file:line"
+expect_contains "$T/big.dl" "\"source\":\"$T/big.csv:6\",\"reason\":\"not delivered" "the undelivered message is in the dead-letter file"
+expect_eq "$(kcat -b "$BOOTSTRAP" -C -t big -e -q | wc -l)" "10" "the topic holds the 10 others"
+
 # Nothing can be delivered: exit 1, the reason named.
 expect_exit 1 "unreachable broker: exit 1" -- "$MTASTREAM" -b 127.0.0.1:1 -X message.timeout.ms=1500 produce -t x "$T/in.csv"
 expect_contains "$T/err" "not delivered" "unreachable broker: undelivered messages reported"
