@@ -103,25 +103,9 @@ class S3Uploader : public Uploader {
     return is_md5_hex(stored.etag) && stored.etag == local.md5_hex();
   }
 
-  struct Target {
-    std::string url;
-    std::string canonical_uri;
-    std::string host;
-  };
-
+  using Target = S3ObjectLocation;
   Target target_for(const std::string& key) const {
-    const HttpEndpoint& e = config_.endpoint;
-    Target target;
-    std::string encoded_key = uri_encode(key, true);
-    if (config_.path_style) {
-      target.host = e.authority;
-      target.canonical_uri = e.base_path + "/" + uri_encode(destination_.bucket, false) + "/" + encoded_key;
-    } else {
-      target.host = destination_.bucket + "." + e.authority;
-      target.canonical_uri = e.base_path + "/" + encoded_key;
-    }
-    target.url = e.scheme + "://" + target.host + target.canonical_uri;
-    return target;
+    return s3_object_location(config_.endpoint, config_.path_style, destination_.bucket, key);
   }
 
   // Adds x-amz-date, the session token and the Authorization header over every header in `request`.
@@ -209,6 +193,21 @@ class S3Uploader : public Uploader {
 };
 
 }  // namespace
+
+S3ObjectLocation s3_object_location(const HttpEndpoint& endpoint, bool path_style, const std::string& bucket,
+                                    const std::string& key) {
+  S3ObjectLocation location;
+  std::string encoded_key = uri_encode(key, true);
+  if (path_style) {
+    location.host = endpoint.authority;
+    location.canonical_uri = endpoint.base_path + "/" + uri_encode(bucket, false) + "/" + encoded_key;
+  } else {
+    location.host = bucket + "." + endpoint.authority;
+    location.canonical_uri = endpoint.base_path + "/" + encoded_key;
+  }
+  location.url = endpoint.scheme + "://" + location.host + location.canonical_uri;
+  return location;
+}
 
 std::unique_ptr<Uploader> make_s3_uploader(UploadDestination destination, S3StoreConfig config,
                                            const UploadOptions& options) {

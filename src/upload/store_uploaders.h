@@ -35,6 +35,15 @@ struct S3StoreConfig {
   std::string store_name = "S3";  // "S3" or "GCS (XML API)", for messages
 };
 
+// Where an S3 request for `key` goes: the URL, the Host header and the canonical URI that SigV4 signs.
+struct S3ObjectLocation {
+  std::string url;
+  std::string host;
+  std::string canonical_uri;
+};
+S3ObjectLocation s3_object_location(const HttpEndpoint& endpoint, bool path_style, const std::string& bucket,
+                                    const std::string& key);
+
 std::unique_ptr<Uploader> make_file_uploader(UploadDestination destination, const UploadOptions& options);
 std::unique_ptr<Uploader> make_s3_uploader(UploadDestination destination, S3StoreConfig config,
                                            const UploadOptions& options);

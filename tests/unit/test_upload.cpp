@@ -123,6 +123,19 @@ TEST(UploadEndpoint, SplitsSchemeAuthorityAndPath) {
   EXPECT_THROW(parse_endpoint("http://", "--endpoint"), UsageError);
 }
 
+TEST(S3Location, PathStyleAndVirtualHosted) {
+  auto aws = parse_endpoint("https://s3.eu-west-1.amazonaws.com", "x");
+  auto virtual_host = s3_object_location(aws, false, "lake", "turnstile/a b.csv.gz");
+  EXPECT_EQ(virtual_host.url, "https://lake.s3.eu-west-1.amazonaws.com/turnstile/a%20b.csv.gz");
+  EXPECT_EQ(virtual_host.host, "lake.s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(virtual_host.canonical_uri, "/turnstile/a%20b.csv.gz");
+  auto local = parse_endpoint("http://127.0.0.1:9000/base", "x");
+  auto path = s3_object_location(local, true, "lake", "t/x.csv.gz");
+  EXPECT_EQ(path.url, "http://127.0.0.1:9000/base/lake/t/x.csv.gz");
+  EXPECT_EQ(path.host, "127.0.0.1:9000");
+  EXPECT_EQ(path.canonical_uri, "/base/lake/t/x.csv.gz");
+}
+
 TEST(Backoff, GrowsExponentiallyWithJitterAndACap) {
   BackoffPolicy policy{6, 0.25, 4.0};
   EXPECT_DOUBLE_EQ(backoff_delay(policy, 1, 0.0), 0.125);
