@@ -8,7 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "consume_checkpoint.h"
@@ -45,10 +50,103 @@ struct PartitionState {
   std::string committed;  // "offset|metadata" last committed (or resumed from): skip unchanged commits
 };
 
+// Writes (and publishes) closed windows on its own thread, so the consumer thread keeps draining
+// librdkafka's queue while files are compressed, fsynced and uploaded. wait_idle() is the barrier
+// before every commit: it returns once everything submitted is durable, or throws the first failure.
+class LakeFileWriter {
+ public:
+  LakeFileWriter(const ConsumeOptions& options)
+      : options_(options), lake_(options.lake_dir, options.layout), thread_([this] { run(); }) {}
+  ~LakeFileWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void submit(ClosedWindow window, std::string name) {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return jobs_.size() < max_pending || error_; });
+    if (error_) std::rethrow_exception(error_);
+    jobs_.push_back({std::move(window), std::move(name)});
+    wake_.notify_one();
+  }
+
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return (jobs_.empty() && !busy_) || error_; });
+    if (error_) std::rethrow_exception(error_);
+  }
+
+  // Files, rows, bytes and uploads done so far.
+  ConsumeCounts counts() {
+    std::lock_guard lock(mutex_);
+    return counts_;
+  }
+
+ private:
+  static constexpr size_t max_pending = 64;
+  struct Job {
+    ClosedWindow window;
+    std::string name;
+  };
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stop_ and nothing left
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      std::exception_ptr error;
+      LakeWriter::Written written;
+      bool uploaded = false;
+      try {
+        if (!error_) {
+          written = lake_.write(job.window, job.name);
+          log::debug("wrote {} ({} rows)", written.path, written.rows);
+          if (options_.publish) {
+            options_.publish(written.path, job.name);
+            uploaded = true;
+          }
+        }
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      busy_ = false;
+      if (error && !error_) error_ = error;
+      if (!error && !written.path.empty()) {
+        ++counts_.files;
+        ++counts_.windows;
+        counts_.rows += written.rows;
+        counts_.bytes += written.bytes;
+        counts_.uploaded += uploaded;
+      }
+      done_.notify_all();
+    }
+  }
+
+  const ConsumeOptions& options_;
+  LakeWriter lake_;  // only the writer thread uses it
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::deque<Job> jobs_;
+  bool busy_ = false;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  ConsumeCounts counts_;
+  std::thread thread_;  // last: starts after everything above is ready
+};
+
 class ConsumeJob {
  public:
   ConsumeJob(const Settings& settings, const ConsumeOptions& options)
-      : options_(options), lake_(options.lake_dir, options.layout), dead_letter_(options.dead_letter) {
+      : options_(options), dead_letter_(options.dead_letter), writer_(options) {
     kafka::ConsumerOptions consumer_options;
     kafka::ConfRequest& conf = consumer_options.conf;
     conf.required["group.id"] = options.group;
@@ -78,6 +176,7 @@ class ConsumeJob {
       } else {
         commit_all();
       }
+      writer_.wait_idle();
       consumer_->close();
       dead_letter_.close();
     } catch (...) {
@@ -85,12 +184,17 @@ class ConsumeJob {
       throw;
     }
     summary_.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    summary_.counts = counts_;
+    summary_.counts = all_counts();
     return summary_;
   }
 
   ~ConsumeJob() {
     failed_ = failed_ || std::uncaught_exceptions() > 0;
+    // Leave the group while the partition states still exist: closing runs the revoke handler.
+    try {
+      consumer_.reset();
+    } catch (...) {
+    }
   }
 
  private:
@@ -98,10 +202,10 @@ class ConsumeJob {
     auto last_commit = Clock::now();
     auto last_progress = Clock::now();
     const auto commit_interval = std::chrono::duration<double>(options_.commit_interval_seconds);
-    uint32_t since_clock = 0;
+    std::vector<kafka::MessagePtr> batch;
     while (!stop_requested()) {
-      kafka::MessagePtr message = consumer_->poll(message_pending_ ? 0ms : 100ms);
-      if (message) {
+      consumer_->poll_batch(100ms, 512, batch);
+      for (const kafka::MessagePtr& message : batch) {
         if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           handle_message(*message);
         } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -110,9 +214,7 @@ class ConsumeJob {
           handle_error(*message);
         }
       }
-      if (options_.exit_at_end && !message_pending_ && at_end()) break;
-      // The clock is read every 256 messages, or when idle.
-      if (message && message->err == RD_KAFKA_RESP_ERR_NO_ERROR && ++since_clock % 256 != 0) continue;
+      if (options_.exit_at_end && at_end()) break;
       auto now = Clock::now();
       if (now - last_commit >= commit_interval) {
         commit_all();
@@ -123,6 +225,17 @@ class ConsumeJob {
         last_progress = now;
       }
     }
+  }
+
+  ConsumeCounts all_counts() {
+    ConsumeCounts c = counts_;
+    ConsumeCounts written = writer_.counts();
+    c.files = written.files;
+    c.windows = written.windows;
+    c.rows = written.rows;
+    c.bytes = written.bytes;
+    c.uploaded = written.uploaded;
+    return c;
   }
 
   bool at_end() const {
@@ -152,6 +265,8 @@ class ConsumeJob {
     PartitionState* state = find_state(message.partition);
     if (!state) return;  // a message fetched before its partition was revoked
     const int64_t offset = message.offset;
+    // Already seen, or fetched before the partition was last (re)assigned: never add an event twice.
+    if (offset < state->next_offset || (state->next_offset < 0 && offset < state->start_offset)) return;
     state->next_offset = offset + 1;
     state->eof = false;
     ++counts_.read;
@@ -206,20 +321,11 @@ class ConsumeJob {
     dead_letter_.add(source, reason, bytes);
   }
 
-  // Writes (and publishes) every window the partition's engine closed. Durable before this returns.
+  // Hands every window the partition's engine closed to the writer (durable at the next wait_idle()).
   void write_closed(PartitionState& state) {
-    for (const ClosedWindow& window : state.engine->take_closed()) {
+    for (ClosedWindow& window : state.engine->take_closed()) {
       std::string name = lake_file_name(options_.prefix, options_.topic, state.partition, window.start, window.end);
-      LakeWriter::Written written = lake_.write(window, name);
-      ++counts_.files;
-      ++counts_.windows;
-      counts_.rows += written.rows;
-      counts_.bytes += written.bytes;
-      log::debug("wrote {} ({} rows)", written.path, written.rows);
-      if (options_.publish) {
-        options_.publish(written.path, name);
-        ++counts_.uploaded;
-      }
+      writer_.submit(std::move(window), std::move(name));
     }
   }
 
@@ -251,6 +357,7 @@ class ConsumeJob {
       offsets.push_back({options_.topic, state->partition, c.offset, metadata});
       keys.emplace_back(state, std::move(key));
     }
+    writer_.wait_idle();  // the files these checkpoints count as written are durable (and uploaded)
     if (offsets.empty()) return;
     dead_letter_.flush();
     rd_kafka_resp_err_t err = consumer_->commit(offsets);
@@ -353,7 +460,7 @@ class ConsumeJob {
 
   ConsumeProgress progress() {
     ConsumeProgress p;
-    p.counts = counts_;
+    p.counts = all_counts();
     int64_t lag = 0;
     bool known = false;
     for (const auto& state : states_) {
@@ -371,17 +478,16 @@ class ConsumeJob {
   }
 
   const ConsumeOptions& options_;
-  LakeWriter lake_;
   DeadLetterWriter dead_letter_;
   MessageParser parser_;
   TurnstileEvent event_;
+  LakeFileWriter writer_;                           // destroyed after the consumer, whose close may commit
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::vector<std::unique_ptr<PartitionState>> states_;  // by partition id
   ConsumeCounts counts_;
   ConsumeSummary summary_;
   uint64_t warnings_ = 0;
   bool failed_ = false;
-  bool message_pending_ = false;
 };
 
 }  // namespace

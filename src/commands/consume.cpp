@@ -11,10 +11,7 @@
 #include "log.h"
 #include "raw_consume.h"
 #include "stop_signal.h"
-#if __has_include("upload/uploader.h")
 #include "upload/uploader.h"
-#define MTASTREAM_HAS_UPLOADER 1
-#endif
 
 namespace mtastream {
 
@@ -31,6 +28,7 @@ struct ConsumeFlags {
   std::string prefix = "turnstile";
   std::string layout = "original";
   std::string upload;
+  std::string endpoint;
   bool exit_at_end = false;
   std::string dead_letter;
   bool raw = false;
@@ -109,10 +107,11 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.dead_letter = f.dead_letter;
   o.force_window_config = f.force_window_config;
   o.commit_interval_seconds = f.commit_interval;
-#ifdef MTASTREAM_HAS_UPLOADER
   std::unique_ptr<Uploader> uploader;
+  if (f.upload.empty() && !f.endpoint.empty()) throw UsageError("--endpoint applies to --upload only");
   if (!f.upload.empty()) {
     UploadOptions upload_options;
+    upload_options.endpoint = f.endpoint;
     upload_options.on_retry = [](const RetryNotice& n) {
       log::warn("upload of {} failed (attempt {}/{}): {}; retrying in {:.1f}s", n.object_url, n.attempt,
                 n.max_attempts, n.reason, n.delay_seconds);
@@ -123,9 +122,6 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
       log::debug("uploaded {} ({} bytes)", r.object_url, r.bytes);
     };
   }
-#else
-  if (!f.upload.empty()) throw UsageError("--upload is not available in this build");
-#endif
 
   LiveStats live;
   std::function<void(const ConsumeProgress&)> on_progress;
@@ -181,6 +177,10 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--upload", f->upload,
                       "also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before "
                       "committing the offsets it covers")
+      ->type_name("URL");
+  command->add_option("--endpoint", f->endpoint,
+                      "--upload: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, "
+                      "STORAGE_EMULATOR_HOST, else the cloud's own)")
       ->type_name("URL");
   command->add_flag("-e,--exit-at-end", f->exit_at_end,
                     "stop when every assigned partition is read to its end: write every open window, commit, exit "

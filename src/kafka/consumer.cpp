@@ -56,6 +56,7 @@ KafkaConsumer::KafkaConsumer(const Settings& settings, ConsumerOptions options) 
   if (options_.on_rebalance) rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance_callback);
   handle_ = create_handle(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(handle_.get());
+  queue_ = rd_kafka_queue_get_consumer(handle_.get());
 }
 
 KafkaConsumer::~KafkaConsumer() {
@@ -63,6 +64,7 @@ KafkaConsumer::~KafkaConsumer() {
     close();
   } catch (...) {
   }
+  if (queue_) rd_kafka_queue_destroy(queue_);
 }
 
 void KafkaConsumer::subscribe(const std::vector<std::string>& topics) {
@@ -82,6 +84,14 @@ MessagePtr KafkaConsumer::poll(std::chrono::milliseconds timeout) {
   MessagePtr message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
   if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
   return message;
+}
+
+void KafkaConsumer::poll_batch(std::chrono::milliseconds timeout, size_t max, std::vector<MessagePtr>& out) {
+  out.clear();
+  batch_.resize(max);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), batch_.data(), max);
+  for (ssize_t i = 0; i < n; ++i) out.emplace_back(batch_[i]);
+  if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
 }
 
 rd_kafka_resp_err_t KafkaConsumer::commit(const std::vector<TopicPartition>& offsets) {

@@ -57,6 +57,10 @@ class KafkaConsumer {
   // `timeout`. Serves rebalances.
   MessagePtr poll(std::chrono::milliseconds timeout);
 
+  // Up to `max` messages or events at once (cheaper per message than poll()), waiting up to `timeout`
+  // for the first; `out` is cleared first. Serves rebalances like poll().
+  void poll_batch(std::chrono::milliseconds timeout, size_t max, std::vector<MessagePtr>& out);
+
   // Synchronous commit of exactly these offsets and metadata. Returns the error (NO_ERROR on success).
   rd_kafka_resp_err_t commit(const std::vector<TopicPartition>& offsets);
   // The group's committed offsets and metadata for these partitions (offset INVALID when none).
@@ -85,6 +89,8 @@ class KafkaConsumer {
   ConsumerOptions options_;
   HandlePtr handle_;
   bool closed_ = false;
+  rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue (for poll_batch)
+  std::vector<rd_kafka_message_t*> batch_;
   std::exception_ptr pending_error_;
 };
 
