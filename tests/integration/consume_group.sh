@@ -55,7 +55,7 @@ for strategy in range,roundrobin cooperative-sticky; do
   consume_exec -X partition.assignment.strategy=$strategy -t "$topic" -G "$group" --lake-dir "$lake" -e >/dev/null 2>"$T/k2.err" &
   k2=$!
   cleanup_hooks+=("kill -9 $k1 $k2 2>/dev/null")
-  until [ "$(files "$lake")" -ge 300 ] || ! kill -0 "$k1" 2>/dev/null; do sleep 0.02; done
+  until [ "$(files "$lake")" -ge 150 ] || ! kill -0 "$k1" 2>/dev/null; do sleep 0.02; done
   if kill -9 "$k1" 2>/dev/null; then pass "$strategy: member killed mid-run at $(files "$lake") files"; else
     fail "$strategy: the member finished before it could be killed"; fi
   wait "$k1" 2>/dev/null || true
