@@ -39,7 +39,7 @@ std::vector<std::pair<std::string, std::string>> sorted_headers(const SigV4Reque
   // Repeated names are joined with commas, in order.
   std::vector<std::pair<std::string, std::string>> merged;
   for (auto& header : headers) {
-    if (!merged.empty() && merged.back().first == header.first) merged.back().second += "," + header.second;
+    if (!merged.empty() && merged.back().first == header.first) merged.back().second.append(",").append(header.second);
     else merged.push_back(std::move(header));
   }
   return merged;
@@ -83,19 +83,19 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
 
 std::string sigv4_canonical_request(const SigV4Request& request) {
   auto headers = sorted_headers(request);
-  std::string canonical = request.method + "\n" + request.canonical_uri + "\n" + request.canonical_query + "\n";
-  for (const auto& [name, value] : headers) canonical += name + ":" + value + "\n";
-  canonical += "\n" + signed_header_names(headers) + "\n" + request.payload_sha256_hex;
+  std::string canonical = fmt::format("{}\n{}\n{}\n", request.method, request.canonical_uri, request.canonical_query);
+  for (const auto& [name, value] : headers) fmt::format_to(std::back_inserter(canonical), "{}:{}\n", name, value);
+  fmt::format_to(std::back_inserter(canonical), "\n{}\n{}", signed_header_names(headers), request.payload_sha256_hex);
   return canonical;
 }
 
 std::string sigv4_string_to_sign(const SigV4Request& request, const SigV4Scope& scope) {
-  return "AWS4-HMAC-SHA256\n" + scope.amz_date + "\n" + credential_scope(scope) + "\n" +
-         sha256_hex(sigv4_canonical_request(request));
+  return fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", scope.amz_date, credential_scope(scope),
+                     sha256_hex(sigv4_canonical_request(request)));
 }
 
 std::string sigv4_signature(const SigV4Request& request, const SigV4Scope& scope, std::string_view secret_access_key) {
-  std::string key = as_string(hmac_sha256("AWS4" + std::string(secret_access_key), scope.amz_date.substr(0, 8)));
+  std::string key = as_string(hmac_sha256(fmt::format("AWS4{}", secret_access_key), scope.amz_date.substr(0, 8)));
   key = as_string(hmac_sha256(key, scope.region));
   key = as_string(hmac_sha256(key, scope.service));
   key = as_string(hmac_sha256(key, "aws4_request"));
