@@ -82,6 +82,11 @@ expect_exit 0 "three 503 answers are retried" -- \
   "$MTASTREAM" upload --to "gs://$GCS_BUCKET/$run/c" --endpoint "$PROXY" --jobs 1 "$T/c"
 expect_eq "$(grep -c ' 503$' "$PROXY_LOG")" 3 "the proxy answered 503 three times"
 check_uploaded "$run/c" "$T/c"
+start_proxy --fail-first 2 --fail-status 429
+expect_exit 0 "two 429 Too Many Requests answers are retried" -- \
+  "$MTASTREAM" upload --to "gs://$GCS_BUCKET/$run/c429" --endpoint "$PROXY" --jobs 1 "$T/c"
+expect_eq "$(grep -c ' 429$' "$PROXY_LOG")" 2 "the proxy answered 429 twice"
+check_uploaded "$run/c429" "$T/c"
 make_files "$T/d" 6
 start_proxy --outage-after 4 --outage-seconds 3
 expect_exit 0 "an outage mid-batch is ridden out" -- \
