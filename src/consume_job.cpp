@@ -95,24 +95,41 @@ class LakeFileWriter {
 
   void run() {
     std::unique_lock lock(mutex_);
+    std::vector<Job> batch;
     for (;;) {
       wake_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
       if (jobs_.empty()) return;  // stop_ and nothing left
-      Job job = std::move(jobs_.front());
-      jobs_.pop_front();
+      batch.clear();
+      while (!jobs_.empty()) {  // everything queued goes in one batch: one journal commit for many files
+        batch.push_back(std::move(jobs_.front()));
+        jobs_.pop_front();
+      }
       busy_ = true;
+      done_.notify_all();  // room in the queue again
       lock.unlock();
       std::exception_ptr error;
-      LakeWriter::Written written;
-      bool uploaded = false;
+      ConsumeCounts done;
       try {
         if (!error_) {
-          written = lake_.write(job.window, job.name);
-          log::debug("wrote {} ({} rows)", written.path, written.rows);
-          if (options_.publish) {
-            options_.publish(written.path, job.name);
-            uploaded = true;
+          std::vector<const ClosedWindow*> windows;
+          std::vector<std::string> names;
+          for (const Job& job : batch) {
+            windows.push_back(&job.window);
+            names.push_back(job.name);
           }
+          std::vector<LakeWriter::Written> written = lake_.write_many(windows, names);
+          for (size_t i = 0; i < written.size(); ++i) {
+            log::debug("wrote {} ({} rows)", written[i].path, written[i].rows);
+            ++done.files;
+            ++done.windows;
+            done.rows += written[i].rows;
+            done.bytes += written[i].bytes;
+          }
+          if (options_.publish)
+            for (size_t i = 0; i < written.size(); ++i) {
+              options_.publish(written[i].path, names[i]);
+              ++done.uploaded;
+            }
         }
       } catch (...) {
         error = std::current_exception();
@@ -120,13 +137,11 @@ class LakeFileWriter {
       lock.lock();
       busy_ = false;
       if (error && !error_) error_ = error;
-      if (!error && !written.path.empty()) {
-        ++counts_.files;
-        ++counts_.windows;
-        counts_.rows += written.rows;
-        counts_.bytes += written.bytes;
-        counts_.uploaded += uploaded;
-      }
+      counts_.files += done.files;
+      counts_.windows += done.windows;
+      counts_.rows += done.rows;
+      counts_.bytes += done.bytes;
+      counts_.uploaded += done.uploaded;
       done_.notify_all();
     }
   }

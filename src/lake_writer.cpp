@@ -1,5 +1,7 @@
 #include "lake_writer.h"
 
+#include <utility>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -232,6 +234,40 @@ void write_file_durably(const std::string& dir, const std::string& name, std::st
   fsync_dir(dir);
 }
 
+void write_files_durably(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  make_dirs(dir);
+  std::vector<std::string> temps;
+  std::vector<int> fds;
+  auto discard = [&]() {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
+    for (const std::string& temp : temps) ::unlink(temp.c_str());
+  };
+  try {
+    for (const auto& [name, bytes] : files) {
+      temps.push_back(join_path(dir, temp_name_for(name)));
+      int fd = ::open(temps.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (fd < 0) throw Error(fmt::format("cannot create '{}': {}", temps.back(), errno_text()));
+      fds.push_back(fd);
+      write_all(fd, bytes, temps.back());
+    }
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (::fsync(fds[i]) != 0) throw Error(fmt::format("cannot fsync '{}': {}", temps[i], errno_text()));
+      int fd = std::exchange(fds[i], -1);
+      if (::close(fd) != 0) throw Error(fmt::format("cannot close '{}': {}", temps[i], errno_text()));
+    }
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::string final_path = join_path(dir, files[i].first);
+      if (::rename(temps[i].c_str(), final_path.c_str()) != 0)
+        throw Error(fmt::format("cannot rename '{}' to '{}': {}", temps[i], final_path, errno_text()));
+    }
+  } catch (...) {
+    discard();
+    throw;
+  }
+  fsync_dir(dir);
+}
+
 LakeWriter::LakeWriter(std::string dir, LakeLayout layout) : dir_(std::move(dir)), layout_(layout) {
   make_dirs(dir_);
 }
@@ -245,6 +281,24 @@ LakeWriter::Written LakeWriter::write(const ClosedWindow& window, const std::str
   std::string gz = gzip_bytes(csv_);
   write_file_durably(dir_, file_name, gz);
   return Written{join_path(dir_, file_name), window.rows.size(), gz.size()};
+}
+
+std::vector<LakeWriter::Written> LakeWriter::write_many(const std::vector<const ClosedWindow*>& windows,
+                                                        const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<Written> out;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const std::string& file_name = names[i];
+    if (file_name.empty() || file_name.find('/') != std::string::npos || file_name[0] == '.')
+      throw Error(fmt::format("refusing lake file name '{}'", file_name));
+    csv_.assign(lake_header(layout_));
+    uint64_t index = 0;
+    append_window_rows(*windows[i], layout_, index, csv_);
+    files.emplace_back(file_name, gzip_bytes(csv_));
+    out.push_back(Written{join_path(dir_, file_name), windows[i]->rows.size(), files.back().second.size()});
+  }
+  write_files_durably(dir_, files);
+  return out;
 }
 
 struct CsvStreamWriter::Sink {
