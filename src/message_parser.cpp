@@ -33,13 +33,18 @@ int days_in_month(int64_t y, int m) {
 const char* text_field_problem(std::string_view v) {
   if (v.empty()) return "is empty";
   if (v.size() > max_text_field) return "is longer than 256 bytes";
+  bool non_ascii = false;
   for (char c : v) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) return "contains a control character";
     if (c == '"') return "contains a double quote";
     if (c == ',') return "contains a comma";
+    non_ascii |= u >= 0x80;
   }
   if (v.front() == ' ' || v.back() == ' ') return "has leading or trailing spaces";
+  // The JSON forms (and the warehouse) need UTF-8: a CSV field that is not would not survive `produce
+  // --value-format json` or a lake file's load.
+  if (non_ascii && !simdjson::validate_utf8(v.data(), v.size())) return "is not valid UTF-8";
   return "";
 }
 
@@ -152,7 +157,8 @@ bool MessageParser::parse(std::string_view bytes, TurnstileEvent& out) {
 namespace {
 
 // One pass over a CSV line: the positions of its first 13 commas (count may exceed 13) and whether any
-// byte is a control character, DEL or '"' (never valid in any field: the caller then finds which field).
+// byte is a control character, DEL, '"' (never valid in any field) or non-ASCII (valid only as UTF-8): the
+// caller then checks each field.
 struct CsvScan {
   uint32_t comma[13];
   uint32_t count = 0;
@@ -180,13 +186,14 @@ void scan_csv(std::string_view line, CsvScan& scan) {
     record_commas(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, comma))), i, scan);
     bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, del)));
     bad = _mm_or_si128(bad, _mm_cmpeq_epi8(_mm_max_epu8(x, low), low));  // x <= 0x1f
+    bad = _mm_or_si128(bad, x);  // movemask sees the high bit: a non-ASCII byte
   }
   scan.suspicious = _mm_movemask_epi8(bad) != 0;
 #endif
   for (; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(p[i]);
     if (c == ',') record_commas(1, i, scan);
-    else if (c < 0x20 || c == 0x7f || c == '"') scan.suspicious = true;
+    else if (c < 0x20 || c >= 0x7f || c == '"') scan.suspicious = true;
   }
 }
 
