@@ -78,6 +78,17 @@ UploadDestination parse_upload_url(const std::string& url) {
   check_bucket_name(destination.bucket, url);
   if (destination.prefix.find("//") != std::string::npos)
     throw UsageError(fmt::format("upload URL '{}': empty path segment in the prefix", url));
+  // "." and ".." segments (found by fuzz_upload_url): HTTP clients and S3-compatible servers normalize
+  // them away, so `s3://b/../other/x` could write under another prefix, or another bucket with path-style
+  // addressing.
+  for (size_t start = 0; start <= destination.prefix.size() && !destination.prefix.empty();) {
+    size_t end = std::min(destination.prefix.find('/', start), destination.prefix.size());
+    std::string_view segment(destination.prefix.data() + start, end - start);
+    if (segment == "." || segment == "..")
+      throw UsageError(fmt::format("upload URL '{}': '{}' is not allowed as a path segment of the prefix", url,
+                                   segment));
+    start = end + 1;
+  }
   return destination;
 }
 
@@ -104,6 +115,9 @@ HttpEndpoint parse_endpoint(const std::string& text, const std::string& what) {
   if ((endpoint.scheme == "http" && endpoint.authority.ends_with(":80")) ||
       (endpoint.scheme == "https" && endpoint.authority.ends_with(":443")))
     endpoint.authority.erase(endpoint.authority.rfind(':'));
+  // ":80" or ":9000" alone (found by fuzz_upload_url): a port without a host would send an empty Host.
+  if (endpoint.authority.empty() || endpoint.authority.front() == ':')
+    throw UsageError(fmt::format("{} '{}' has no host", what, text));
   return endpoint;
 }
 

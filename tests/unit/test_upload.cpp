@@ -104,6 +104,11 @@ TEST(UploadUrl, RejectsWhatCannotWork) {
   EXPECT_THROW(parse_upload_url("s3://My_Bucket/x"), UsageError);
   EXPECT_THROW(parse_upload_url("gs://b/a//c"), UsageError);
   EXPECT_THROW(parse_upload_url("file://"), UsageError);
+  // Found by fuzz_upload_url: dot segments would be normalized away by HTTP clients and stores.
+  EXPECT_THROW(parse_upload_url("s3://b/../other"), UsageError);
+  EXPECT_THROW(parse_upload_url("gs://b/x/./y"), UsageError);
+  EXPECT_THROW(parse_upload_url("s3://b/x/.."), UsageError);
+  EXPECT_EQ(parse_upload_url("s3://b/x/..y/.z").prefix, "x/..y/.z");
   try {
     parse_upload_url("s3://Bad/x");
     FAIL();
@@ -121,6 +126,8 @@ TEST(UploadEndpoint, SplitsSchemeAuthorityAndPath) {
   EXPECT_EQ(parse_endpoint("https://s3.example.com:443/base/", "x").url(), "https://s3.example.com/base");
   EXPECT_THROW(parse_endpoint("ftp://x", "--endpoint"), UsageError);
   EXPECT_THROW(parse_endpoint("http://", "--endpoint"), UsageError);
+  EXPECT_THROW(parse_endpoint(":80//b", "--endpoint"), UsageError);  // found by fuzz_upload_url: no host
+  EXPECT_THROW(parse_endpoint("http://:9000", "--endpoint"), UsageError);
 }
 
 TEST(S3Location, PathStyleAndVirtualHosted) {
