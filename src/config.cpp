@@ -38,8 +38,10 @@ const Setting* Settings::find_option(const std::string& command_path, const std:
 
 bool is_secret_key(std::string_view key) {
   std::string lower = to_lower(key);
+  // ssl.key.pem is a private key; sasl.oauthbearer.config may hold a client secret.
   return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
-         lower.find("sasl.jaas") != std::string::npos;
+         lower.find("sasl.jaas") != std::string::npos || lower.find("key.pem") != std::string::npos ||
+         lower.find("oauthbearer.config") != std::string::npos;
 }
 
 std::string redact(std::string_view key, std::string_view value) {
@@ -70,9 +72,14 @@ void load_properties_text(std::string_view text, const std::string& source_name,
     std::string_view trimmed = trim(line);
     if (trimmed.empty() || trimmed.front() == '#' || trimmed.front() == '!') continue;
     size_t sep = trimmed.find_first_of("=:");
-    if (sep == std::string_view::npos)
+    if (sep == std::string_view::npos) {
+      // `sasl.password hunter2` (Java also allows a blank as separator): never echo a line naming a secret.
+      if (is_secret_key(trimmed))
+        throw UsageError(fmt::format("{}:{}: expected 'key=value' (the line names a secret; not shown)",
+                                     source_name, line_number));
       throw UsageError(fmt::format("{}:{}: expected 'key=value', got '{}'", source_name, line_number,
                                    printable(trimmed.substr(0, 60))));
+    }
     std::string key(trim(trimmed.substr(0, sep)));
     std::string value(trim(trimmed.substr(sep + 1)));
     if (key.empty()) throw UsageError(fmt::format("{}:{}: empty key before '='", source_name, line_number));

@@ -71,6 +71,9 @@ TEST(Config, SecretsAreRedacted) {
   EXPECT_TRUE(is_secret_key("ssl.key.password"));
   EXPECT_TRUE(is_secret_key("sasl.oauthbearer.client.secret"));
   EXPECT_TRUE(is_secret_key("sasl.jaas.config"));
+  EXPECT_TRUE(is_secret_key("ssl.key.pem"));
+  EXPECT_TRUE(is_secret_key("sasl.oauthbearer.config"));
+  EXPECT_FALSE(is_secret_key("ssl.ca.location"));
   EXPECT_FALSE(is_secret_key("sasl.username"));
   EXPECT_EQ(redact("sasl.password", "x"), "[redacted]");
   EXPECT_EQ(redact("sasl.username", "x"), "x");
@@ -93,4 +96,17 @@ TEST(Config, ValidationNeverEchoesSecretValues) {
   Settings s;
   s.set_kafka("sasl.password", "topsecret", "-X sasl.password");
   EXPECT_NO_THROW(validate_kafka_properties(s));
+}
+
+// A .properties line written with a blank instead of '=' (as Java allows) must not echo the secret.
+TEST(Config, MalformedSecretLineIsNotEchoed) {
+  Settings s;
+  try {
+    load_properties_text("bootstrap.servers=x\nsasl.password hunter2-distinct\n", "c.properties", s);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("c.properties:2"), std::string::npos) << m;
+    EXPECT_EQ(m.find("hunter2-distinct"), std::string::npos) << m;
+  }
 }
