@@ -4,6 +4,8 @@
 #include <librdkafka/rdkafka.h>
 #include <toml++/toml.h>
 
+#include <cstdint>
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -136,7 +138,89 @@ void load_command_table(const toml::table& table, const std::string& path, const
 
 }  // namespace
 
+namespace {
+
+// toml++ 3.3.0 (Debian 12) reaches __builtin_unreachable() -- undefined behaviour, a crash at best -- on some
+// non-ASCII characters outside strings and comments (found by fuzz_config: 'keyø = 1'). TOML allows
+// non-ASCII there nowhere anyway, so such a file is refused here, before toml++ sees it. Returns the
+// 1-based line of the first such character, or 0.
+size_t line_of_bare_non_ascii(std::string_view text) {
+  size_t line = 1;
+  size_t i = 0;
+  auto skip_string = [&](std::string_view delimiter, bool escapes) {
+    i += delimiter.size();
+    while (i < text.size()) {
+      if (text.compare(i, delimiter.size(), delimiter) == 0) {
+        i += delimiter.size();
+        return;
+      }
+      if (text[i] == '\n') {
+        if (delimiter.size() == 1) return;  // unterminated: toml++ reports it
+        ++line;
+      }
+      if (escapes && text[i] == '\\' && i + 1 < text.size() && text[++i] == '\n') ++line;
+      ++i;
+    }
+  };
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"') {
+      skip_string(text.compare(i, 3, "\"\"\"") == 0 ? "\"\"\"" : "\"", true);
+    } else if (c == '\'') {
+      skip_string(text.compare(i, 3, "'''") == 0 ? "'''" : "'", false);
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      return line;
+    } else {
+      ++i;
+    }
+  }
+  return 0;
+}
+
+// Code points for which toml++ 3.3.0's is_non_ascii_horizontal_whitespace() falls into its
+// __builtin_unreachable() default case, wherever toml++ asks "is this whitespace?" -- even after a syntax
+// error, where no lexer of ours can tell whether it is inside a string.
+bool toml_cannot_classify(char32_t c) {
+  if (c < 0xA1 || c > 0xFEFE || c == 0x3000) return false;
+  uint64_t child = (static_cast<uint64_t>(c) - 0xA0) / 0x3FA;
+  return child == 0 || child == 11 || child == 63;
+}
+
+// Returns the 1-based line of the first such code point in UTF-8 `text` (0 if none) and the code point.
+size_t line_of_unclassifiable(std::string_view text, char32_t& found) {
+  size_t line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char b = static_cast<unsigned char>(text[i]);
+    if (b == '\n') ++line;
+    if (b < 0xC0) continue;
+    int extra = b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : 1;
+    char32_t c = b & (0x3F >> extra);
+    if (i + extra >= text.size()) break;  // cut short: toml++ reports the bad UTF-8
+    for (int k = 1; k <= extra; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    if (toml_cannot_classify(c)) {
+      found = c;
+      return line;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 void load_toml_text(std::string_view text, const std::string& source_name, Settings& settings) {
+  if (size_t line = line_of_bare_non_ascii(text))
+    throw UsageError(fmt::format("{}:{}: non-ASCII character outside a quoted string or comment (quote the key "
+                                 "or value)", source_name, line));
+  char32_t code_point = 0;
+  if (size_t line = line_of_unclassifiable(text, code_point))
+    throw UsageError(fmt::format("{}:{}: character U+{:04X} cannot be read safely by this build's TOML parser "
+                                 "(toml++ 3.3.0); put this value in a .properties file or an environment "
+                                 "variable", source_name, line, static_cast<uint32_t>(code_point)));
   toml::table root;
   try {
     root = toml::parse(text, source_name);

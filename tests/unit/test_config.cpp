@@ -110,3 +110,30 @@ TEST(Config, MalformedSecretLineIsNotEchoed) {
     EXPECT_EQ(m.find("hunter2-distinct"), std::string::npos) << m;
   }
 }
+
+// Found by fuzz_config: toml++ 3.3.0 hits __builtin_unreachable() (undefined behaviour) when it asks whether
+// some non-ASCII characters are whitespace: a bare key 'keyø', or U+00A1..U+0499 anywhere after a syntax
+// error. Such files are refused, naming the line, before toml++ sees them.
+TEST(Config, TomlCharactersToml3CannotClassifyAreRefusedWithTheirLine) {
+  Settings s;
+  try {
+    load_toml_text("[kafka]\n\"a\" = \"1\"\nke\xc3\xb8y = \"1\"\n", "n.toml", s);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("n.toml:3: "), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_toml_text("[kafka]\nx = \"p\xc3\xa4ss\"\n", "n.toml", s), UsageError);  // ä, even quoted
+  try {
+    load_toml_text("[kafka]\nx = \xe2\x82\xac\n", "e.toml", s);  // € outside a string: not TOML
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("e.toml:2: non-ASCII character outside"), std::string::npos) << e.what();
+  }
+  Settings ok;
+  load_toml_text("# comm\xe2\x82\xacnt\n[kafka]\n\"sasl.password\" = \"p\xe2\x82\xacss\" # \xe4\xb8\xad\n"
+                 "\"client.id\" = 'l\xe4\xb8\xadt'\n\"x.y\" = \"\"\"a\n\xe2\x82\xac\"\"\"\n",
+                 "ok.toml", ok);
+  EXPECT_EQ(ok.find_kafka("sasl.password")->value(), "p\xe2\x82\xacss");
+  EXPECT_EQ(ok.find_kafka("client.id")->value(), "l\xe4\xb8\xadt");
+  EXPECT_EQ(ok.find_kafka("x.y")->origin, "ok.toml:5");
+}
