@@ -41,6 +41,11 @@ class MessageParser {
   std::unique_ptr<Json> json_;  // simdjson state, created on the first JSON object
 };
 
+// "" when `text` is acceptable as a text field of a message (CA, UNIT, SCP, STATION, LINENAME, DIVISION,
+// DESC, ID): 1..256 bytes of UTF-8, no control character, '"' or ',', no leading or trailing space.
+// Otherwise what is wrong ("is empty", "contains a control character", ...).
+const char* text_field_problem(std::string_view text);
+
 // TIMESTAMP "YYYY-MM-DD HH:MM:SS" (a real calendar date) to seconds since the epoch, read as UTC.
 bool parse_timestamp(std::string_view text, int64_t& seconds);
 // Days since 1970-01-01 for a proleptic Gregorian date (no range checks).

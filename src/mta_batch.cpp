@@ -6,6 +6,7 @@
 #include <array>
 
 #include "event_id.h"
+#include "message_parser.h"
 #include "text.h"
 
 namespace mtastream {
@@ -125,6 +126,13 @@ std::string parse_mta_row(std::string_view line, MtaRow& row) {
   const std::string_view* f = fields.data() + first;
   for (size_t i = 0; i < 4; ++i)
     if (f[i].empty()) return fmt::format("{} is empty", field_names[i]);
+  // Every text field becomes a field of a published message: the same rule as MessageParser, so that what
+  // replay sends, consume accepts (a NUL or invalid UTF-8 in DESC used to be published as is).
+  for (size_t i : {0, 1, 2, 3, 4, 5, 8})
+    if (const char* problem = text_field_problem(f[i]); *problem)
+      return fmt::format("{} '{}' {}", field_names[i], printable(f[i], 40), problem);
+  if (f[0].front() == '[' || f[0].front() == '{')
+    return fmt::format("C/A '{}' starts with '{}' (its messages would read as JSON)", printable(f[0], 40), f[0].front());
   row.ca = f[0];
   row.unit = f[1];
   row.scp = f[2];

@@ -1,10 +1,13 @@
 // libFuzzer target: MTA weekly batch text (rows of either layout, headers, CRLF) through the loader and the
-// replay rule (MtaDeltaStream), as `replay` runs them.
+// replay rule (MtaDeltaStream), as `replay` runs them. Oracle: events come out in time order, counts add
+// up, and every event replay would publish is a message that MessageParser (consume, aggregate) accepts.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "message.h"
+#include "message_parser.h"
 #include "mta_batch.h"
 #include "fuzz_target.h"
 
@@ -24,11 +27,16 @@ FUZZ_TARGET(mta_batch) {
   });
   uint64_t anomalies = 0;
   MtaDeltaStream stream(readings, 10000, [&](const MtaAnomaly&) { ++anomalies; });
-  TurnstileEvent event;
+  static MessageParser parser;
+  std::string published;
+  TurnstileEvent event, parsed;
   int64_t last_time = INT64_MIN;
   uint64_t events = 0;
   while (stream.next(event)) {
     FUZZ_CHECK(event.timestamp >= last_time);  // events come out in time order
+    published.clear();
+    append_event(event, WireForm::csv, published);
+    FUZZ_CHECK(parser.parse(published, parsed));  // what replay publishes, consume accepts
     last_time = event.timestamp;
     ++events;
   }

@@ -186,7 +186,7 @@ TEST(MessageParser, Malformations) {
 // wrote a JSON object that no parser (ours included) accepts back.
 TEST(MessageParser, TextFieldsMustBeUtf8) {
   std::string bad = std::string(good_csv);
-  bad.replace(0, 4, "A\xff\xfe1");
+  bad.replace(0, 4, "A\xff\xfe" "1");
   EXPECT_NE(error_of(bad).find("CA 'A\\xff\\xfe1' is not valid UTF-8"), std::string::npos) << error_of(bad);
   std::string overlong = std::string(good_csv);
   overlong.replace(overlong.find("REGULAR"), 7, "REG\xc0\xafULAR");  // overlong '/'
@@ -196,6 +196,22 @@ TEST(MessageParser, TextFieldsMustBeUtf8) {
   MessageParser parser;
   TurnstileEvent e;
   EXPECT_TRUE(parser.parse(ok, e)) << parser.error();
+}
+
+// Found by fuzz_message_parser: "[T\\01,..." as a JSON string was accepted, but its CSV form starts with
+// '[' and reads as a JSON array. A CA may not open with '[' or '{' in any form.
+TEST(MessageParser, CaCannotStartLikeJson) {
+  std::string csv = std::string(good_csv);
+  csv.replace(0, 4, "A[01");  // inside is fine
+  MessageParser parser;
+  TurnstileEvent e;
+  EXPECT_TRUE(parser.parse(csv, e)) << parser.error();
+  std::string json_string = "\"[001" + std::string(good_csv).substr(4) + "\"";
+  EXPECT_NE(error_of(json_string).find("CA '[001' starts with '['"), std::string::npos) << error_of(json_string);
+  std::string json;
+  append_event(sample(), WireForm::json_object, json);
+  json.replace(json.find("\"A001\""), 6, "\"{001\"");
+  EXPECT_NE(error_of(json).find("CA '{001' starts with '{'"), std::string::npos) << error_of(json);
 }
 
 TEST(MessageParser, ErrorsArePrintable) {

@@ -87,6 +87,24 @@ TEST(MtaBatch, RejectsMalformedRowsWithReason) {
             std::string::npos);
 }
 
+// Found by hostile_input.sh: a NUL in DESC (or invalid UTF-8, or an empty LINENAME) was replayed into
+// messages that consume and aggregate then reject. Text fields follow MessageParser's rule.
+TEST(MtaBatch, TextFieldsFollowTheMessageRule) {
+  MtaRow row;
+  using namespace std::string_literals;
+  EXPECT_NE(parse_mta_row("A002,R051,02-00-00,59 ST,NQR,BMT,06/10/2017,04:00:00,REG\0ULAR,1,2"s, row)
+                .find("DESC 'REG\\x00ULAR' contains a control character"),
+            std::string::npos);
+  EXPECT_NE(parse_mta_row("A002,R051,02-00-00,59 \xff,NQR,BMT,06/10/2017,04:00:00,REGULAR,1,2", row)
+                .find("STATION '59 \\xff' is not valid UTF-8"),
+            std::string::npos);
+  EXPECT_NE(parse_mta_row("A002,R051,02-00-00,59 ST,,BMT,06/10/2017,04:00:00,REGULAR,1,2", row).find("LINENAME"),
+            std::string::npos);
+  EXPECT_NE(parse_mta_row("[002,R051,02-00-00,59 ST,NQR,BMT,06/10/2017,04:00:00,REGULAR,1,2", row).find("starts with"),
+            std::string::npos);
+  EXPECT_EQ(parse_mta_row("A002,R051,02-00-00,59 ST,NQR,BMT,06/10/2017,04:00:00,REGULAR,1,2", row), "");
+}
+
 TEST(MtaBatch, TruncatedLastLineIsRejectedNamingFileAndLine) {
   std::string text = std::string(raw_header) + "\r\n" +
                      "G009,R151,02-00-05,CONEY IS-STILLW,DFNQ,BMT,06/11/2017,13:00:00,REGULAR,0003048794,0000245714   \r\n"
