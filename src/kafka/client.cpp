@@ -43,7 +43,9 @@ void log_callback(const rd_kafka_t* handle, int level, const char* facility, con
                                            message)));
 }
 
-void error_callback(rd_kafka_t*, int err, const char* reason, void*) {
+}  // namespace
+
+void report_client_error(rd_kafka_t*, int err, const char* reason, void*) {
   auto code = static_cast<rd_kafka_resp_err_t>(err);
   // Transient broker trouble is retried by librdkafka; say it once at debug level, and louder when fatal.
   if (code == RD_KAFKA_RESP_ERR__FATAL)
@@ -53,8 +55,6 @@ void error_callback(rd_kafka_t*, int err, const char* reason, void*) {
   else
     log::warn("kafka: {}", scrub_secrets(reason));
 }
-
-}  // namespace
 
 std::string scrub_secrets(std::string text) {
   std::lock_guard lock(secrets_mutex);
@@ -77,7 +77,7 @@ void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::stri
 ConfPtr build_conf(const Settings& settings, const ConfRequest& request) {
   ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), log_callback);
-  rd_kafka_conf_set_error_cb(conf.get(), error_callback);
+  rd_kafka_conf_set_error_cb(conf.get(), report_client_error);
   // Secrets first, so that no message about another key can ever carry one.
   for (const auto& [key, setting] : settings.kafka())
     if (is_secret_key(key)) remember_secret(setting.value());

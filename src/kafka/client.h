@@ -57,6 +57,8 @@ std::string describe_error(rd_kafka_resp_err_t err);
 
 // Replaces every secret value known from the settings (sasl.password, ...) in `text` by [redacted].
 std::string scrub_secrets(std::string text);
+// The error callback every client gets: logs librdkafka's client-level errors (scrubbed of secrets).
+void report_client_error(rd_kafka_t* handle, int err, const char* reason, void* opaque);
 
 // True for errors that mean the broker side is not there (all brokers down, connection refused,
 // timed out): worth retrying or reporting as "unreachable".

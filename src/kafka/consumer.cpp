@@ -53,6 +53,7 @@ KafkaConsumer::KafkaConsumer(const Settings& settings, ConsumerOptions options) 
   bootstrap_servers(settings);  // a clear error when no broker is given
   ConfPtr conf = build_conf(settings, options_.conf);
   rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_error_cb(conf.get(), error_callback);
   if (options_.on_rebalance) rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance_callback);
   handle_ = create_handle(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(handle_.get());
@@ -78,6 +79,17 @@ void KafkaConsumer::subscribe(const std::vector<std::string>& topics) {
 void KafkaConsumer::assign(const std::vector<TopicPartition>& partitions) {
   ListPtr list = to_list(partitions, false);
   if (rd_kafka_resp_err_t err = rd_kafka_assign(handle_.get(), list.get())) throw_error(err, "cannot assign partitions");
+}
+
+// Served by poll() on the caller's thread. Wrong credentials are not transient: a consumer would otherwise
+// retry them for ever (a producer at least times its messages out), so poll() throws (found by secrets.sh).
+void KafkaConsumer::error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque) {
+  report_client_error(handle, err, reason, opaque);
+  auto* self = static_cast<KafkaConsumer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !self->pending_error_)
+    self->pending_error_ = std::make_exception_ptr(
+        Error(fmt::format("Kafka authentication failed: {} (check sasl.username / sasl.password)",
+                          scrub_secrets(reason))));
 }
 
 MessagePtr KafkaConsumer::poll(std::chrono::milliseconds timeout) {

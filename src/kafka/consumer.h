@@ -82,6 +82,7 @@ class KafkaConsumer {
   rd_kafka_t* handle() { return handle_.get(); }
 
  private:
+  static void error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque);
   static void rebalance_callback(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque);
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
