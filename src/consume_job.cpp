@@ -430,7 +430,20 @@ class ConsumeJob {
   }
 
   void assign(std::vector<kafka::TopicPartition>& list) {
-    std::vector<kafka::TopicPartition> stored = consumer_->committed(list, 60s);
+    // The coordinator may not answer while the group is still settling: retry before giving up (giving up
+    // is safe: nothing is processed or committed without the stored checkpoints).
+    std::vector<kafka::TopicPartition> stored;
+    constexpr int attempts = 6;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        stored = consumer_->committed(list, 10s);
+        break;
+      } catch (const Error& e) {
+        if (attempt == attempts || stop_requested()) throw;
+        log::warn("{} (attempt {}/{}; retrying)", e.what(), attempt, attempts);
+        std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
+      }
+    }
     std::string names;
     for (size_t i = 0; i < list.size(); ++i) {
       kafka::TopicPartition& tp = list[i];

@@ -43,7 +43,8 @@ expect_eq "$(sums "$T/pair" | md5sum)" "$(md5sum <"$T/single.sha")" "two members
 read_a=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["read"])' "$T/a.json" 2>/dev/null || echo 0)
 read_b=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["read"])' "$T/b.json" 2>/dev/null || echo 0)
 echo "member a read $read_a, member b read $read_b"
-[ "$read_a" -gt 0 ] && [ "$read_b" -gt 0 ] && pass "both members read a share" || fail "one member read nothing ($read_a / $read_b)"
+[ "$read_a" -gt 0 ] && [ "$read_b" -gt 0 ] && pass "both members read a share" ||
+  { fail "one member read nothing ($read_a / $read_b)"; grep -v warning "$T/a.err" "$T/b.err" | tail -20 >&2; }
 
 # One member killed mid-run, eager and cooperative rebalancing: the survivor and a restart finish the job.
 for strategy in range,roundrobin cooperative-sticky; do
