@@ -90,6 +90,6 @@ echo "kcat -C -e:        $kcat_rate msg/s (best ${best_kcat}s)"
 echo "kcat -C -e, deep queue: $deep_rate msg/s (best ${best_kcat_deep}s)"
 echo "mtastream consume: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits"
 echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same queue depth: ${deep_ratio}x (target >= 0.8x)"
-echo "peak RSS: $((peak_rss / 1024)) MB for $messages messages, $((small_rss / 1024)) MB for $((messages / 10)) (flat: bounded by open windows x turnstiles)"
+echo "peak RSS: $((peak_rss / 1024)) MB for $messages messages, $((small_rss / 1024)) MB for $((messages / 10)) (the windows need open windows x turnstiles; the rest is librdkafka's prefetch queue, capped by queued.min.messages / queued.max.messages.kbytes, which a small topic never fills)"
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$topic" >/dev/null 2>&1 || true
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$small" >/dev/null 2>&1 || true
