@@ -43,7 +43,8 @@ class OutputSink : public MessageSink {
     if (fd_ < 0) {
       flush_stdout();
     } else {
-      if (::fsync(fd_) != 0) throw Error(fmt::format("cannot sync '{}': {}", path_, std::strerror(errno)));
+      // EINVAL/EROFS: a pipe, FIFO or device such as /dev/null, which has nothing to sync.
+      if (::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) throw Error(fmt::format("cannot sync '{}': {}", path_, std::strerror(errno)));
       if (::close(fd_) != 0) {
         fd_ = -1;
         throw Error(fmt::format("cannot close '{}': {}", path_, std::strerror(errno)));
