@@ -6,10 +6,10 @@
 
 namespace mtastream {
 
-int64_t parse_duration_seconds(std::string_view text, std::string_view what) {
+int64_t parse_duration_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit) {
   auto fail = [&](std::string_view why) -> int64_t {
-    throw UsageError(fmt::format("{}: invalid duration '{}': {} (use e.g. 30s, 5m, 1h, or minutes as a bare number)",
-                                 what, text, why));
+    throw UsageError(fmt::format("{}: invalid duration '{}': {} (use e.g. 30s, 5m, 1h, or {} as a bare number)",
+                                 what, text, why, bare_number_unit == 1 ? "seconds" : "minutes"));
   };
   if (text.empty()) return fail("empty");
   constexpr int64_t limit = int64_t{10} * 365 * 24 * 3600;  // ten years: anything longer is a typo
@@ -24,7 +24,7 @@ int64_t parse_duration_seconds(std::string_view text, std::string_view what) {
       if (n > limit) return fail("too long");
       ++i;
     }
-    int64_t unit = 60;  // a bare number means minutes, as in the original
+    int64_t unit = bare_number_unit;
     if (i < text.size()) {
       bare_number = false;
       switch (text[i]) {

@@ -1,5 +1,5 @@
-// Durations on the command line: `30s`, `5m`, `1h`, `1h30m`, or a bare number of minutes
-// (the original consumer's `--duration 5`).
+// Durations on the command line: `30s`, `5m`, `1h`, `1h30m`, or a bare number: minutes for window
+// lengths (the original consumer's `--duration 5`), seconds for timeouts.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -7,8 +7,9 @@
 
 namespace mtastream {
 
-// Seconds; throws UsageError naming `what` (the option) on bad input.
-int64_t parse_duration_seconds(std::string_view text, std::string_view what);
+// Seconds; throws UsageError naming `what` (the option) on bad input. A bare number counts
+// `bare_number_unit` seconds each.
+int64_t parse_duration_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit = 60);
 std::string format_duration(int64_t seconds);
 
 }  // namespace mtastream

@@ -27,7 +27,7 @@ struct TopicOptions {
 };
 
 std::chrono::milliseconds timeout_of(const TopicOptions& options) {
-  return std::chrono::milliseconds(parse_duration_seconds(options.timeout, "--timeout") * 1000);
+  return std::chrono::milliseconds(parse_duration_seconds(options.timeout, "--timeout", 1) * 1000);
 }
 
 std::string join_ids(const std::vector<int32_t>& ids) {
@@ -175,7 +175,7 @@ ExitCode run_delete(const GlobalContext& context, const TopicOptions& options) {
 }
 
 void add_timeout_option(CLI::App* command, TopicOptions& options) {
-  command->add_option("--timeout", options.timeout, "how long to wait for the broker")
+  command->add_option("--timeout", options.timeout, "how long to wait for the broker (30s, 2m; a bare number is seconds)")
       ->type_name("DURATION")
       ->default_val("30s");
 }

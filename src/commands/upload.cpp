@@ -52,7 +52,7 @@ ExitCode run_upload(const UploadCommandOptions& options) {
   upload_options.region = options.region;
   upload_options.aws_profile = options.profile;
   upload_options.max_attempts = options.retries + 1;
-  upload_options.request_timeout_seconds = static_cast<double>(parse_duration_seconds(options.timeout, "--timeout"));
+  upload_options.request_timeout_seconds = static_cast<double>(parse_duration_seconds(options.timeout, "--timeout", 1));
   if (options.addressing == "path") upload_options.addressing = S3Addressing::path;
   else if (options.addressing == "virtual") upload_options.addressing = S3Addressing::virtual_host;
   upload_options.on_retry = [](const RetryNotice& notice) {
@@ -112,7 +112,7 @@ void add_upload_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--retries", options->retries,
                       "retries per file after the first attempt (timeouts, connection errors, 5xx, throttling)")
       ->capture_default_str();
-  command->add_option("--timeout", options->timeout, "limit for one request, body included (30s, 5m, ...)")
+  command->add_option("--timeout", options->timeout, "limit for one request, body included (30s, 5m; a bare number is seconds)")
       ->capture_default_str();
   command->add_flag("--delete-after", options->delete_after, "delete each local file once its upload is verified");
   command->add_option("--move-to", options->move_to, "move each local file into DIR once its upload is verified")

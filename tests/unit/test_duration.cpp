@@ -11,6 +11,8 @@ TEST(Duration, Units) {
   EXPECT_EQ(parse_duration_seconds("1h", "w"), 3600);
   EXPECT_EQ(parse_duration_seconds("1h30m", "w"), 5400);
   EXPECT_EQ(parse_duration_seconds("5", "w"), 300);  // the original's minutes
+  EXPECT_EQ(parse_duration_seconds("5", "--timeout", 1), 5);  // timeouts: seconds
+  EXPECT_EQ(parse_duration_seconds("90", "--timeout", 1), 90);
 }
 
 TEST(Duration, Rejects) {
