@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --watermark --lake-dir --prefix --layout --upload --endpoint --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --watermark --lake-dir --prefix --layout --upload --endpoint --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
@@ -129,6 +129,7 @@ complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clea
 complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
 complete -c mtastream -n '__mtastream_at consume' -l endpoint -x -d '--upload: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'
 complete -c mtastream -n '__mtastream_at consume' -s e -l exit-at-end -d 'stop when every assigned partition is read to its end: write every open window, commit, exit (the cron-job mode)'
+complete -c mtastream -n '__mtastream_at consume' -l assignment-timeout -x -d 'with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, topic missing, more group members than partitions); a bare number is seconds'
 complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with topic/partition@offset and reason'
 complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout'
 complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seconds between offset commits while running'

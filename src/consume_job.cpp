@@ -18,6 +18,7 @@
 
 #include "consume_checkpoint.h"
 #include "dead_letter.h"
+#include "duration.h"
 #include "error.h"
 #include "kafka/consumer.h"
 #include "log.h"
@@ -161,7 +162,8 @@ class LakeFileWriter {
 class ConsumeJob {
  public:
   ConsumeJob(const Settings& settings, const ConsumeOptions& options)
-      : options_(options), dead_letter_(options.dead_letter), writer_(options) {
+      : options_(options), brokers_(kafka::bootstrap_servers(settings)), dead_letter_(options.dead_letter),
+        writer_(options) {
     kafka::ConsumerOptions consumer_options;
     kafka::ConfRequest& conf = consumer_options.conf;
     conf.required["group.id"] = options.group;
@@ -214,6 +216,8 @@ class ConsumeJob {
 
  private:
   void loop(const std::function<void(const ConsumeProgress&)>& on_progress) {
+    const auto started = Clock::now();
+    const auto assignment_timeout = std::chrono::duration<double>(options_.assignment_timeout_seconds);
     auto last_commit = Clock::now();
     auto last_progress = Clock::now();
     const auto commit_interval = std::chrono::duration<double>(options_.commit_interval_seconds);
@@ -231,6 +235,13 @@ class ConsumeJob {
       }
       if (options_.exit_at_end && at_end()) break;
       auto now = Clock::now();
+      if (options_.exit_at_end && !assigned_once_ && now - started >= assignment_timeout)
+        throw Error(fmt::format(
+            "no partition of '{}' was assigned to this member of group '{}' within {}: is the broker at {} "
+            "reachable, does the topic exist, and has the group fewer members than the topic has partitions? "
+            "(--assignment-timeout)",
+            options_.topic, options_.group, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
+            brokers_));
       if (now - last_commit >= commit_interval) {
         commit_all();
         last_commit = now;
@@ -483,6 +494,7 @@ class ConsumeJob {
       if (static_cast<size_t>(tp.partition) >= states_.size()) states_.resize(tp.partition + 1);
       states_[tp.partition] = std::move(state);
     }
+    if (!list.empty()) assigned_once_ = true;
     log::info("assigned partitions{} of {}", names, options_.topic);
   }
 
@@ -506,6 +518,7 @@ class ConsumeJob {
   }
 
   const ConsumeOptions& options_;
+  std::string brokers_;  // for error messages
   DeadLetterWriter dead_letter_;
   MessageParser parser_;
   TurnstileEvent event_;
@@ -516,6 +529,7 @@ class ConsumeJob {
   ConsumeSummary summary_;
   uint64_t warnings_ = 0;
   bool failed_ = false;
+  bool assigned_once_ = false;
 };
 
 }  // namespace

@@ -22,6 +22,9 @@ struct ConsumeOptions {
   std::string lake_dir = "storage";
   std::string prefix = "turnstile";
   bool exit_at_end = false;           // stop when every assigned partition reached its end, flushing all windows
+  // With exit_at_end: give up (Error) when no partition was assigned this long after the start: an
+  // unreachable broker, a missing topic or an idle group member must not hang a cron job for ever.
+  double assignment_timeout_seconds = 120;
   std::string dead_letter;            // "" = rejected messages are only counted
   bool force_window_config = false;   // resume even when the stored checkpoint used another window config
   // Called for each lake file once it is durable on disk; must return only when the copy is durable

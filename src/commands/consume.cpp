@@ -30,6 +30,7 @@ struct ConsumeFlags {
   std::string upload;
   std::string endpoint;
   bool exit_at_end = false;
+  std::string assignment_timeout = "2m";
   std::string dead_letter;
   bool raw = false;
   std::string offset;
@@ -105,6 +106,9 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.prefix = f.prefix;
   o.exit_at_end = f.exit_at_end;
   o.dead_letter = f.dead_letter;
+  if (command->count("--assignment-timeout") && !f.exit_at_end)
+    throw UsageError("--assignment-timeout applies to -e/--exit-at-end only");
+  o.assignment_timeout_seconds = static_cast<double>(parse_duration_seconds(f.assignment_timeout, "--assignment-timeout", 1));
   o.force_window_config = f.force_window_config;
   o.commit_interval_seconds = f.commit_interval;
   std::unique_ptr<Uploader> uploader;
@@ -185,6 +189,11 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
   command->add_flag("-e,--exit-at-end", f->exit_at_end,
                     "stop when every assigned partition is read to its end: write every open window, commit, exit "
                     "(the cron-job mode)");
+  command->add_option("--assignment-timeout", f->assignment_timeout,
+                      "with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, "
+                      "topic missing, more group members than partitions); a bare number is seconds")
+      ->capture_default_str()
+      ->type_name("DURATION");
   command->add_option("--dead-letter", f->dead_letter,
                       "append malformed, late and overflowing messages to FILE as NDJSON with "
                       "topic/partition@offset and reason")
