@@ -18,12 +18,6 @@ namespace {
 
 constexpr std::string_view message_header = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP";
 
-std::string timestamp_text(int64_t seconds) {
-  std::string s;
-  append_timestamp(seconds, s);
-  return s;
-}
-
 // Where closed windows go.
 class WindowSink {
  public:
@@ -117,19 +111,15 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
     Pending& p = *held;
     held = nullptr;
     int64_t watermark = engine.watermark();
-    switch (engine.add(p.event, p.position, p.prepared)) {
+    const AddResult result = engine.add(p.event, p.position, p.prepared);
+    switch (result) {
       case AddResult::accepted:
       case AddResult::duplicate:
         break;
       case AddResult::late:
-        reject(source_name, p.line_number,
-               fmt::format("late: every window of {} had closed (watermark {})", timestamp_text(p.event.timestamp),
-                           timestamp_text(watermark)),
-               p.line);
-        break;
       case AddResult::overflow:
-        reject(source_name, p.line_number, "ENTRIES or EXITS would push a window's sum past the 64-bit maximum",
-               p.line);
+      case AddResult::too_late_in_time:
+        reject(source_name, p.line_number, rejection_reason(result, p.event.timestamp, watermark), p.line);
         break;
     }
     if (engine.has_closed()) drain();

@@ -33,12 +33,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-std::string timestamp_text(int64_t seconds) {
-  std::string s;
-  append_timestamp(seconds, s);
-  return s;
-}
-
 // One assigned partition: its engine and what is needed to commit a checkpoint for it.
 struct PartitionState {
   int32_t partition = 0;
@@ -309,29 +303,16 @@ class ConsumeJob {
       return;
     }
     const int64_t watermark = state->engine->watermark();
-    switch (state->engine->add(event_, offset)) {
-      case AddResult::accepted:
-        if (!replaying) ++counts_.accepted;
-        break;
-      case AddResult::duplicate:
-        if (!replaying) ++counts_.duplicates;
-        break;
-      case AddResult::late:
-        if (!replaying) {
-          ++counts_.late;
-          reject(state->partition, offset,
-                 fmt::format("late: every window of {} had closed (watermark {})", timestamp_text(event_.timestamp),
-                             timestamp_text(watermark)),
-                 bytes);
-        }
-        break;
-      case AddResult::overflow:
-        if (!replaying) {
-          ++counts_.overflow;
-          reject(state->partition, offset, "ENTRIES or EXITS would push a window's sum past the 64-bit maximum",
-                 bytes);
-        }
-        break;
+    const AddResult result = state->engine->add(event_, offset);
+    if (replaying) {
+      // Counted and dead-lettered before the restart.
+    } else if (result == AddResult::accepted) {
+      ++counts_.accepted;
+    } else if (result == AddResult::duplicate) {
+      ++counts_.duplicates;
+    } else {
+      ++(result == AddResult::late ? counts_.late : counts_.overflow);
+      reject(state->partition, offset, rejection_reason(result, event_.timestamp, watermark), bytes);
     }
     if (state->engine->has_closed()) write_closed(*state);
   }

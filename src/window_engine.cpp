@@ -223,6 +223,24 @@ void validate_window_config(const WindowConfig& c) {
     throw UsageError("window and watermark delay must be at most 10 years");
 }
 
+std::string rejection_reason(AddResult result, int64_t event_time, int64_t watermark) {
+  std::string time, mark;
+  append_timestamp(event_time, time);
+  switch (result) {
+    case AddResult::late:
+      append_timestamp(watermark, mark);
+      return fmt::format("late: every window of {} had closed (watermark {})", time, mark);
+    case AddResult::overflow:
+      return "ENTRIES or EXITS would push a window's sum past the 64-bit maximum";
+    case AddResult::too_late_in_time:
+      return fmt::format("TIMESTAMP {}: a window of it would end after 9999-12-31 23:59:59, which DATE "
+                         "(MM/DD/YYYY) cannot show",
+                         time);
+    default:
+      return "accepted";
+  }
+}
+
 void append_row_date(int64_t seconds, std::string& out) {
   int64_t y;
   unsigned m, d;
@@ -479,6 +497,9 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position, const
   if (!has_open_window) {
     result = AddResult::late;
     ++counters_.late;
+  } else if (last_start > max_window_end_seconds - W) {
+    result = AddResult::too_late_in_time;
+    ++counters_.overflow;
   } else {
     const int64_t entries = static_cast<int64_t>(event.entries), exits = static_cast<int64_t>(event.exits);
     bool fits = true;

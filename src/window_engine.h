@@ -44,7 +44,12 @@ enum class AddResult {
               // (no window, no watermark advance, the ID's record keeps the first event's time)
   late,       // all its windows already closed: not added
   overflow,   // adding it would push a sum past the int64 maximum: not added
+  too_late_in_time,  // a window of it would end after 9999-12-31 23:59:59, past what DATE MM/DD/YYYY can
+                     // show: not added (counted as overflow)
 };
+
+// The last instant a window may end at: 9999-12-31 23:59:59 UTC.
+constexpr int64_t max_window_end_seconds = 253402300799;
 
 struct WindowCounters {
   uint64_t accepted = 0;
@@ -120,6 +125,10 @@ class WindowEngine {
   std::vector<ClosedWindow> closed_;
   WindowCounters counters_;
 };
+
+// Why add() rejected an event (late, overflow, too_late_in_time), for warnings and dead letters;
+// `watermark` is the engine's watermark before add().
+std::string rejection_reason(AddResult result, int64_t event_time, int64_t watermark);
 
 // Window end as the output row's DATE "MM/DD/YYYY" and TIME "HH:MM:SS" (UTC arithmetic).
 void append_row_date(int64_t seconds, std::string& out);

@@ -41,7 +41,7 @@ msg() {  # msg N [CA] [UNIT] [SCP] [STATION] [TIMESTAMP]: a valid message line (
   printf '\n'                                                         # 11: empty line
   msg 12 | tr -d '\n'                                                 # 12: last line without a newline
 } >"$box/hostile.csv"
-{ msg 1 A A A A "0001-01-01 00:00:00"; msg 2 A A A A "1969-12-31 23:58:00"; msg 3 A A A A "9999-12-31 23:58:00"; } >"$box/edges.csv"
+{ msg 1 A A A A "0001-01-01 00:00:00"; msg 2 A A A A "1969-12-31 23:58:00"; msg 3 A A A A "9999-12-31 23:50:00"; } >"$box/edges.csv"
 mkdir -p "$box/in"
 # Two odd input names, each with its own later windows (no late events across the two runs' inputs).
 cp "$box/edges.csv" "$box/in/..evil..name.csv"
@@ -96,6 +96,17 @@ expect_contains "$T/out" "A,A,A,A,NQR456W,BMT,01/01/1970,00:00:00,REGULAR,2,7" \
   "1969-12-31 23:58 falls in the window ending 01/01/1970 00:00:00"
 expect_contains "$T/out" "01/01/0001,00:05:00" "year 0001 window ends 00:05"
 expect_eq "$(grep -c REGULAR "$T/out")" 3 "all three windows written"
+expect_contains "$T/out" "12/31/9999,23:55:00" "year 9999 window ends 23:55"
+# A window ending at 10000-01-01 00:00:00 has no MM/DD/YYYY DATE: its event is rejected, named and kept aside.
+{ cat "$box/edges.csv"; msg 4 A A A A "9999-12-31 23:58:00"; } >"$T/past-9999.csv"
+expect_exit 3 "aggregate of an event whose window would end in year 10000: exit 3" -- \
+  "$MTASTREAM" aggregate --layout clean -o - --dead-letter past-9999.ndjson "$T/past-9999.csv"
+expect_contains "$T/err" "past-9999.csv:4: TIMESTAMP 9999-12-31 23:58:00: a window of it would end after 9999-12-31 23:59:59" \
+  "the error names file:line and why"
+expect_eq "$(grep -c REGULAR "$T/out")" 3 "the other three windows still written"
+expect_not_contains "$T/out" "10000" "no DATE in year 10000"
+expect_eq "$(grep -c '9999-12-31 23:58:00' past-9999.ndjson)" 1 "the event is in the dead-letter file"
+rm -f past-9999.ndjson
 check_sandbox "aggregate -o -" ./a/b/work/dead.ndjson
 
 # Names that reach lake file names: --prefix, the input file's name, --lake-dir.

@@ -272,6 +272,26 @@ TEST(WindowEngine, SumsAre64BitAndOverflowIsRejected) {
   EXPECT_EQ(closed.at(0).rows.at(0).entries, 8000000000000000000);
 }
 
+TEST(WindowEngine, WindowsEndingAfterYear9999AreRejectedWhole) {
+  // 9999-12-31 23:50:00, 23:55:00 and 23:58:00 UTC.
+  const int64_t t2350 = max_window_end_seconds + 1 - 600, t2355 = t2350 + 300, t2358 = t2350 + 480;
+  WindowEngine tumbling(cfg(300, 300, 300));
+  EXPECT_EQ(add(tumbling, ev("a", t2350)), AddResult::accepted);  // [23:50, 23:55)
+  EXPECT_EQ(add(tumbling, ev("b", t2358)), AddResult::too_late_in_time);  // [23:55, 10000-01-01 00:00)
+  EXPECT_EQ(tumbling.counters().overflow, 1u);
+  tumbling.close_all();
+  auto closed = tumbling.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(date_time(closed[0].end), "12/31/9999 23:55:00");
+  // Sliding: 23:54 is in [23:45, 23:55) and [23:50, 10000-01-01): all or nothing, so nothing.
+  WindowEngine sliding(cfg(600, 300, 600));
+  EXPECT_EQ(add(sliding, ev("c", t2355 - 60)), AddResult::too_late_in_time);
+  EXPECT_EQ(add(sliding, ev("d", t2350 - 60)), AddResult::accepted);
+  EXPECT_EQ(rejection_reason(AddResult::too_late_in_time, t2358, WindowEngine::minus_infinity),
+            "TIMESTAMP 9999-12-31 23:58:00: a window of it would end after 9999-12-31 23:59:59, which DATE "
+            "(MM/DD/YYYY) cannot show");
+}
+
 TEST(WindowEngine, MinOpenPositionAndRestore) {
   WindowEngine engine(cfg(300, 300, 300));
   EXPECT_FALSE(engine.min_open_position());
