@@ -44,9 +44,9 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --watermark --lake-dir --prefix --layout --upload --endpoint --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
         case 'aggregate'
-            printf '%s\n' -- --window --duration --slide --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
+            printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
             printf '%s\n' -- -t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers
         case 'topic'
@@ -122,6 +122,7 @@ complete -c mtastream -n '__mtastream_at consume' -s G -l group -x -d 'consumer 
 complete -c mtastream -n '__mtastream_at consume' -l client-id -x -d 'client.id shown in the broker\'s group listings'
 complete -c mtastream -n '__mtastream_at consume' -l window -l duration -x -d 'window length (30s, 5m, 1h; a bare number is minutes)'
 complete -c mtastream -n '__mtastream_at consume' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
+complete -c mtastream -n '__mtastream_at consume' -l max-keys -x -d 'stop with an error when the open windows of one partition would hold more than N distinct group keys (bounds memory: about 0.5 KB per key)'
 complete -c mtastream -n '__mtastream_at consume' -l watermark -x -d 'watermark delay: a partition\'s windows close when its newest event time minus this passes their end (default: the window length)'
 complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per (partition, window) into DIR'
 complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
@@ -149,6 +150,7 @@ complete -c mtastream -n '__mtastream_at consume' -s v -l verbose -d 'more detai
 complete -c mtastream -n '__mtastream_at aggregate' -s h -l help -d 'Print this help message and exit'
 complete -c mtastream -n '__mtastream_at aggregate' -l window -l duration -x -d 'window length (30s, 5m, 1h; a bare number is minutes)'
 complete -c mtastream -n '__mtastream_at aggregate' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
+complete -c mtastream -n '__mtastream_at aggregate' -l max-keys -x -d 'stop with an error when the open windows would hold more than N distinct group keys (bounds memory: about 0.5 KB per key)'
 complete -c mtastream -n '__mtastream_at aggregate' -l watermark -x -d 'watermark delay: windows close when the newest event time minus this passes their end (default: the window length; 0 closes windows as soon as time passes them)'
 complete -c mtastream -n '__mtastream_at aggregate' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
 complete -c mtastream -n '__mtastream_at aggregate' -l lake-dir -r -F -d 'write one .csv.gz file per window into DIR (default: storage)'

@@ -111,7 +111,12 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
     Pending& p = *held;
     held = nullptr;
     int64_t watermark = engine.watermark();
-    const AddResult result = engine.add(p.event, p.position, p.prepared);
+    AddResult result;
+    try {
+      result = engine.add(p.event, p.position, p.prepared);
+    } catch (const GroupKeyLimitError& e) {
+      throw Error(fmt::format("{}: {}", file_source(source_name, p.line_number), e.what()));
+    }
     switch (result) {
       case AddResult::accepted:
       case AddResult::duplicate:

@@ -303,7 +303,12 @@ class ConsumeJob {
       return;
     }
     const int64_t watermark = state->engine->watermark();
-    const AddResult result = state->engine->add(event_, offset);
+    AddResult result;
+    try {
+      result = state->engine->add(event_, offset);
+    } catch (const GroupKeyLimitError& e) {
+      throw Error(fmt::format("{}: {}", kafka_source(options_.topic, state->partition, offset), e.what()));
+    }
     if (replaying) {
       // Counted and dead-lettered before the restart.
     } else if (result == AddResult::accepted) {

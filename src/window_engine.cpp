@@ -210,6 +210,8 @@ class IdTable {
 }  // namespace
 
 void validate_window_config(const WindowConfig& c) {
+  if (c.max_group_keys < 1 || c.max_group_keys > 1000000000)
+    throw UsageError("--max-keys must be between 1 and 1000000000");
   if (c.window_seconds <= 0) throw UsageError("the window length must be positive");
   if (c.slide_seconds <= 0) throw UsageError("the slide must be positive");
   if (c.slide_seconds > c.window_seconds)
@@ -350,6 +352,10 @@ struct WindowEngine::Impl {
       }
       if (same) return key_slots[i].index_plus_1 - 1;
     }
+    if (keys.size() >= key_limit_check_at) {
+      enforce_key_limit();
+      return intern(e, h);  // the table was rebuilt
+    }
     size_t total = 0;
     for (const std::string_view& v : f) total += v.size();
     if (key_text.size() + total >= UINT32_MAX) throw Error("too many distinct group keys");
@@ -362,6 +368,30 @@ struct WindowEngine::Impl {
     key_slots[i] = KeySlot{static_cast<uint32_t>(keys.size()), tag};
     if (keys.size() * 2 > key_slots.size()) grow_keys();
     return static_cast<uint32_t>(keys.size() - 1);
+  }
+
+  // The key limit is checked when the table (which also holds keys of closed windows until the next
+  // compaction) reaches limit x 1.25: the keys open windows use, plus the new one, must fit the limit.
+  // After a compaction the table holds at most the limit, so checks come at least limit / 4 keys apart.
+  uint64_t max_group_keys = 0;
+  size_t key_limit_check_at = SIZE_MAX;
+  void set_key_limit(uint64_t limit) {
+    max_group_keys = limit;
+    key_limit_check_at = static_cast<size_t>(std::min<uint64_t>(limit + limit / 4 + 1, SIZE_MAX / 2));
+  }
+  void enforce_key_limit() {
+    std::vector<bool> used(keys.size(), false);
+    size_t in_use = 1;  // the new key
+    for (const auto& [start, w] : windows)
+      for (const Row& row : w.rows)
+        if (!used[row.key]) used[row.key] = true, ++in_use;
+    if (in_use > max_group_keys)
+      throw GroupKeyLimitError(fmt::format(
+          "the open windows would hold {} distinct group keys (CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC), "
+          "over the limit of {}: the whole subway has about 5,000 turnstiles, so check what feeds this stream, "
+          "or raise --max-keys (about 0.5 KB of memory per key)",
+          in_use, max_group_keys));
+    compact_keys();
   }
 
   // Keys only closed windows used are dropped, so memory follows open windows x keys in use even
@@ -448,6 +478,7 @@ struct WindowEngine::Impl {
 
 WindowEngine::WindowEngine(WindowConfig config) : impl_(std::make_unique<Impl>()), config_(config) {
   validate_window_config(config_);
+  impl_->set_key_limit(config_.max_group_keys);
 }
 
 WindowEngine::~WindowEngine() = default;

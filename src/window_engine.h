@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "error.h"
 #include "message.h"
 
 namespace mtastream {
@@ -18,6 +19,15 @@ struct WindowConfig {
   int64_t window_seconds = 300;           // W
   int64_t slide_seconds = 300;            // S (= W: tumbling); 0 < S <= W, at most 1000 windows per event
   int64_t watermark_delay_seconds = 300;  // wm = max event time - delay
+  // Distinct group keys the open windows may hold (memory: about 0.5 KB each). A real network has about
+  // 5,000 turnstiles; a stream with far more is broken or hostile, and add() throws
+  // GroupKeyLimitError rather than let memory grow without bound.
+  uint64_t max_group_keys = 1000000;
+};
+
+class GroupKeyLimitError : public Error {
+ public:
+  using Error::Error;
 };
 
 // Throws UsageError when the config cannot work (non-positive, S > W, W / S > 1000).

@@ -14,6 +14,7 @@ struct AggregateFlags {
   std::string window = "5m";
   std::string slide;
   std::string watermark;
+  uint64_t max_keys = WindowConfig{}.max_group_keys;
   std::string layout = "original";
   std::string lake_dir;
   std::string output;
@@ -41,6 +42,7 @@ ExitCode run(const AggregateFlags& f) {
   o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
   o.window.watermark_delay_seconds =
       f.watermark.empty() ? o.window.window_seconds : parse_delay_seconds(f.watermark);
+  o.window.max_group_keys = f.max_keys;
   validate_window_config(o.window);
   o.layout = parse_lake_layout(f.layout);
   o.output = f.output;
@@ -76,6 +78,11 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("DURATION");
   command->add_option("--slide", flags->slide, "slide between window starts (default: the window length, tumbling)")
       ->type_name("DURATION");
+  command->add_option("--max-keys", flags->max_keys,
+                      "stop with an error when the open windows would hold more than N distinct group keys "
+                      "(bounds memory: about 0.5 KB per key)")
+      ->capture_default_str()
+      ->type_name("N");
   command->add_option("--watermark", flags->watermark,
                       "watermark delay: windows close when the newest event time minus this passes their end "
                       "(default: the window length; 0 closes windows as soon as time passes them)")

@@ -24,6 +24,7 @@ struct ConsumeFlags {
   std::string window = "5m";
   std::string slide;
   std::string watermark;
+  uint64_t max_keys = WindowConfig{}.max_group_keys;
   std::string lake_dir = "storage";
   std::string prefix = "turnstile";
   std::string layout = "original";
@@ -100,6 +101,7 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
   o.window.watermark_delay_seconds =
       f.watermark.empty() ? o.window.window_seconds : parse_duration_seconds(f.watermark, "--watermark");
+  o.window.max_group_keys = f.max_keys;
   validate_window_config(o.window);
   o.layout = parse_lake_layout(f.layout);
   o.lake_dir = f.lake_dir;
@@ -167,6 +169,11 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("DURATION");
   command->add_option("--slide", f->slide, "slide between window starts (default: the window length, tumbling)")
       ->type_name("DURATION");
+  command->add_option("--max-keys", f->max_keys,
+                      "stop with an error when the open windows of one partition would hold more than N distinct group keys "
+                      "(bounds memory: about 0.5 KB per key)")
+      ->capture_default_str()
+      ->type_name("N");
   command->add_option("--watermark", f->watermark,
                       "watermark delay: a partition's windows close when its newest event time minus this passes "
                       "their end (default: the window length)")

@@ -5,7 +5,7 @@
 # Each case: exit code as documented (3 when input was rejected), an error naming file:line (or
 # topic/partition@offset) and the reason, valid lines still flow, and nothing is written outside the lake
 # directory (a find listing of the sandbox before and after). Many distinct keys: peak RSS measured with
-# /usr/bin/time -v (memory follows open windows x keys, not messages).
+# /usr/bin/time -v (memory follows open windows x keys, not messages); past --max-keys the run stops, saying why.
 source "$(dirname "$0")/lib.sh"
 
 # The sandbox: the commands run in $box/a/b/work, so "../../etc/x" resolved from there stays inside $T.
@@ -173,11 +173,22 @@ for topic in "../../etc/x" "..x" "a.b_c-d"; do
     "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$topic" -G "g$RANDOM" -e --lake-dir lake-topics --prefix "../x"
 done
 expect_eq "$(find lake-topics -type f -name '*.csv.gz' | wc -l)" 9 "3 topics x 3 windows of files"
+# consume past --max-keys: exit 1 naming topic/partition@offset, nothing committed; a rerun with a higher
+# limit writes every key.
+awk 'BEGIN{for(i=0;i<3000;i++) printf "K%07d,R001,00-00-00,S,1,IRT,09-23-23,00:00:00,REGULAR,1,1,k%d,2023-09-23 00:00:00\n", i, i}' |
+  kcat -b "$BOOTSTRAP" -P -t many-keys -p 0 2>/dev/null  # one partition: one engine sees every key
+expect_exit 1 "consume past --max-keys 1000: exit 1" -- \
+  "$MTASTREAM" -b "$BOOTSTRAP" consume -t many-keys -G keys -e --lake-dir lake-keys --max-keys 1000
+expect_contains "$T/err" "many-keys/0@1251: the open windows would hold 1252 distinct group keys" \
+  "consume names topic/partition@offset and the key count"
+expect_exit 0 "consume of the same group with --max-keys 3000" -- \
+  "$MTASTREAM" -b "$BOOTSTRAP" consume -t many-keys -G keys -e --lake-dir lake-keys --max-keys 3000 --json
+expect_contains "$T/out" '"rows":3000' "all 3000 keys written after the rerun"
 bad=$(find lake-topics -mindepth 1 \( -type d -o -name '.*' \) | head -3)
 expect_eq "$bad" "" "topic names never make sub-directories or dot files in the lake"
 check_sandbox "produce/consume" ./a/b/work/dead.ndjson ./a/b/work/replay-dead.ndjson \
   ./a/b/work/produce-dead.ndjson ./a/b/work/consume-dead.ndjson ./a/b/work/lake-consume ./a/b/work/lake-topics \
-  $(cd "$box" && find ./a/b/work/lake-consume ./a/b/work/lake-topics -type f | tr '\n' ' ')
+  ./a/b/work/lake-keys $(cd "$box" && find ./a/b/work/lake-consume ./a/b/work/lake-topics ./a/b/work/lake-keys -type f | tr '\n' ' ')
 
 # --- many distinct keys: memory follows open windows x keys, not messages -----------------------------
 # 1,000,000 messages whose keys churn (10,000 new turnstiles every 5 minutes) vs 100,000 of the same shape:
@@ -195,5 +206,18 @@ echo "peak RSS: 100,000 churning keys ${small} KB; 1,000,000 churning keys ${big
 [ -n "$small" ] && [ -n "$big" ] && [ "$big" -lt $((small * 2 + 20000)) ] &&
   pass "RSS bounded: 10x the messages and distinct keys, RSS ${small} -> ${big} KB" ||
   fail "RSS grows with distinct keys over time: ${small} -> ${big} KB"
-rm -f "$box"/keys-*.csv
+# Distinct keys that do not churn (all in one window): past --max-keys the run stops and says why,
+# naming the line; the default limit (1,000,000) is 200 times the real network's turnstiles.
+awk 'BEGIN{for(i=0;i<300000;i++) printf "K%07d,R001,00-00-00,S,1,IRT,09-23-23,00:00:00,REGULAR,1,1,k%d,2023-09-23 00:00:00\n", i, i}' \
+  >"$T/keys-one-window.csv"
+expect_exit 1 "300,000 distinct keys in one window with --max-keys 100000: exit 1" -- \
+  "$MTASTREAM" aggregate --max-keys 100000 -o /dev/null "$T/keys-one-window.csv"
+expect_contains "$T/err" "keys-one-window.csv:125002: the open windows would hold 125002 distinct group keys" \
+  "the error names the line and the key count"
+expect_contains "$T/err" "over the limit of 100000" "the error names the limit"
+expect_exit 0 "the same 300,000 keys under --max-keys 300000" -- \
+  "$MTASTREAM" aggregate --max-keys 300000 --json "$T/keys-one-window.csv" --lake-dir "$T/keys-lake"
+expect_contains "$T/out" '"rows":300000' "300,000 rows written"
+expect_exit 2 "--max-keys 0 is a usage error" -- "$MTASTREAM" aggregate --max-keys 0 "$T/keys-one-window.csv"
+rm -rf "$box"/keys-*.csv "$T/keys-one-window.csv" "$T/keys-lake"
 finish

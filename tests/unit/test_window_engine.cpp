@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -290,6 +291,29 @@ TEST(WindowEngine, WindowsEndingAfterYear9999AreRejectedWhole) {
   EXPECT_EQ(rejection_reason(AddResult::too_late_in_time, t2358, WindowEngine::minus_infinity),
             "TIMESTAMP 9999-12-31 23:58:00: a window of it would end after 9999-12-31 23:59:59, which DATE "
             "(MM/DD/YYYY) cannot show");
+}
+
+TEST(WindowEngine, GroupKeyLimitCountsOnlyKeysOfOpenWindows) {
+  WindowConfig churn = cfg(300, 300, 0);
+  churn.max_group_keys = 10;
+  WindowEngine engine(churn);
+  // 8 new keys in each of 50 consecutive windows: 400 keys in all, never more than 8 open at once.
+  for (int w = 0; w < 50; ++w)
+    for (int k = 0; k < 8; ++k)
+      EXPECT_EQ(add(engine, ev(fmt::format("{}-{}", w, k), day0 + 300 * w, 1, 1, fmt::format("K{}-{}", w, k))),
+                AddResult::accepted);
+  EXPECT_LE(engine.group_keys(), 13u);  // the table is compacted when it reaches 10 x 1.25
+  // New keys in one window: the table reaches 13 (10 x 1.25 + 1), the 14th key finds 14 in use and throws.
+  WindowEngine full(churn);
+  int added = 0;
+  EXPECT_THROW(
+      {
+        for (; added < 20; ++added) add(full, ev(fmt::format("x{}", added), day0, 1, 1, fmt::format("K{}", added)));
+      },
+      GroupKeyLimitError);
+  EXPECT_EQ(added, 13);
+  churn.max_group_keys = 0;
+  EXPECT_THROW(WindowEngine{churn}, UsageError);
 }
 
 TEST(WindowEngine, MinOpenPositionAndRestore) {
