@@ -58,11 +58,21 @@ run_kcat() {
   kcat_deep_seconds=$(elapsed "$start")
 }
 # consume TOPIC: sets mta_seconds and mta_rss_kb (peak RSS from /usr/bin/time -v); checks what it read.
+# Also samples RSS every 0.2 s (mta_rss_curve: RSS in MB at each tenth of the run) to show it plateaus.
 run_mtastream() {
-  local start lake=$work/lake-$RANDOM; start=$(now)
+  local start lake=$work/lake-$RANDOM pid; start=$(now)
   /usr/bin/time -v -o "$work/time.txt" "$mtastream" -b "$BOOTSTRAP" -q consume -t "$1" -G "bench-$RANDOM-$$" \
-    --lake-dir "$lake" -e --json >"$work/summary.json"
+    --lake-dir "$lake" -e --json >"$work/summary.json" &
+  local timer=$!
+  : >"$work/rss.txt"
+  while kill -0 "$timer" 2>/dev/null; do
+    pid=$(pgrep -P "$timer" -n 2>/dev/null || true)
+    [ -n "$pid" ] && awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null >>"$work/rss.txt" || true
+    sleep 0.2
+  done
+  wait "$timer"
   mta_seconds=$(elapsed "$start")
+  mta_rss_curve=$(awk '{v[NR]=$1} END{for(i=1;i<=10;i++){j=int(NR*i/10); if(j<1)j=1; printf "%s%d", (i>1?" ":""), v[j]/1024}}' "$work/rss.txt")
   mta_rss_kb=$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/time.txt")
   grep -q "\"read\":$2," "$work/summary.json" || { echo "mtastream read a wrong count: $(cat "$work/summary.json")" >&2; exit 1; }
   mta_files=$(find "$lake" -name '*.csv.gz' | wc -l)
@@ -71,15 +81,15 @@ run_mtastream() {
 best_kcat="" best_kcat_deep="" best_mta="" peak_rss=0
 for run in $(seq "$runs"); do
   if [ $((run % 2)) -eq 1 ]; then run_kcat; run_mtastream "$topic" "$messages"; else run_mtastream "$topic" "$messages"; run_kcat; fi
-  printf 'run %d: kcat -C %.2f s, kcat -C (deep queue) %.2f s, mtastream consume %.2f s (%d lake files, peak RSS %d MB)\n' \
-    "$run" "$kcat_seconds" "$kcat_deep_seconds" "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024))
+  printf 'run %d: kcat -C %.2f s, kcat -C (deep queue) %.2f s, mtastream consume %.2f s (%d lake files, peak RSS %d MB; RSS MB at each tenth of the run: %s)\n' \
+    "$run" "$kcat_seconds" "$kcat_deep_seconds" "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024)) "$mta_rss_curve"
   [ "$mta_rss_kb" -gt "$peak_rss" ] && peak_rss=$mta_rss_kb
   if [ -z "$best_kcat" ] || less "$kcat_seconds" "$best_kcat"; then best_kcat=$kcat_seconds; fi
   if [ -z "$best_kcat_deep" ] || less "$kcat_deep_seconds" "$best_kcat_deep"; then best_kcat_deep=$kcat_deep_seconds; fi
   if [ -z "$best_mta" ] || less "$mta_seconds" "$best_mta"; then best_mta=$mta_seconds; fi
 done
 run_mtastream "$small" $((messages / 10))
-small_rss=$mta_rss_kb
+small_rss=$mta_rss_kb small_curve=$mta_rss_curve
 
 kcat_rate=$(awk -v n="$messages" -v s="$best_kcat" 'BEGIN{printf "%d", n / s}')
 mta_rate=$(awk -v n="$messages" -v s="$best_mta" 'BEGIN{printf "%d", n / s}')
@@ -90,6 +100,6 @@ echo "kcat -C -e:        $kcat_rate msg/s (best ${best_kcat}s)"
 echo "kcat -C -e, deep queue: $deep_rate msg/s (best ${best_kcat_deep}s)"
 echo "mtastream consume: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits"
 echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same queue depth: ${deep_ratio}x (target >= 0.8x)"
-echo "peak RSS: $((peak_rss / 1024)) MB for $messages messages, $((small_rss / 1024)) MB for $((messages / 10)) (the windows need open windows x turnstiles; the rest is librdkafka's prefetch queue, capped by queued.min.messages / queued.max.messages.kbytes, which a small topic never fills)"
+echo "peak RSS: $((peak_rss / 1024)) MB for $messages messages, $((small_rss / 1024)) MB for $((messages / 10)) (the windows need open windows x turnstiles; the rest is librdkafka's prefetch queue, capped by queued.min.messages / queued.max.messages.kbytes, which a small topic never fills); RSS MB at each tenth of the small run: $small_curve"
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$topic" >/dev/null 2>&1 || true
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$small" >/dev/null 2>&1 || true
