@@ -108,8 +108,6 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.prefix = f.prefix;
   o.exit_at_end = f.exit_at_end;
   o.dead_letter = f.dead_letter;
-  if (command->count("--assignment-timeout") && !f.exit_at_end)
-    throw UsageError("--assignment-timeout applies to -e/--exit-at-end only");
   o.assignment_timeout_seconds = static_cast<double>(parse_duration_seconds(f.assignment_timeout, "--assignment-timeout", 1));
   o.force_window_config = f.force_window_config;
   o.commit_interval_seconds = f.commit_interval;
