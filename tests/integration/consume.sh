@@ -18,11 +18,7 @@ mkdir "$T/data"
 model generate "$T/data" 300000 4 11
 model expect "$T/data" 300 300 300 "$topic" turnstile >"$T/model.txt"
 cat "$T/model.txt"
-expect_exit 0 "topic create with 4 partitions" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 4
-for p in 0 1 2 3; do
-  kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/data/p$p.kv" 2>/dev/null ||
-    fail "kcat -P into partition $p"
-done
+load_topic "$topic" 4 "$T/data"
 
 # --- (1) one run with -e: the lake equals the model ---------------------------------------------------
 expect_exit 3 "consume -e (rejected messages make exit 3)" -- \

@@ -8,18 +8,11 @@ need kafka
 need gcs
 unset GOOGLE_APPLICATION_CREDENTIALS GCS_HMAC_ACCESS_KEY_ID GCS_HMAC_SECRET STORAGE_EMULATOR_HOST
 model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
-gcs_get() {  # OBJECT FILE: download through the emulator's own media endpoint (not our client)
-  local object; object=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1")
-  curl -sS -f -o "$2" "$GCS_ENDPOINT/storage/v1/b/$GCS_BUCKET/o/$object?alt=media"
-}
 
 topic=gcs-$$-$RANDOM
 mkdir "$T/data"
 model generate "$T/data" 20000 2 13
-expect_exit 0 "topic create" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 2
-for p in 0 1; do
-  kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/data/p$p.kv" 2>/dev/null || fail "kcat -P"
-done
+load_topic "$topic" 2 "$T/data"
 prefix=consume-$RANDOM
 
 # STORAGE_EMULATOR_HOST (host:port), as Google's own client libraries read it.

@@ -16,11 +16,7 @@ topic=group-$$-$RANDOM
 mkdir "$T/data"
 model generate "$T/data" 180000 6 23
 model expect "$T/data" 300 300 300 "$topic" turnstile
-expect_exit 0 "topic create with 6 partitions" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 6
-for p in 0 1 2 3 4 5; do
-  kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/data/p$p.kv" 2>/dev/null ||
-    fail "kcat -P into partition $p"
-done
+load_topic "$topic" 6 "$T/data"
 
 # The reference: one process.
 code=0; consume -t "$topic" -G "single-$topic" --lake-dir "$T/single" -e -q || code=$?

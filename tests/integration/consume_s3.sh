@@ -14,10 +14,7 @@ model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
 topic=s3-$$-$RANDOM
 mkdir "$T/data"
 model generate "$T/data" 20000 2 9
-expect_exit 0 "topic create" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 2
-for p in 0 1; do
-  kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/data/p$p.kv" 2>/dev/null || fail "kcat -P"
-done
+load_topic "$topic" 2 "$T/data"
 prefix=consume-$RANDOM
 expect_exit 3 "consume -e --upload s3://" -- "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$topic" -G "s3-$topic" \
   --lake-dir "$T/lake" --upload "s3://$S3_BUCKET/$prefix" -e --json

@@ -11,10 +11,7 @@ topic=upload-$$-$RANDOM
 mkdir "$T/data"
 model generate "$T/data" 40000 2 5
 model expect "$T/data" 300 300 300 "$topic" turnstile
-expect_exit 0 "topic create with 2 partitions" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 2
-for p in 0 1; do
-  kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/data/p$p.kv" 2>/dev/null || fail "kcat -P"
-done
+load_topic "$topic" 2 "$T/data"
 
 expect_exit 3 "consume -e --upload file://" -- \
   consume -t "$topic" -G "up-$topic" --lake-dir "$T/lake" --upload "file://$T/store" -e --json

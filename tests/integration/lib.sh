@@ -37,3 +37,20 @@ need() {
   # shellcheck disable=SC1090
   source "$env"
 }
+
+# load_topic TOPIC PARTITIONS DIR: creates TOPIC (needs kafka) and writes DIR/p<N>.kv (KEY<TAB>VALUE lines,
+# as consume_model.py generates them) into partition N with kcat, an independent idempotent producer.
+load_topic() {
+  local topic=$1 partitions=$2 dir=$3 p
+  expect_exit 0 "topic create with $partitions partitions" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p "$partitions"
+  for ((p = 0; p < partitions; p++)); do
+    kcat -P -b "$BOOTSTRAP" -t "$topic" -p "$p" -K $'\t' -X enable.idempotence=true <"$dir/p$p.kv" 2>/dev/null ||
+      fail "kcat -P into partition $p"
+  done
+}
+
+# gcs_get OBJECT FILE: download from the GCS emulator (needs gcs) through its own media endpoint, not our client.
+gcs_get() {
+  local object; object=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1")
+  curl -sS -f -o "$2" "$GCS_ENDPOINT/storage/v1/b/$GCS_BUCKET/o/$object?alt=media"
+}

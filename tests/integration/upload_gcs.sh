@@ -8,10 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 unset GOOGLE_APPLICATION_CREDENTIALS GCS_HMAC_ACCESS_KEY_ID GCS_HMAC_SECRET STORAGE_EMULATOR_HOST
 run=$(basename "$T" | tr 'A-Z.' 'a-z-')
 
-gcs_get() {  # OBJECT FILE: download through the emulator's own media endpoint
-  local object; object=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1")
-  curl -sS -f -o "$2" "$GCS_ENDPOINT/storage/v1/b/$GCS_BUCKET/o/$object?alt=media"
-}
 make_files() {
   mkdir -p "$1"
   cp "$SHARED_DATA/mta/turnstile_230603.csv.gz" "$1/f1.csv.gz" 2>/dev/null || head -c 150000 /dev/urandom >"$1/f1.csv.gz"
