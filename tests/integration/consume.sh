@@ -6,7 +6,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
 # A dead member holds its partitions until its session times out: keep that short for the restarts.
 consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
 # For `consume_exec ... &`: $! is then mtastream itself, not a subshell.

@@ -7,7 +7,6 @@ source "$(dirname "$0")/lib.sh"
 need kafka
 need gcs
 unset GOOGLE_APPLICATION_CREDENTIALS GCS_HMAC_ACCESS_KEY_ID GCS_HMAC_SECRET STORAGE_EMULATOR_HOST
-model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
 
 topic=gcs-$$-$RANDOM
 mkdir "$T/data"

@@ -5,7 +5,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
 kafka_opts=(-b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 consume() { "$MTASTREAM" "${kafka_opts[@]}" consume "$@"; }
 consume_exec() { exec "$MTASTREAM" "${kafka_opts[@]}" consume "$@"; }

@@ -9,7 +9,6 @@ export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCE
 export AWS_ENDPOINT_URL=$S3_ENDPOINT
 export HOME=$T/home   # no ~/.aws of the machine's user
 mkdir -p "$HOME"
-model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
 
 topic=s3-$$-$RANDOM
 mkdir "$T/data"

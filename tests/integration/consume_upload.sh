@@ -4,7 +4,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-model() { python3 "$(dirname "$0")/consume_model.py" "$@"; }
 consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 consume "$@"; }
 
 topic=upload-$$-$RANDOM

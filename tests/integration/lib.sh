@@ -54,3 +54,6 @@ gcs_get() {
   local object; object=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1")
   curl -sS -f -o "$2" "$GCS_ENDPOINT/storage/v1/b/$GCS_BUCKET/o/$object?alt=media"
 }
+
+# model ...: the consume suites' independent Python model (consume_model.py generate|expect|...).
+model() { python3 "$MTASTREAM_SOURCE_DIR/tests/integration/consume_model.py" "$@"; }
