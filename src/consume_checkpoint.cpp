@@ -12,6 +12,7 @@ namespace mtastream {
 namespace {
 
 std::string watermark_text(int64_t wm) {
+  if (wm == closed_through_everything) return "+";
   return wm == WindowEngine::minus_infinity ? std::string("-") : std::to_string(wm);
 }
 
@@ -22,8 +23,8 @@ bool parse_int(std::string_view text, int64_t& out) {
 }
 
 bool parse_watermark(std::string_view text, int64_t& out) {
-  if (text == "-") {
-    out = WindowEngine::minus_infinity;
+  if (text == "-" || text == "+") {
+    out = text == "-" ? WindowEngine::minus_infinity : closed_through_everything;
     return true;
   }
   return parse_int(text, out);
@@ -32,9 +33,10 @@ bool parse_watermark(std::string_view text, int64_t& out) {
 }  // namespace
 
 std::string format_checkpoint_metadata(const ConsumeCheckpoint& c) {
-  return fmt::format("v1;rw={};ct={};rt={};w={};s={};d={};l={}", watermark_text(c.replay_watermark),
+  return fmt::format("v1;rw={};ct={};rt={};w={};s={};d={};l={};m={};p={}", watermark_text(c.replay_watermark),
                      watermark_text(c.closed_through), c.read_through, c.window.window_seconds,
-                     c.window.slide_seconds, c.window.watermark_delay_seconds, lake_layout_name(c.layout));
+                     c.window.slide_seconds, c.window.watermark_delay_seconds, lake_layout_name(c.layout),
+                     c.topic_windows ? "topic" : "partition", sanitize_name_part(c.prefix));
 }
 
 std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view metadata, int64_t offset,
@@ -74,6 +76,12 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
       if (value == "original") c.layout = LakeLayout::original;
       else if (value == "clean") c.layout = LakeLayout::clean;
       else ok = false;
+    } else if (key == "m") {
+      if (value == "topic") c.topic_windows = true;
+      else if (value == "partition") c.topic_windows = false;
+      else ok = false;
+    } else if (key == "p") {
+      c.prefix = std::string(value);
     }  // unknown keys: written by a newer v1 writer, ignored
     if (!ok) {
       error = fmt::format("bad value in '{}'", part);
@@ -88,21 +96,26 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
   return c;
 }
 
-std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const WindowConfig& window,
-                                         LakeLayout layout) {
+std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const ConsumeCheckpoint& now) {
   std::string out;
-  auto compare = [&](const char* what, int64_t then, int64_t now) {
-    if (then == now) return;
+  auto add = [&](std::string text) {
     if (!out.empty()) out += "; ";
-    out += fmt::format("{} {} (stored) vs {} (now)", what, format_duration(then), format_duration(now));
+    out += text;
   };
-  compare("window", stored.window.window_seconds, window.window_seconds);
-  compare("slide", stored.window.slide_seconds, window.slide_seconds);
-  compare("watermark", stored.window.watermark_delay_seconds, window.watermark_delay_seconds);
-  if (stored.layout != layout) {
-    if (!out.empty()) out += "; ";
-    out += fmt::format("layout {} (stored) vs {} (now)", lake_layout_name(stored.layout), lake_layout_name(layout));
-  }
+  auto compare = [&](const char* what, int64_t then, int64_t current) {
+    if (then != current)
+      add(fmt::format("{} {} (stored) vs {} (now)", what, format_duration(then), format_duration(current)));
+  };
+  compare("window", stored.window.window_seconds, now.window.window_seconds);
+  compare("slide", stored.window.slide_seconds, now.window.slide_seconds);
+  compare("watermark", stored.window.watermark_delay_seconds, now.window.watermark_delay_seconds);
+  if (stored.layout != now.layout)
+    add(fmt::format("layout {} (stored) vs {} (now)", lake_layout_name(stored.layout), lake_layout_name(now.layout)));
+  if (stored.topic_windows != now.topic_windows)
+    add(fmt::format("{} (stored) vs {} (now)", stored.topic_windows ? "topic-wide windows" : "per-partition windows",
+                    now.topic_windows ? "topic-wide windows" : "per-partition windows"));
+  if (!stored.prefix.empty() && stored.prefix != sanitize_name_part(now.prefix))
+    add(fmt::format("prefix '{}' (stored) vs '{}' (now)", stored.prefix, sanitize_name_part(now.prefix)));
   return out;
 }
 

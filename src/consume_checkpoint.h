@@ -13,8 +13,11 @@ namespace mtastream {
 
 // One partition's recovery point. The committed offset is the position of the earliest event still in
 // an open window (or the next offset when none is open); the metadata holds the rest:
-//   v1;rw=<replay watermark>;ct=<closed through>;rt=<read through>;w=<W>;s=<S>;d=<delay>;l=<layout>
-// (watermarks in seconds since the epoch, "-" for minus infinity).
+//   v1;rw=<replay watermark>;ct=<closed through>;rt=<read through>;w=<W>;s=<S>;d=<delay>;l=<layout>;
+//   m=<topic|partition>;p=<prefix>
+// (watermarks in seconds since the epoch, "-" for minus infinity, "+" for "every window": --flush-open).
+// m (windows mode) and p (file name prefix, sanitized) are absent in checkpoints of older versions,
+// which wrote per-partition windows.
 struct ConsumeCheckpoint {
   int64_t offset = 0;                                      // the committed offset: replay starts here
   int64_t replay_watermark = WindowEngine::minus_infinity;  // the watermark just before the event at `offset`
@@ -22,7 +25,12 @@ struct ConsumeCheckpoint {
   int64_t read_through = 0;  // offsets below this were read (and rejected ones dead-lettered) before the commit
   WindowConfig window;
   LakeLayout layout = LakeLayout::original;
+  bool topic_windows = false;  // m=topic: windows summed over the topic's partitions (merged segments)
+  std::string prefix;          // sanitized lake file prefix ("" = not recorded)
 };
+
+// closed_through after --flush-open wrote every window: every later event of the partition is late.
+constexpr int64_t closed_through_everything = INT64_MAX;
 
 // The metadata string (without the offset, which is the commit's own field).
 std::string format_checkpoint_metadata(const ConsumeCheckpoint& checkpoint);
@@ -32,9 +40,8 @@ std::string format_checkpoint_metadata(const ConsumeCheckpoint& checkpoint);
 std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view metadata, int64_t offset,
                                                            std::string& error);
 
-// "" when the stored checkpoint was written with the same window config and layout, else what differs
-// ("window 5m (stored) vs 10m (now); ...").
-std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const WindowConfig& window,
-                                         LakeLayout layout);
+// "" when the stored checkpoint was written with the same window config, layout, windows mode and prefix
+// as `now`, else what differs ("window 5m (stored) vs 10m (now); ...").
+std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const ConsumeCheckpoint& now);
 
 }  // namespace mtastream

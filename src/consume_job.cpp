@@ -20,7 +20,9 @@
 #include "dead_letter.h"
 #include "duration.h"
 #include "error.h"
+#include "json_writer.h"
 #include "kafka/consumer.h"
+#include "lake_segments.h"
 #include "log.h"
 #include "message_parser.h"
 #include "stop_signal.h"
@@ -42,16 +44,22 @@ struct PartitionState {
   int64_t restored_closed_through = WindowEngine::minus_infinity;
   int64_t restored_read_through = 0;
   bool eof = false;
+  bool flushed = false;         // --flush-open wrote every window: closed through everything
+  int64_t expected_first = -1;  // no commit yet: the partition's beginning; reading must start there
   std::string committed;  // "offset|metadata" last committed (or resumed from): skip unchanged commits
 };
 
-// Writes (and publishes) closed windows on its own thread, so the consumer thread keeps draining
-// librdkafka's queue while files are compressed, fsynced and uploaded. wait_idle() is the barrier
-// before every commit: it returns once everything submitted is durable, or throws the first failure.
+// Writes closed windows on its own thread, so the consumer thread keeps draining librdkafka's queue
+// while files are compressed and fsynced: per-partition lake files (then published), or, for topic-wide
+// windows, segments, and on request the merge of every window all partitions passed (published too).
+// wait_idle() is the barrier before every commit: it returns once everything submitted is durable, or
+// throws the first failure.
 class LakeFileWriter {
  public:
   LakeFileWriter(const ConsumeOptions& options)
-      : options_(options), lake_(options.lake_dir, options.layout), thread_([this] { run(); }) {}
+      : options_(options),
+        segments_(options.lake_dir, options.prefix, options.topic, options.layout),
+        thread_([this] { run(); }) {}
   ~LakeFileWriter() {
     {
       std::lock_guard lock(mutex_);
@@ -61,17 +69,25 @@ class LakeFileWriter {
     thread_.join();
   }
 
-  void submit(ClosedWindow window, std::string name) {
+  void submit(int32_t partition, ClosedWindow window) {
     std::unique_lock lock(mutex_);
     done_.wait(lock, [&] { return jobs_.size() < max_pending || error_; });
     if (error_) std::rethrow_exception(error_);
-    jobs_.push_back({std::move(window), std::move(name)});
+    jobs_.push_back({partition, std::move(window)});
+    wake_.notify_one();
+  }
+
+  // Topic-wide windows: merge every staged window ending at or before `through` (after what is queued).
+  void request_merge(int64_t through) {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    merge_through_ = std::max(merge_through_, through);
     wake_.notify_one();
   }
 
   void wait_idle() {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return (jobs_.empty() && !busy_) || error_; });
+    done_.wait(lock, [&] { return (jobs_.empty() && !busy_ && merged_through_ >= merge_through_) || error_; });
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -81,24 +97,27 @@ class LakeFileWriter {
     return counts_;
   }
 
+  const LakeSegments& segments() const { return segments_; }
+
  private:
   static constexpr size_t max_pending = 64;
   struct Job {
+    int32_t partition;
     ClosedWindow window;
-    std::string name;
   };
 
   void run() {
     std::unique_lock lock(mutex_);
     std::vector<Job> batch;
     for (;;) {
-      wake_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stop_ and nothing left
+      wake_.wait(lock, [&] { return stop_ || !jobs_.empty() || merged_through_ < merge_through_; });
+      if (jobs_.empty() && merged_through_ >= merge_through_) return;  // stop_ and nothing left
       batch.clear();
       while (!jobs_.empty()) {  // everything queued goes in one batch: one journal commit for many files
         batch.push_back(std::move(jobs_.front()));
         jobs_.pop_front();
       }
+      const int64_t merge_through = merge_through_;
       busy_ = true;
       done_.notify_all();  // room in the queue again
       lock.unlock();
@@ -106,34 +125,27 @@ class LakeFileWriter {
       ConsumeCounts done;
       try {
         if (!error_) {
-          std::vector<const ClosedWindow*> windows;
-          std::vector<std::string> names;
-          for (const Job& job : batch) {
-            windows.push_back(&job.window);
-            names.push_back(job.name);
+          if (options_.per_partition) {
+            write_lake_files(batch, done);
+          } else {
+            std::vector<std::pair<int32_t, const ClosedWindow*>> staged;
+            for (const Job& job : batch) staged.emplace_back(job.partition, &job.window);
+            segments_.write(staged);
+            done.segments += staged.size();
+            if (merge_through > merged_) merge(merge_through, done);
           }
-          std::vector<LakeWriter::Written> written = lake_.write_many(windows, names);
-          for (size_t i = 0; i < written.size(); ++i) {
-            log::debug("wrote {} ({} rows)", written[i].path, written[i].rows);
-            ++done.files;
-            ++done.windows;
-            done.rows += written[i].rows;
-            done.bytes += written[i].bytes;
-          }
-          if (options_.publish)
-            for (size_t i = 0; i < written.size(); ++i) {
-              options_.publish(written[i].path, names[i]);
-              ++done.uploaded;
-            }
         }
       } catch (...) {
         error = std::current_exception();
       }
       lock.lock();
       busy_ = false;
+      if (!error) merged_through_ = std::max(merged_through_, merge_through);
       if (error && !error_) error_ = error;
       counts_.files += done.files;
       counts_.windows += done.windows;
+      counts_.segments += done.segments;
+      counts_.merge_overflow += done.merge_overflow;
       counts_.rows += done.rows;
       counts_.bytes += done.bytes;
       counts_.uploaded += done.uploaded;
@@ -141,11 +153,56 @@ class LakeFileWriter {
     }
   }
 
+  // Per-partition windows: <prefix>_<topic>_p<N>_<start>_<end>.csv.gz, never replacing a file already
+  // there (a rewrite after a crash holds the same bytes; a gap's partial window never replaces a whole one).
+  void write_lake_files(const std::vector<Job>& batch, ConsumeCounts& done) {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const Job& job : batch)
+      files.emplace_back(
+          lake_file_name(options_.prefix, options_.topic, job.partition, job.window.start, job.window.end),
+          lake_file_bytes(job.window, options_.layout));
+    std::vector<bool> created = write_files_once(options_.lake_dir, files);
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::string path = options_.lake_dir + "/" + files[i].first;
+      log::debug("wrote {} ({} rows){}", path, batch[i].window.rows.size(), created[i] ? "" : ", already there");
+      ++done.files;
+      ++done.windows;
+      done.rows += batch[i].window.rows.size();
+      done.bytes += files[i].second.size();
+    }
+    if (options_.publish)
+      for (const auto& [name, bytes] : files) {
+        options_.publish(options_.lake_dir + "/" + name, name);
+        ++done.uploaded;
+      }
+  }
+
+  void merge(int64_t through, ConsumeCounts& done) {
+    std::function<void(const std::string&, const std::string&)> publish;
+    if (options_.publish)
+      publish = [&](const std::string& path, const std::string& name) {
+        options_.publish(path, name);
+        ++done.uploaded;
+      };
+    for (const LakeSegments::Merged& m : segments_.merge_through(through, publish, done.merge_overflow)) {
+      log::debug("merged {} ({} rows){}", m.path, m.rows, m.created ? "" : ", already there");
+      if (!m.created) continue;
+      ++done.files;
+      ++done.windows;
+      done.rows += m.rows;
+      done.bytes += m.bytes;
+    }
+    merged_ = through;
+  }
+
   const ConsumeOptions& options_;
-  LakeWriter lake_;  // only the writer thread uses it
+  LakeSegments segments_;  // only the writer thread writes through it
+  int64_t merged_ = WindowEngine::minus_infinity;  // writer thread only
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::deque<Job> jobs_;
+  int64_t merge_through_ = WindowEngine::minus_infinity;   // requested
+  int64_t merged_through_ = WindowEngine::minus_infinity;  // done
   bool busy_ = false;
   bool stop_ = false;
   std::exception_ptr error_;
@@ -183,11 +240,13 @@ class ConsumeJob {
       consumer_->subscribe({options_.topic});
       loop(on_progress);
       if (options_.exit_at_end && !stop_requested()) {
-        flush_all_at_end();
+        finish_at_end();
       } else {
         commit_all();
+        merge_pass();
       }
       writer_.wait_idle();
+      summary_.staged_windows = options_.per_partition ? 0 : writer_.segments().staged_windows();
       consumer_->close();
       dead_letter_.close();
     } catch (...) {
@@ -222,7 +281,7 @@ class ConsumeJob {
         if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
           handle_message(*message);
         } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          if (PartitionState* state = find_state(message->partition)) state->eof = true;
+          if (PartitionState* state = find_state(message->partition)) at_partition_end(*state, message->offset);
         } else {
           handle_error(*message);
         }
@@ -237,7 +296,9 @@ class ConsumeJob {
             options_.topic, options_.group, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
             brokers_));
       if (now - last_commit >= commit_interval) {
+        if (advance_idle_partitions()) log::debug("idle partitions moved up to {}", topic_max_closed_);
         commit_all();
+        merge_pass();
         last_commit = now;
       }
       if (on_progress && now - last_progress >= 500ms) {
@@ -255,6 +316,8 @@ class ConsumeJob {
     c.rows = written.rows;
     c.bytes = written.bytes;
     c.uploaded = written.uploaded;
+    c.segments = written.segments;
+    c.merge_overflow = written.merge_overflow;
     return c;
   }
 
@@ -281,10 +344,41 @@ class ConsumeJob {
     log::warn("kafka: {}: {}", what, kafka::scrub_secrets(reason));
   }
 
+  // The end of a partition's data for now. A partition with nothing to read gets a position here, so that
+  // its checkpoint (and its idle rule) can be committed.
+  void at_partition_end(PartitionState& state, int64_t offset) {
+    check_start(state, offset);
+    state.eof = true;
+    if (state.next_offset < 0 && offset >= 0 && offset > state.start_offset) state.next_offset = offset;
+  }
+
+  // Without a commit, reading must start at the partition's beginning: else (auto.offset.reset=latest, or
+  // retention deleted records meanwhile) the first windows would be written partial as if complete.
+  void check_start(PartitionState& state, int64_t first_offset) {
+    if (state.expected_first < 0) return;
+    const int64_t expected = std::exchange(state.expected_first, -1);
+    if (first_offset > expected)
+      report_gap(state.partition, expected, first_offset,
+                 "the group has no committed offset and reading did not start at the partition's beginning "
+                 "(auto.offset.reset=latest?)");
+  }
+
+  void report_gap(int32_t partition, int64_t expected, int64_t resumed, std::string_view why) {
+    std::string what = fmt::format("{}/{}: {}: offsets {} to {} would be skipped", options_.topic, partition, why,
+                                   expected, resumed - 1);
+    if (!options_.allow_gaps)
+      throw Error(what + ", and the windows they belong to written partial as if complete. Re-read the topic "
+                         "with a new group (-G), or pass --allow-gaps to go on (those windows are then reported "
+                         "as partial and never replace a file already in the lake)");
+    log::warn("{} (--allow-gaps: the windows these offsets belong to will be partial)", what);
+    summary_.gaps.push_back({partition, expected, resumed});
+  }
+
   void handle_message(const rd_kafka_message_t& message) {
     PartitionState* state = find_state(message.partition);
     if (!state) return;  // a message fetched before its partition was revoked
     const int64_t offset = message.offset;
+    check_start(*state, offset);
     // Already seen, or fetched before the partition was last (re)assigned: never add an event twice.
     if (offset < state->next_offset || (state->next_offset < 0 && offset < state->start_offset)) return;
     state->next_offset = offset + 1;
@@ -335,23 +429,29 @@ class ConsumeJob {
 
   // Hands every window the partition's engine closed to the writer (durable at the next wait_idle()).
   void write_closed(PartitionState& state) {
-    for (ClosedWindow& window : state.engine->take_closed()) {
-      std::string name = lake_file_name(options_.prefix, options_.topic, state.partition, window.start, window.end);
-      writer_.submit(std::move(window), std::move(name));
-    }
+    for (ClosedWindow& window : state.engine->take_closed()) writer_.submit(state.partition, std::move(window));
+  }
+
+  // What this run's checkpoints record besides positions (compared with stored ones).
+  ConsumeCheckpoint checkpoint_config() const {
+    ConsumeCheckpoint c;
+    c.window = options_.window;
+    c.layout = options_.layout;
+    c.topic_windows = !options_.per_partition;
+    c.prefix = options_.prefix;
+    return c;
   }
 
   ConsumeCheckpoint checkpoint(const PartitionState& state) const {
     const WindowEngine& engine = *state.engine;
-    ConsumeCheckpoint c;
+    ConsumeCheckpoint c = checkpoint_config();
     const int64_t next = state.next_offset >= 0 ? state.next_offset : std::max<int64_t>(state.start_offset, 0);
     std::optional<int64_t> min_open = engine.min_open_position();
     c.offset = min_open ? *min_open : next;
     c.replay_watermark = min_open ? engine.replay_watermark() : engine.watermark();
-    c.closed_through = std::max(engine.watermark(), state.restored_closed_through);
+    c.closed_through = state.flushed ? closed_through_everything
+                                     : std::max(engine.watermark(), state.restored_closed_through);
     c.read_through = std::max(next, state.restored_read_through);
-    c.window = options_.window;
-    c.layout = options_.layout;
     return c;
   }
 
@@ -393,18 +493,89 @@ class ConsumeJob {
     commit(std::move(checkpoints));
   }
 
-  // -e: every open window is written, but the commit stays where the open ones began, so that a later
-  // run re-reads them and rewrites those files with whatever arrived since (same bytes if nothing did).
-  void flush_all_at_end() {
-    std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
+  // Topic-wide windows: reads every partition's committed checkpoint (the group's members commit them
+  // after the segments they count as closed are durable) and has the writer merge every window all of
+  // them passed. Remembers the most advanced partition for the idle rule.
+  void merge_pass() {
+    if (options_.per_partition || failed_ || topic_partitions_.empty()) return;
+    std::vector<kafka::TopicPartition> all;
+    for (int32_t p : topic_partitions_) all.push_back({options_.topic, p, RD_KAFKA_OFFSET_INVALID, ""});
+    std::vector<kafka::TopicPartition> stored;
+    try {
+      stored = consumer_->committed(all, 10s);
+    } catch (const Error& e) {
+      log::warn("{}; merging windows later", e.what());
+      return;
+    }
+    int64_t through = closed_through_everything;
+    int64_t most_advanced = WindowEngine::minus_infinity;
+    const ConsumeCheckpoint now = checkpoint_config();
+    for (const kafka::TopicPartition& tp : stored) {
+      std::string error;
+      std::optional<ConsumeCheckpoint> c;
+      if (tp.offset >= 0) c = parse_checkpoint_metadata(tp.metadata, tp.offset, error);
+      if (!c) {
+        through = WindowEngine::minus_infinity;  // not read by this group yet: holds every window open
+        continue;
+      }
+      std::string difference = checkpoint_config_difference(*c, now);
+      if (!difference.empty() && !options_.force_window_config)
+        throw Error(fmt::format("{}/{} was committed to group '{}' by a member with another configuration: {}. "
+                                "Members of one group must share it: merging their windows would mix them",
+                                options_.topic, tp.partition, options_.group, difference));
+      through = std::min(through, c->closed_through);
+      if (c->closed_through != closed_through_everything) most_advanced = std::max(most_advanced, c->closed_through);
+    }
+    topic_max_closed_ = most_advanced;
+    if (through != WindowEngine::minus_infinity) writer_.request_merge(through);
+  }
+
+  // The idle rule (topic-wide windows): see ConsumeOptions::idle_after_seconds. True when it moved one.
+  bool advance_idle_partitions() {
+    if (options_.per_partition || topic_max_closed_ == WindowEngine::minus_infinity ||
+        topic_max_closed_ < WindowEngine::minus_infinity + options_.idle_after_seconds)
+      return false;
+    const int64_t target = topic_max_closed_ - options_.idle_after_seconds;
+    bool moved = false;
+    for (auto& state : states_) {
+      if (!state || !state->eof || state->flushed || state->next_offset < 0) continue;
+      if (std::max(state->engine->watermark(), state->restored_closed_through) >= target) continue;
+      log::debug("{}/{} is idle: read to its end, watermark {} behind the topic's {}; moved up to {}",
+                 options_.topic, state->partition, state->engine->watermark(), topic_max_closed_, target);
+      state->engine->advance_watermark(target);
+      write_closed(*state);
+      moved = true;
+    }
+    return moved;
+  }
+
+  // -e: every assigned partition was read to its end. Closed windows are written and committed; open ones
+  // stay in the checkpoints (the next run goes on from them) unless --flush-open says the stream ended.
+  // Topic-wide windows: then every window all partitions passed is merged, after the idle rule.
+  void finish_at_end() {
     for (auto& state : states_) {
       if (!state) continue;
-      checkpoints.emplace_back(state.get(), checkpoint(*state));
+      summary_.open_windows += state->engine->open_windows();
+      if (!options_.flush_open) continue;
       state->engine->close_all();
+      state->flushed = true;
       write_closed(*state);
     }
-    commit(std::move(checkpoints));
-    for (auto& state : states_) state.reset();  // nothing more to commit on close (engines are flushed)
+    if (options_.flush_open) summary_.open_windows = 0;
+    commit_all();
+    // The idle rule may move a partition once the others' final checkpoints are known; a few rounds settle it.
+    for (int round = 0; round < 4 && !options_.per_partition; ++round) {
+      merge_pass();
+      if (!advance_idle_partitions()) break;
+      commit_all();
+    }
+    writer_.wait_idle();
+    if (!options_.flush_open) {
+      summary_.open_windows = 0;
+      for (auto& state : states_)
+        if (state) summary_.open_windows += state->engine->open_windows();
+    }
+    for (auto& state : states_) state.reset();  // committed: nothing more to commit on close
   }
 
   void on_rebalance(kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
@@ -450,16 +621,27 @@ class ConsumeJob {
       state->engine = std::make_unique<WindowEngine>(options_.window);
       const kafka::TopicPartition& committed = stored[i];
       tp.offset = committed.offset;  // INVALID (none yet): auto.offset.reset, earliest by default
+      // Where the partition's data begins now (retention may have deleted what the checkpoint points at).
+      int64_t low = 0;
+      if (auto marks = consumer_->watermark_offsets(options_.topic, tp.partition, false, 10s)) low = marks->first;
+      if (committed.offset < 0) state->expected_first = low;
       if (committed.offset >= 0) {
         state->start_offset = committed.offset;
         std::string error;
         std::optional<ConsumeCheckpoint> c = parse_checkpoint_metadata(committed.metadata, committed.offset, error);
         if (!c) {
-          log::warn("{}/{}: the committed offset {} carries no mtastream checkpoint ({}); starting there with "
-                    "empty windows (the first windows may be partial)",
+          if (committed.offset > low)
+            report_gap(tp.partition, low, committed.offset,
+                       fmt::format("the committed offset {} carries no mtastream checkpoint ({}; reset by hand?)",
+                                   committed.offset, error));
+          log::info("{}/{}: the committed offset {} carries no mtastream checkpoint ({}); starting there with "
+                    "empty windows",
                     options_.topic, tp.partition, committed.offset, error);
         } else {
-          std::string difference = checkpoint_config_difference(*c, options_.window, options_.layout);
+          if (low > committed.offset)
+            report_gap(tp.partition, committed.offset, low,
+                       "records below the committed checkpoint were deleted (retention) before they were read");
+          std::string difference = checkpoint_config_difference(*c, checkpoint_config());
           if (!difference.empty()) {
             if (!options_.force_window_config)
               throw UsageError(fmt::format(
@@ -482,6 +664,13 @@ class ConsumeJob {
     }
     if (!list.empty()) assigned_once_ = true;
     log::info("assigned partitions{} of {}", names, options_.topic);
+    if (!options_.per_partition) {
+      std::vector<int32_t> partitions = consumer_->partitions_of(options_.topic, 10s);
+      if (!topic_partitions_.empty() && partitions.size() != topic_partitions_.size())
+        log::warn("{} now has {} partitions (had {}): windows wait for every one of them", options_.topic,
+                  partitions.size(), topic_partitions_.size());
+      topic_partitions_ = std::move(partitions);
+    }
   }
 
   ConsumeProgress progress() {
@@ -516,6 +705,8 @@ class ConsumeJob {
   uint64_t warnings_ = 0;
   bool failed_ = false;
   bool assigned_once_ = false;
+  std::vector<int32_t> topic_partitions_;  // every partition of the topic (topic-wide windows wait for all)
+  int64_t topic_max_closed_ = WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass
 };
 
 }  // namespace
@@ -525,7 +716,10 @@ ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& optio
   if (options.topic.empty()) throw UsageError("consume needs a topic (-t TOPIC)");
   if (options.group.empty()) throw UsageError("consume needs a consumer group (-G GROUP) to commit its progress");
   validate_window_config(options.window);
-  if (size_t removed = remove_stale_temp_files(options.lake_dir))
+  if (options.flush_open && !options.exit_at_end)
+    throw UsageError("--flush-open applies to -e (a stream that has ended) only");
+  if (options.idle_after_seconds < 0) throw UsageError("--idle-after must not be negative");
+  if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout).remove_stale_temp_files())
     log::info("removed {} temporary files a killed writer left in '{}'", removed, options.lake_dir);
   ConsumeJob job(settings, options);
   return job.run(on_progress);
@@ -533,34 +727,24 @@ ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& optio
 
 std::string consume_summary_json(const ConsumeSummary& s, const std::string& topic) {
   const ConsumeCounts& c = s.counts;
-  std::string committed;
-  for (const auto& [partition, offset] : s.committed)
-    committed += fmt::format("{}\"{}\":{}", committed.empty() ? "" : ",", partition, offset);
-  return fmt::format(
-      "{{\"topic\":\"{}\",\"read\":{},\"replayed\":{},\"accepted\":{},\"rejected\":{},\"bad\":{},\"late\":{},"
-      "\"overflow\":{},\"duplicates\":{},\"windows\":{},\"rows\":{},\"files\":{},\"bytes\":{},\"uploaded\":{},"
-      "\"commits\":{},\"seconds\":{:.3f},\"committed\":{{{}}}}}",
-      topic, c.read, c.replayed, c.accepted, c.rejected(), c.bad, c.late, c.overflow, c.duplicates,
-      c.windows, c.rows, c.files, c.bytes, c.uploaded, c.commits, s.seconds, committed);
-}
-
-size_t remove_stale_temp_files(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return 0;
-  size_t removed = 0;
-  while (dirent* entry = ::readdir(d)) {
-    std::string_view name = entry->d_name;
-    if (name.size() < 2 || name[0] != '.') continue;
-    size_t tmp = name.rfind(".tmp.");
-    if (tmp == std::string_view::npos) continue;
-    std::string_view pid_text = name.substr(tmp + 5);
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string_view::npos) continue;
-    pid_t pid = static_cast<pid_t>(std::stol(std::string(pid_text)));
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still run
-    if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
-  }
-  ::closedir(d);
-  return removed;
+  JsonWriter json;
+  json.begin_object().field("topic", std::string_view(topic));
+  for (auto [name, value] : {std::pair<const char*, uint64_t>{"read", c.read}, {"replayed", c.replayed},
+                             {"accepted", c.accepted}, {"rejected", c.rejected()}, {"bad", c.bad}, {"late", c.late},
+                             {"overflow", c.overflow}, {"duplicates", c.duplicates}, {"windows", c.windows},
+                             {"rows", c.rows}, {"files", c.files}, {"bytes", c.bytes}, {"uploaded", c.uploaded},
+                             {"commits", c.commits}, {"segments", c.segments}, {"merge_overflow", c.merge_overflow},
+                             {"open_windows", uint64_t{s.open_windows}}, {"staged_windows", uint64_t{s.staged_windows}}})
+    json.field(name, value);
+  json.key("seconds").value(s.seconds);
+  json.key("committed").begin_object();
+  for (const auto& [partition, offset] : s.committed) json.field(std::to_string(partition), offset);
+  json.end_object().key("gaps").begin_array();
+  for (const ConsumeGap& g : s.gaps)
+    json.begin_object().field("partition", int64_t{g.partition}).field("expected", g.expected)
+        .field("resumed", g.resumed).end_object();
+  json.end_array().end_object();
+  return json.str();
 }
 
 }  // namespace mtastream

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "lake_writer.h"
@@ -27,6 +28,20 @@ struct ConsumeOptions {
   double assignment_timeout_seconds = 120;
   std::string dead_letter;            // "" = rejected messages are only counted
   bool force_window_config = false;   // resume even when the stored checkpoint used another window config
+  // Topic-wide windows (default): one row per window and group key for the whole topic, whatever the
+  // producers' keys: each partition's share of a closed window is staged as a segment, and the window's
+  // lake file is merged once every partition of the topic passed it. per_partition: one lake file per
+  // (partition, window), named _p<N>, for a topic already keyed by the group columns.
+  bool per_partition = false;
+  // With exit_at_end: the stream has ended: write every open window too (and count later events late).
+  bool flush_open = false;
+  // Start even where the committed position has no mtastream checkpoint or records were deleted below
+  // it; the windows the gap touches are reported as partial (and never replace an existing file).
+  bool allow_gaps = false;
+  // Idle rule (event time): a partition read to its end whose watermark is more than this behind the most
+  // advanced partition of the topic is moved up to that watermark minus this, so that it no longer holds
+  // the topic's windows open.
+  int64_t idle_after_seconds = 3600;
   // Called for each lake file once it is durable on disk; must return only when the copy is durable
   // too (throwing stops the run before any offset past the file is committed). Empty: no upload.
   std::function<void(const std::string& path, const std::string& name)> publish;
@@ -43,6 +58,8 @@ struct ConsumeCounts {
   uint64_t duplicates = 0;
   uint64_t overflow = 0;
   uint64_t windows = 0;     // lake files written (one per closed window with rows)
+  uint64_t segments = 0;    // partition shares of closed windows staged for the topic-wide merge
+  uint64_t merge_overflow = 0;  // rows left out of a merged window: the topic-wide sum would pass int64
   uint64_t rows = 0;
   uint64_t files = 0;
   uint64_t bytes = 0;
@@ -58,10 +75,19 @@ struct ConsumeProgress {
   int64_t lag = -1;         // messages behind the partitions' ends (-1 unknown)
 };
 
+struct ConsumeGap {
+  int32_t partition = 0;
+  int64_t expected = 0;  // where the partition's data continues after the last checkpoint (or begins)
+  int64_t resumed = 0;   // where reading started
+};
+
 struct ConsumeSummary {
   ConsumeCounts counts;
   double seconds = 0;
   std::map<int32_t, int64_t> committed;  // partition -> the last offset this run committed
+  size_t open_windows = 0;    // windows still open at the end: kept in the checkpoints, not in the lake
+  size_t staged_windows = 0;  // closed in some partitions, waiting for the others (topic-wide windows)
+  std::vector<ConsumeGap> gaps;  // --allow-gaps: where reading skipped data
 };
 
 // Runs until stop_requested() (SIGINT/SIGTERM) or, with exit_at_end, the end of every assigned
@@ -72,8 +98,5 @@ ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& optio
 
 // One JSON object (no newline): counts, seconds and per-partition committed offsets.
 std::string consume_summary_json(const ConsumeSummary& summary, const std::string& topic);
-
-// Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running.
-size_t remove_stale_temp_files(const std::string& dir);
 
 }  // namespace mtastream

@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <exception>
 
 #include "error.h"
 #include "log.h"
@@ -171,6 +174,13 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
     append_int(row.exits, out);
     out += '\n';
   }
+}
+
+std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout) {
+  std::string csv(lake_header(layout));
+  uint64_t index = 0;
+  append_window_rows(window, layout, index, csv);
+  return gzip_bytes(csv);
 }
 
 std::string sanitize_name_part(std::string_view text) {
@@ -386,6 +396,55 @@ void CsvStreamWriter::finish() {
   if (::rename(s.temp_path.c_str(), final_path.c_str()) != 0)
     throw Error(fmt::format("cannot rename '{}' to '{}': {}", s.temp_path, final_path, errno_text()));
   fsync_dir(s.dir);
+}
+
+std::vector<bool> write_files_once(const std::string& dir,
+                                   const std::vector<std::pair<std::string, std::string>>& files) {
+  // The temporary files are written and fsynced as write_files_durably does; then each is linked to its
+  // final name (EEXIST: someone wrote that file first, keep theirs) and unlinked.
+  std::vector<std::pair<std::string, std::string>> temps;
+  temps.reserve(files.size());
+  // Staged as ".NAME.once.tmp.PID": remove_stale_temp_files() knows the pattern if we are killed here.
+  for (const auto& [name, bytes] : files) temps.emplace_back(fmt::format(".{}.once.tmp.{}", name, ::getpid()), bytes);
+  write_files_durably(dir, temps);
+  std::vector<bool> created(files.size(), false);
+  std::exception_ptr error;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string staged = join_path(dir, temps[i].first);
+    std::string final_path = join_path(dir, files[i].first);
+    if (!error && ::link(staged.c_str(), final_path.c_str()) == 0) {
+      created[i] = true;
+    } else if (!error && errno != EEXIST) {
+      error = std::make_exception_ptr(
+          Error(fmt::format("cannot link '{}' to '{}': {}", staged, final_path, errno_text())));
+    }
+    ::unlink(staged.c_str());
+  }
+  if (error) std::rethrow_exception(error);
+  fsync_dir(dir);
+  return created;
+}
+
+void create_directories(const std::string& dir) { make_dirs(dir); }
+void fsync_directory(const std::string& dir) { fsync_dir(dir); }
+
+size_t remove_stale_temp_files(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  size_t removed = 0;
+  while (dirent* entry = ::readdir(d)) {
+    std::string_view name = entry->d_name;
+    if (name.size() < 2 || name[0] != '.') continue;
+    size_t tmp = name.rfind(".tmp.");
+    if (tmp == std::string_view::npos) continue;
+    std::string_view pid_text = name.substr(tmp + 5);
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(std::string(pid_text)));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still run
+    if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
 }
 
 }  // namespace mtastream

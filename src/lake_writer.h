@@ -28,6 +28,9 @@ std::string_view lake_header(LakeLayout layout);
 // layout) and is advanced per row. DATE/TIME are the window end as MM/DD/YYYY and HH:MM:SS.
 void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out);
 
+// A whole lake file: header, rows, gzip (deterministic bytes).
+std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout);
+
 // Makes a string safe as one path component: keeps [A-Za-z0-9._-], other bytes become '_', no leading '.',
 // at most 100 bytes, never empty ("_"). So nothing from a message or topic can leave the lake directory.
 std::string sanitize_name_part(std::string_view text);
@@ -49,6 +52,18 @@ void write_file_durably(const std::string& dir, const std::string& name, std::st
 // each is fsynced (one journal commit covers most of them), renamed, and the directory fsynced once.
 // All files are durable when it returns; on failure the temporary files are removed. Throws Error.
 void write_files_durably(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
+
+// Like write_files_durably, but a file that already exists is never replaced (a lake file is final):
+// each temporary file is linked to its final name, which fails when the name is taken. Returns, per
+// file, whether this call created it. Durable when it returns. Throws Error.
+std::vector<bool> write_files_once(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
+
+// mkdir -p (Error when it fails or `dir` is not a directory), and fsync of a directory (Error).
+void create_directories(const std::string& dir);
+void fsync_directory(const std::string& dir);
+
+// Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running.
+size_t remove_stale_temp_files(const std::string& dir);
 
 // Where lake files go: one .csv.gz file per closed window.
 class LakeWriter {

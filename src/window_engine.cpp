@@ -512,8 +512,11 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position, const
   }
   // The smallest multiple of S above t - W.
   int64_t first_start = W == S ? last_start : last_start - (last_start - t + W - 1) / S * S;
-  if (watermark_ != minus_infinity && first_start + W <= watermark_)
-    first_start = -floor_div(-(watermark_ - W + 1), S) * S;  // smallest start whose end > wm
+  // Windows ending at or before the watermark are closed; after restore(), so are those ending at or
+  // before closed_through (already written: an event only for them is late, not silently dropped).
+  const int64_t closed_bound = std::max(watermark_, closed_through_);
+  if (closed_bound != minus_infinity && first_start + W <= closed_bound)
+    first_start = closed_bound > INT64_MAX - W ? INT64_MAX : -floor_div(-(closed_bound - W + 1), S) * S;
   const bool has_open_window = first_start <= last_start;
   const uint32_t key = has_open_window ? s.intern(event, prepared.key_hash) : 0;
 
@@ -590,6 +593,12 @@ void WindowEngine::restore_watermark(int64_t wm) { restore(wm, minus_infinity); 
 void WindowEngine::restore(int64_t replay_watermark, int64_t closed_through) {
   watermark_ = replay_watermark;
   closed_through_ = closed_through;
+  close_passed();
+}
+
+void WindowEngine::advance_watermark(int64_t wm) {
+  if (wm <= watermark_) return;
+  watermark_ = wm;
   close_passed();
 }
 

@@ -104,6 +104,10 @@ class WindowEngine {
   // The watermark (minus_infinity before the first event).
   int64_t watermark() const { return watermark_; }
 
+  // Moves the watermark forward to `wm` (no-op if not ahead) and closes what it passed: consume's idle
+  // rule for a partition read to its end while the others went on.
+  void advance_watermark(int64_t wm);
+
   // Restart from a stored watermark: windows with end <= wm count as closed; events only for them are late.
   void restore_watermark(int64_t wm);
 

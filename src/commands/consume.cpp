@@ -41,6 +41,10 @@ struct ConsumeFlags {
   bool json = false;
   bool force_window_config = false;
   double commit_interval = 1.0;
+  bool per_partition = false;
+  bool flush_open = false;
+  bool allow_gaps = false;
+  std::string idle_after = "1h";
 };
 
 // The live line on stderr (terminal only): rates from the difference between two reports.
@@ -110,6 +114,10 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.dead_letter = f.dead_letter;
   o.assignment_timeout_seconds = static_cast<double>(parse_duration_seconds(f.assignment_timeout, "--assignment-timeout", 1));
   o.force_window_config = f.force_window_config;
+  o.per_partition = f.per_partition;
+  o.flush_open = f.flush_open;
+  o.allow_gaps = f.allow_gaps;
+  o.idle_after_seconds = parse_duration_seconds(f.idle_after, "--idle-after", 1);
   o.commit_interval_seconds = f.commit_interval;
   std::unique_ptr<Uploader> uploader;
   if (f.upload.empty() && !f.endpoint.empty()) throw UsageError("--endpoint applies to --upload only");
@@ -146,6 +154,13 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
             c.overflow ? fmt::format(", {} overflowing", c.overflow) : "", c.files, o.lake_dir,
             c.uploaded ? fmt::format(", {} uploaded to {}", c.uploaded, f.upload) : "");
   if (c.rejected() > 0 && !o.dead_letter.empty()) log::info("{} rejected messages are in '{}'", c.rejected(), o.dead_letter);
+  if (s.open_windows || s.staged_windows)
+    log::info("{} windows still open (kept in the checkpoints for the next run), {} closed in some partitions "
+              "and waiting for the others",
+              s.open_windows, s.staged_windows);
+  for (const ConsumeGap& g : s.gaps)
+    log::warn("{}/{}: offsets {} to {} were skipped (--allow-gaps): the windows they belong to are partial",
+              o.topic, g.partition, g.expected, g.resumed - 1);
   if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
   return c.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
 }
@@ -176,7 +191,9 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "watermark delay: a partition's windows close when its newest event time minus this passes "
                       "their end (default: the window length)")
       ->type_name("DURATION");
-  command->add_option("--lake-dir", f->lake_dir, "write one .csv.gz file per (partition, window) into DIR")
+  command->add_option("--lake-dir", f->lake_dir,
+                      "write one .csv.gz file per closed window into DIR (staging for topic-wide windows in "
+                      "DIR/.mtastream)")
       ->capture_default_str()
       ->type_name("DIR");
   command->add_option("--prefix", f->prefix, "lake file name prefix")->capture_default_str();
@@ -192,8 +209,22 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "STORAGE_EMULATOR_HOST, else the cloud's own)")
       ->type_name("URL");
   command->add_flag("-e,--exit-at-end", f->exit_at_end,
-                    "stop when every assigned partition is read to its end: write every open window, commit, exit "
-                    "(the cron-job mode)");
+                    "stop when every assigned partition is read to its end: write the closed windows, commit, exit "
+                    "(the cron-job mode; open windows stay in the checkpoint for the next run)");
+  command->add_flag("--flush-open", f->flush_open,
+                    "with -e: the stream has ended (a replayed week): write the open windows too; later events "
+                    "of these partitions count as late");
+  command->add_flag("--per-partition", f->per_partition,
+                    "one lake file per (partition, window), named _p<N>, without the topic-wide merge: for a topic "
+                    "keyed by the group columns (CA,UNIT,SCP)");
+  command->add_option("--idle-after", f->idle_after,
+                      "a partition read to its end whose watermark is this far (event time) behind the most "
+                      "advanced partition stops holding the topic's windows open; a bare number is seconds")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  command->add_flag("--allow-gaps", f->allow_gaps,
+                    "start even where the committed offset has no mtastream checkpoint or records below it were "
+                    "deleted (the windows it touches are reported as partial)");
   command->add_option("--assignment-timeout", f->assignment_timeout,
                       "with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, "
                       "topic missing, more group members than partitions); a bare number is seconds")

@@ -17,8 +17,10 @@ TEST(ConsumeCheckpoint, RoundTripsThroughMetadata) {
   c.read_through = 1300;
   c.window = {600, 300, 120};
   c.layout = LakeLayout::clean;
+  c.topic_windows = true;
+  c.prefix = "turn/stile";
   std::string metadata = format_checkpoint_metadata(c);
-  EXPECT_EQ(metadata, "v1;rw=1695487800;ct=1695488100;rt=1300;w=600;s=300;d=120;l=clean");
+  EXPECT_EQ(metadata, "v1;rw=1695487800;ct=1695488100;rt=1300;w=600;s=300;d=120;l=clean;m=topic;p=turn_stile");
   std::string error;
   auto parsed = parse_checkpoint_metadata(metadata, 1234, error);
   ASSERT_TRUE(parsed) << error;
@@ -30,7 +32,33 @@ TEST(ConsumeCheckpoint, RoundTripsThroughMetadata) {
   EXPECT_EQ(parsed->window.slide_seconds, 300);
   EXPECT_EQ(parsed->window.watermark_delay_seconds, 120);
   EXPECT_EQ(parsed->layout, LakeLayout::clean);
-  EXPECT_EQ(checkpoint_config_difference(*parsed, c.window, c.layout), "");
+  EXPECT_TRUE(parsed->topic_windows);
+  EXPECT_EQ(parsed->prefix, "turn_stile");
+  EXPECT_EQ(checkpoint_config_difference(*parsed, c), "");
+}
+
+TEST(ConsumeCheckpoint, EverythingClosedIsAPlus) {
+  ConsumeCheckpoint c;
+  c.closed_through = closed_through_everything;
+  std::string metadata = format_checkpoint_metadata(c);
+  EXPECT_NE(metadata.find(";ct=+;"), std::string::npos) << metadata;
+  std::string error;
+  auto parsed = parse_checkpoint_metadata(metadata, 0, error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->closed_through, closed_through_everything);
+}
+
+TEST(ConsumeCheckpoint, OlderCheckpointsWerePerPartition) {
+  std::string error;
+  auto parsed = parse_checkpoint_metadata("v1;rw=1;ct=2;rt=3;w=300;s=300;d=300;l=original", 5, error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_FALSE(parsed->topic_windows);
+  EXPECT_EQ(parsed->prefix, "");
+  ConsumeCheckpoint now;
+  now.window = {300, 300, 300};
+  now.topic_windows = true;
+  now.prefix = "anything";  // not recorded then: not compared
+  EXPECT_EQ(checkpoint_config_difference(*parsed, now), "per-partition windows (stored) vs topic-wide windows (now)");
 }
 
 TEST(ConsumeCheckpoint, MinusInfinityIsADash) {
@@ -60,8 +88,14 @@ TEST(ConsumeCheckpoint, RejectsWhatIsNotACheckpoint) {
 TEST(ConsumeCheckpoint, NamesEveryConfigDifference) {
   ConsumeCheckpoint stored;
   stored.window = {300, 300, 300};
-  std::string d = checkpoint_config_difference(stored, WindowConfig{600, 300, 300}, LakeLayout::clean);
+  stored.prefix = "turnstile";
+  ConsumeCheckpoint now;
+  now.window = {600, 300, 300};
+  now.layout = LakeLayout::clean;
+  now.prefix = "other";
+  std::string d = checkpoint_config_difference(stored, now);
   EXPECT_NE(d.find("window 5m (stored) vs 10m (now)"), std::string::npos) << d;
+  EXPECT_NE(d.find("prefix 'turnstile' (stored) vs 'other' (now)"), std::string::npos) << d;
   EXPECT_NE(d.find("layout original (stored) vs clean (now)"), std::string::npos) << d;
   EXPECT_EQ(d.find("slide"), std::string::npos) << d;
 }

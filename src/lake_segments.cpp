@@ -1,0 +1,244 @@
+#include "lake_segments.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <map>
+#include <tuple>
+
+#include "error.h"
+#include "log.h"
+
+namespace mtastream {
+
+namespace {
+
+// A segment holds one partition's rows of one window, one line each, in the engine's order:
+//   CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC,ENTRIES,EXITS
+// Plain text (it lives for seconds to hours and is read back once); fields are validated message
+// text, so they never hold a comma or a line break.
+std::string segment_text(const ClosedWindow& window) {
+  std::string out;
+  for (const WindowRow& r : window.rows)
+    out += fmt::format("{},{},{},{},{},{},{},{},{}\n", r.ca, r.unit, r.scp, r.station, r.linename, r.division,
+                       r.desc, r.entries, r.exits);
+  return out;
+}
+
+bool parse_int(std::string_view text, int64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+ClosedWindow parse_segment(const std::string& path, int64_t start, int64_t end) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(fmt::format("cannot open segment '{}': {}", path, std::strerror(errno)));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      throw Error(fmt::format("cannot read segment '{}': {}", path, std::strerror(saved)));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  ClosedWindow w;
+  w.start = start;
+  w.end = end;
+  size_t line_start = 0;
+  uint64_t line_number = 0;
+  while (line_start < text.size()) {
+    ++line_number;
+    size_t nl = text.find('\n', line_start);
+    if (nl == std::string::npos) throw Error(fmt::format("segment '{}' is cut short at line {}", path, line_number));
+    std::string_view line(text.data() + line_start, nl - line_start);
+    line_start = nl + 1;
+    std::string_view f[9];
+    size_t n = 0, from = 0;
+    for (; n < 9; ++n) {
+      size_t comma = n < 8 ? line.find(',', from) : line.size();
+      if (comma == std::string_view::npos) break;
+      f[n] = line.substr(from, comma - from);
+      from = comma + 1;
+    }
+    WindowRow row;
+    if (n != 9 || !parse_int(f[7], row.entries) || !parse_int(f[8], row.exits))
+      throw Error(fmt::format("segment '{}' line {} is damaged", path, line_number));
+    row.ca = f[0], row.unit = f[1], row.scp = f[2], row.station = f[3], row.linename = f[4], row.division = f[5],
+    row.desc = f[6];
+    w.rows.push_back(std::move(row));
+  }
+  return w;
+}
+
+auto key_of(const WindowRow& r) { return std::tie(r.ca, r.unit, r.scp, r.station, r.linename, r.division, r.desc); }
+
+// "<start>_<end>.p<partition>" (seconds since the epoch) -> parts.
+bool parse_segment_name(std::string_view name, int64_t& start, int64_t& end, int32_t& partition) {
+  size_t underscore = name.find('_', 1);
+  size_t dot = name.find(".p");
+  if (underscore == std::string_view::npos || dot == std::string_view::npos || dot < underscore) return false;
+  int64_t p = 0;
+  if (!parse_int(name.substr(0, underscore), start) ||
+      !parse_int(name.substr(underscore + 1, dot - underscore - 1), end) || !parse_int(name.substr(dot + 2), p) ||
+      p < 0 || p > INT32_MAX)
+    return false;
+  partition = static_cast<int32_t>(p);
+  return true;
+}
+
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return names;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+  ::closedir(d);
+  return names;
+}
+
+bool exists(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<ClosedWindow>& parts,
+                               uint64_t& overflowed) {
+  std::vector<const WindowRow*> all;
+  for (const ClosedWindow& part : parts)
+    for (const WindowRow& row : part.rows) all.push_back(&row);
+  // Stable: equal keys keep partition order, so which contribution overflows is deterministic.
+  std::stable_sort(all.begin(), all.end(),
+                   [](const WindowRow* a, const WindowRow* b) { return key_of(*a) < key_of(*b); });
+  ClosedWindow out;
+  out.start = start;
+  out.end = end;
+  for (const WindowRow* row : all) {
+    if (!out.rows.empty() && key_of(out.rows.back()) == key_of(*row)) {
+      WindowRow& sum = out.rows.back();
+      if (sum.entries > INT64_MAX - row->entries || sum.exits > INT64_MAX - row->exits) {
+        ++overflowed;
+        continue;
+      }
+      sum.entries += row->entries;
+      sum.exits += row->exits;
+    } else {
+      out.rows.push_back(*row);
+    }
+  }
+  return out;
+}
+
+LakeSegments::LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout)
+    : lake_dir_(std::move(lake_dir)), prefix_(prefix), topic_(topic), layout_(layout) {
+  staging_ = fmt::format("{}/.mtastream/{}_{}", lake_dir_, sanitize_name_part(prefix), sanitize_name_part(topic));
+  segments_dir_ = staging_ + "/segments";
+  merged_dir_ = staging_ + "/merged";
+}
+
+void LakeSegments::write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments) {
+  if (segments.empty()) return;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [partition, window] : segments)
+    files.emplace_back(fmt::format("{}_{}.p{}", window->start, window->end, partition), segment_text(*window));
+  write_files_durably(segments_dir_, files);  // a rewrite after a crash holds the same bytes
+}
+
+std::string LakeSegments::merged_marker(int64_t start, int64_t end) const {
+  return fmt::format("{}/{}_{}", merged_dir_, start, end);
+}
+
+std::vector<LakeSegments::Staged> LakeSegments::list_staged() const {
+  std::map<std::pair<int64_t, int64_t>, Staged> by_window;  // (end, start): merge in order of end
+  for (const std::string& name : list_dir(segments_dir_)) {
+    int64_t start, end;
+    int32_t partition;
+    if (!parse_segment_name(name, start, end, partition)) continue;
+    Staged& s = by_window[{end, start}];
+    s.start = start;
+    s.end = end;
+    s.files.emplace_back(partition, name);
+  }
+  std::vector<Staged> out;
+  for (auto& [key, staged] : by_window) {
+    std::sort(staged.files.begin(), staged.files.end());
+    out.push_back(std::move(staged));
+  }
+  return out;
+}
+
+size_t LakeSegments::staged_windows() const { return list_staged().size(); }
+
+std::vector<LakeSegments::Merged> LakeSegments::merge_through(
+    int64_t through, const std::function<void(const std::string&, const std::string&)>& publish,
+    uint64_t& overflowed) {
+  std::vector<Merged> out;
+  std::vector<Staged> ready;
+  for (Staged& s : list_staged())
+    if (s.end <= through) ready.push_back(std::move(s));
+  if (ready.empty()) return out;
+  create_directories(lake_dir_);
+  create_directories(merged_dir_);
+
+  // 1. The lake files, all durable before any window is marked merged. A window already marked merged
+  //    (by another member, or before a crash) is only cleaned up: its file may have been moved away by
+  //    `upload --move-to`, and segments read while that member deleted them would be incomplete.
+  std::vector<std::pair<std::string, std::string>> files;
+  std::vector<const Staged*> merging;
+  std::vector<uint64_t> rows;
+  for (const Staged& s : ready) {
+    if (exists(merged_marker(s.start, s.end))) continue;
+    std::vector<ClosedWindow> parts;
+    for (const auto& [partition, name] : s.files) parts.push_back(parse_segment(segments_dir_ + "/" + name, s.start, s.end));
+    ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
+    std::string bytes = lake_file_bytes(merged, layout_);
+    // Checked again after reading: a member that marked it meanwhile may have deleted segments we read.
+    if (exists(merged_marker(s.start, s.end))) continue;
+    files.emplace_back(lake_file_name(prefix_, topic_, std::nullopt, s.start, s.end), std::move(bytes));
+    merging.push_back(&s);
+    rows.push_back(merged.rows.size());
+  }
+  std::vector<bool> created = write_files_once(lake_dir_, files);
+  for (size_t i = 0; i < files.size(); ++i) {
+    Merged m;
+    m.name = files[i].first;
+    m.path = lake_dir_ + "/" + m.name;
+    m.rows = rows[i];
+    m.bytes = files[i].second.size();
+    m.created = created[i];
+    if (!m.created) log::debug("{} is already in the lake (final; not replaced)", m.path);
+    if (publish) publish(m.path, m.name);  // also when it was there: the upload may not have finished
+    out.push_back(std::move(m));
+  }
+
+  // 2. Mark them merged (durably), 3. then drop their segments.
+  std::vector<std::pair<std::string, std::string>> markers;
+  for (const Staged* s : merging) markers.emplace_back(fmt::format("{}_{}", s->start, s->end), std::string());
+  write_files_durably(merged_dir_, markers);
+  for (const Staged& s : ready)
+    for (const auto& [partition, name] : s.files) ::unlink((segments_dir_ + "/" + name).c_str());
+  fsync_directory(segments_dir_);
+  return out;
+}
+
+size_t LakeSegments::remove_stale_temp_files() const {
+  return mtastream::remove_stale_temp_files(segments_dir_) + mtastream::remove_stale_temp_files(merged_dir_) +
+         mtastream::remove_stale_temp_files(lake_dir_);
+}
+
+}  // namespace mtastream

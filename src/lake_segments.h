@@ -1,0 +1,65 @@
+// Topic-wide windows for `consume`: each partition's share of a closed window is kept as a segment in a
+// hidden staging folder of the lake; once every partition of the topic has passed the window, the window's
+// segments are merged into its one lake file (one row per group key for the whole topic). The merge is a
+// pure function of the segments, so members merging the same window at once write the same bytes, and a
+// lake file, once there, is never replaced. See ARCHITECTURE.md, "Topic-wide windows".
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lake_writer.h"
+#include "window_engine.h"
+
+namespace mtastream {
+
+// Sums one window's rows from several partitions: rows with the same group key are added (in the order
+// given: partition order), the result sorted as the engine sorts. A row that would push a sum past the
+// int64 maximum is left out and counted in `overflowed` (each partition's sums fit; their total may not).
+ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<ClosedWindow>& parts,
+                               uint64_t& overflowed);
+
+class LakeSegments {
+ public:
+  // Staging folder: <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names).
+  LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout);
+
+  // Writes each (partition, window) segment; all are durable when it returns (one directory fsync).
+  void write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments);
+
+  struct Merged {
+    std::string path;  // the lake file
+    std::string name;
+    uint64_t rows = 0;
+    uint64_t bytes = 0;
+    bool created = false;  // false: the file was already there (another member, or a run before a crash)
+  };
+  // Merges every staged window ending at or before `through` that is not merged yet into its lake file
+  // <prefix>_<topic>_<start>_<end>.csv.gz (never replacing an existing one), calls `publish` for each
+  // (it must return only when the copy is durable), records the window as merged, then drops its segments.
+  std::vector<Merged> merge_through(int64_t through,
+                                    const std::function<void(const std::string&, const std::string&)>& publish,
+                                    uint64_t& overflowed);
+
+  // Windows staged but not merged yet (for the summary).
+  size_t staged_windows() const;
+  // Temporary files a killed writer left in the staging folders (see remove_stale_temp_files).
+  size_t remove_stale_temp_files() const;
+
+  const std::string& staging_dir() const { return staging_; }
+
+ private:
+  struct Staged {
+    int64_t start, end;
+    std::vector<std::pair<int32_t, std::string>> files;  // partition, segment file name
+  };
+  std::vector<Staged> list_staged() const;
+  std::string merged_marker(int64_t start, int64_t end) const;
+
+  std::string lake_dir_, prefix_, topic_, staging_, segments_dir_, merged_dir_;
+  LakeLayout layout_;
+};
+
+}  // namespace mtastream
