@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Independent model for the consume suites (not mtastream's code).
 
-generate DIR N PARTITIONS SEED: writes DIR/p<i>.kv (key TAB value per line, in the order to produce
-  to partition i): turnstile-keyed events in three wire forms, with duplicates, late and malformed
+generate DIR N PARTITIONS SEED [--spread]: writes DIR/p<i>.kv (key TAB value per line, in the order to produce
+  to partition i): turnstile-keyed (--spread: keyed by random ID) events in three wire forms, with duplicates, late and malformed
   messages mixed in; DIR/counts.json says how many of each.
-expect DIR WINDOW_S SLIDE_S DELAY_S TOPIC PREFIX: applies PRODUCT.md's window semantics per partition
-  and writes DIR/expected.json: {file name: [[CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS], ...]}.
+expect DIR WINDOW_S SLIDE_S DELAY_S TOPIC PREFIX [--per-partition] [--flush-open] [--idle S]: applies
+  PRODUCT.md's window semantics per partition, sums windows over the topic's partitions as `consume -e` writes
+  them (see expect()), and writes DIR/expected.json: {file name: [[CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,
+  TIME,DESC,ENTRIES,EXITS], ...]}.
   and DIR/expected-rejects.txt: "topic/partition@offset bad|late" per rejected message, sorted.
 compare DIR LAKE_DIR: reads every .csv.gz in LAKE_DIR and compares with expected.json (names and rows).
 rejects DEAD_LETTER_FILE: prints "source bad|late" per dead-letter line (late: the reason starts with "late"), sorted.
@@ -48,7 +50,9 @@ def wire(line, form):
     return json.dumps(dict(zip(FIELDS, [int(v) if i in (9, 10) else v for i, v in enumerate(line.split(","))])))
 
 
-def generate(out_dir, total, partitions, seed):
+def generate(out_dir, total, partitions, seed, spread=False):
+    """spread: keyed by a random ID, as the original producer keys (any turnstile in any partition, an exact
+    re-send in the same partition as its first copy); else keyed by turnstile (CA,UNIT,SCP)."""
     rng = random.Random(seed)
     ts = turnstiles(60 * partitions)
     by_partition = [[] for _ in range(partitions)]
@@ -62,16 +66,16 @@ def generate(out_dir, total, partitions, seed):
         clock = BASE + datetime.timedelta(seconds=p * 37)
         while len(lines) < per_partition:
             clock += datetime.timedelta(seconds=rng.choice((0, 1, 1, 2)))
-            t = rng.choice(by_partition[p])
-            key = ",".join(t[:3])
+            t = rng.choice(ts if spread else by_partition[p])
+            ident = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            key = ident if spread else ",".join(t[:3])
             r = rng.random()
             if r < 0.01 and sent:  # an exact re-send of a recent message (same ID): a duplicate
                 lines.append(rng.choice(sent[-50:]))
                 counts["duplicates"] += 1
             elif r < 0.012:  # far behind the watermark: late
                 when = clock - datetime.timedelta(seconds=rng.randint(1500, 4000))
-                lines.append((key, wire(csv_line(t, when, rng.randint(0, 20), rng.randint(0, 20),
-                                                 str(uuid.UUID(int=rng.getrandbits(128), version=4))), 0)))
+                lines.append((key, wire(csv_line(t, when, rng.randint(0, 20), rng.randint(0, 20), ident), 0)))
                 counts["late"] += 1
             elif r < 0.014:  # malformed
                 lines.append((key, rng.choice(["garbage", "A001,R001,only,four", '{"CA": "A001"}',
@@ -80,8 +84,7 @@ def generate(out_dir, total, partitions, seed):
                 counts["bad"] += 1
             else:  # in order, or a little out of order (within the watermark delay)
                 when = clock - datetime.timedelta(seconds=rng.choice((0, 0, 0, rng.randint(1, 200))))
-                line = csv_line(t, when, rng.randint(0, 50), rng.randint(0, 50),
-                                str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+                line = csv_line(t, when, rng.randint(0, 50), rng.randint(0, 50), ident)
                 item = (key, wire(line, rng.choice((0, 0, 0, 1, 2))))
                 lines.append(item)
                 sent.append(item)
@@ -118,26 +121,27 @@ def stamp(seconds):
     return (EPOCH + datetime.timedelta(seconds=seconds)).strftime("%Y%m%dT%H%M%S")
 
 
-def expect(data_dir, W, S, D, topic, prefix):
+def file_rows(rows, end):
+    d = EPOCH + datetime.timedelta(seconds=end)
+    return [list(g[:6]) + [d.strftime("%m/%d/%Y"), d.strftime("%H:%M:%S"), g[6], str(v[0]), str(v[1])]
+            for g, v in sorted(rows.items())]
+
+
+def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=False, idle=3600):
+    """Per partition: dedup, watermark, late (PRODUCT.md). Then, as `consume -e` writes the lake:
+    topic-wide (default): a window's rows summed over all partitions, written once every partition passed
+    it; a partition whose final watermark is more than `idle` behind the most advanced one counts as
+    passed up to that watermark minus `idle`. --flush-open: every window. --per-partition: one file per
+    partition and window closed in it (every window with --flush-open)."""
     expected = {}
     totals = {"late": 0, "duplicates": 0, "bad": 0}
     rejects = []
+    partitions = []  # per partition: (windows {start: {group: [entries, exits]}}, final watermark or None)
     p = 0
     while os.path.exists(os.path.join(data_dir, "p%d.kv" % p)):
         wm = None
         seen = {}  # ID -> latest time
         windows = {}  # start -> {group: [entries, exits]}
-
-        def close(upto, everything=False):
-            for start in sorted(windows):
-                if everything or start + W <= upto:
-                    rows = windows.pop(start)
-                    end = start + W
-                    name = "%s_%s_p%d_%s_%s.csv.gz" % (prefix, topic, p, stamp(start), stamp(end))
-                    d = EPOCH + datetime.timedelta(seconds=end)
-                    expected[name] = [list(g[:6]) + [d.strftime("%m/%d/%Y"), d.strftime("%H:%M:%S"), g[6],
-                                                     str(v[0]), str(v[1])] for g, v in sorted(rows.items())]
-
         with open(os.path.join(data_dir, "p%d.kv" % p)) as f:
             for offset, line in enumerate(f):
                 value = line.rstrip("\n").split("\t", 1)[1]
@@ -165,9 +169,33 @@ def expect(data_dir, W, S, D, topic, prefix):
                         acc[1] += int(fields[10])
                 if wm is None or t - D > wm:
                     wm = t - D
-                    close(wm)
-        close(None, everything=True)
+        partitions.append((windows, wm))
         p += 1
+
+    if per_partition:
+        for p, (windows, wm) in enumerate(partitions):
+            for start, rows in windows.items():
+                if flush_open or (wm is not None and start + W <= wm):
+                    name = "%s_%s_p%d_%s_%s.csv.gz" % (prefix, topic, p, stamp(start), stamp(start + W))
+                    expected[name] = file_rows(rows, start + W)
+    else:
+        marks = [wm for _, wm in partitions if wm is not None]
+        through = None
+        if flush_open:
+            through = float("inf")
+        elif marks:
+            top = max(marks)
+            through = min(wm if wm is not None and wm >= top - idle else top - idle for _, wm in partitions)
+        merged = {}
+        for windows, _ in partitions:
+            for start, rows in windows.items():
+                for group, (entries, exits) in rows.items():
+                    acc = merged.setdefault(start, {}).setdefault(group, [0, 0])
+                    acc[0] += entries
+                    acc[1] += exits
+        for start, rows in merged.items():
+            if through is not None and start + W <= through:
+                expected["%s_%s_%s_%s.csv.gz" % (prefix, topic, stamp(start), stamp(start + W))] = file_rows(rows, start + W)
     with open(os.path.join(data_dir, "expected.json"), "w") as f:
         json.dump(expected, f)
     with open(os.path.join(data_dir, "expected-counts.json"), "w") as f:
@@ -218,9 +246,12 @@ def rejects(path):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "generate":
-        generate(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
+        generate(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), spread="--spread" in sys.argv[6:])
     elif cmd == "expect":
-        expect(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7])
+        rest = sys.argv[8:]
+        idle = int(rest[rest.index("--idle") + 1]) if "--idle" in rest else 3600
+        expect(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7],
+               per_partition="--per-partition" in rest, flush_open="--flush-open" in rest, idle=idle)
     elif cmd == "rejects":
         rejects(sys.argv[2])
     elif cmd == "compare":
