@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
@@ -124,12 +124,16 @@ complete -c mtastream -n '__mtastream_at consume' -l window -l duration -x -d 'w
 complete -c mtastream -n '__mtastream_at consume' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
 complete -c mtastream -n '__mtastream_at consume' -l max-keys -x -d 'stop with an error when the open windows of one partition would hold more than N distinct group keys (bounds memory: about 0.5 KB per key)'
 complete -c mtastream -n '__mtastream_at consume' -l watermark -x -d 'watermark delay: a partition\'s windows close when its newest event time minus this passes their end (default: the window length)'
-complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per (partition, window) into DIR'
+complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per closed window into DIR (staging for topic-wide windows in DIR/.mtastream)'
 complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
 complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
 complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
 complete -c mtastream -n '__mtastream_at consume' -l endpoint -x -d '--upload: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'
-complete -c mtastream -n '__mtastream_at consume' -s e -l exit-at-end -d 'stop when every assigned partition is read to its end: write every open window, commit, exit (the cron-job mode)'
+complete -c mtastream -n '__mtastream_at consume' -s e -l exit-at-end -d 'stop when every assigned partition is read to its end: write the closed windows, commit, exit (the cron-job mode; open windows stay in the checkpoint for the next run)'
+complete -c mtastream -n '__mtastream_at consume' -l flush-open -d 'with -e: the stream has ended (a replayed week): write the open windows too; later events of these partitions count as late'
+complete -c mtastream -n '__mtastream_at consume' -l per-partition -d 'one lake file per (partition, window), named _p<N>, without the topic-wide merge: for a topic keyed by the group columns (CA,UNIT,SCP)'
+complete -c mtastream -n '__mtastream_at consume' -l idle-after -x -d 'a partition read to its end whose watermark is this far (event time) behind the most advanced partition stops holding the topic\'s windows open; a bare number is seconds'
+complete -c mtastream -n '__mtastream_at consume' -l allow-gaps -d 'start even where the committed offset has no mtastream checkpoint or records below it were deleted (the windows it touches are reported as partial)'
 complete -c mtastream -n '__mtastream_at consume' -l assignment-timeout -x -d 'with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, topic missing, more group members than partitions); a bare number is seconds'
 complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with topic/partition@offset and reason'
 complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout'

@@ -51,10 +51,10 @@ say "2. produce: $count generated events at $rate/s (400 turnstiles, one report 
 "$mtastream" -b "$bootstrap" produce -t "$topic" --generate city --turnstiles 400 --rate "$rate" --count "$count" \
   --seed 42 --start-time "2023-06-03 00:00:00" --step 5m
 
-say "3. consume -e: window (5 minutes, tumbling) into $lake until the end of the topic"
+say "3. consume -e --flush-open: window (5 minutes, tumbling) into $lake until the end of the topic (it has ended)"
 mkdir -p "$lake"
 code=0
-"$mtastream" -b "$bootstrap" consume -t "$topic" -G demo-lake-writer --window 5m --lake-dir "$lake" -e || code=$?
+"$mtastream" -b "$bootstrap" consume -t "$topic" -G demo-lake-writer --window 5m --lake-dir "$lake" -e --flush-open || code=$?
 [ "$code" -eq 0 ] || { echo "demo: consume failed (exit $code)" >&2; exit "$code"; }
 
 say "4. the lake: $lake"

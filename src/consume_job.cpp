@@ -45,6 +45,13 @@ struct PartitionState {
   int64_t restored_read_through = 0;
   bool eof = false;
   bool flushed = false;         // --flush-open wrote every window: closed through everything
+  // Topic-wide windows: closed windows handed to the writer but not yet in the lake (merged): the commit
+  // stays where a replay rebuilds them.
+  struct Unmerged {
+    int64_t end, min_position, watermark_at_min;
+  };
+  std::vector<Unmerged> unmerged;
+  std::string marker;           // the progress marker last submitted
   int64_t expected_first = -1;  // no commit yet: the partition's beginning; reading must start there
   std::string committed;  // "offset|metadata" last committed (or resumed from): skip unchanged commits
 };
@@ -77,6 +84,20 @@ class LakeFileWriter {
     wake_.notify_one();
   }
 
+  // Topic-wide windows: the partition's progress marker, written after the segments queued before it.
+  void submit_progress(int32_t partition, std::string marker) {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    progress_[partition] = std::move(marker);
+    wake_.notify_one();
+  }
+
+  // Every window ending at or before this is in the lake (and uploaded): merged by us or another member.
+  int64_t merged_through() const {
+    std::lock_guard lock(mutex_);
+    return merged_through_;
+  }
+
   // Topic-wide windows: merge every staged window ending at or before `through` (after what is queued).
   void request_merge(int64_t through) {
     std::lock_guard lock(mutex_);
@@ -87,7 +108,9 @@ class LakeFileWriter {
 
   void wait_idle() {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return (jobs_.empty() && !busy_ && merged_through_ >= merge_through_) || error_; });
+    done_.wait(lock, [&] {
+      return (jobs_.empty() && progress_.empty() && !busy_ && merged_through_ >= merge_through_) || error_;
+    });
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -110,14 +133,16 @@ class LakeFileWriter {
     std::unique_lock lock(mutex_);
     std::vector<Job> batch;
     for (;;) {
-      wake_.wait(lock, [&] { return stop_ || !jobs_.empty() || merged_through_ < merge_through_; });
-      if (jobs_.empty() && merged_through_ >= merge_through_) return;  // stop_ and nothing left
+      wake_.wait(lock, [&] { return stop_ || !jobs_.empty() || !progress_.empty() || merged_through_ < merge_through_; });
+      if (jobs_.empty() && progress_.empty() && merged_through_ >= merge_through_) return;  // stop_, nothing left
       batch.clear();
       while (!jobs_.empty()) {  // everything queued goes in one batch: one journal commit for many files
         batch.push_back(std::move(jobs_.front()));
         jobs_.pop_front();
       }
       const int64_t merge_through = merge_through_;
+      std::vector<std::pair<int32_t, std::string>> progress(progress_.begin(), progress_.end());
+      progress_.clear();
       busy_ = true;
       done_.notify_all();  // room in the queue again
       lock.unlock();
@@ -132,6 +157,7 @@ class LakeFileWriter {
             for (const Job& job : batch) staged.emplace_back(job.partition, &job.window);
             segments_.write(staged);
             done.segments += staged.size();
+            segments_.write_progress(progress);  // after the segments they count
             if (merge_through > merged_) merge(merge_through, done);
           }
         }
@@ -198,9 +224,10 @@ class LakeFileWriter {
   const ConsumeOptions& options_;
   LakeSegments segments_;  // only the writer thread writes through it
   int64_t merged_ = WindowEngine::minus_infinity;  // writer thread only
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::deque<Job> jobs_;
+  std::map<int32_t, std::string> progress_;  // partition -> marker to write after the queued segments
   int64_t merge_through_ = WindowEngine::minus_infinity;   // requested
   int64_t merged_through_ = WindowEngine::minus_infinity;  // done
   bool busy_ = false;
@@ -243,7 +270,6 @@ class ConsumeJob {
         finish_at_end();
       } else {
         commit_all();
-        merge_pass();
       }
       writer_.wait_idle();
       summary_.staged_windows = options_.per_partition ? 0 : writer_.segments().staged_windows();
@@ -296,9 +322,8 @@ class ConsumeJob {
             options_.topic, options_.group, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
             brokers_));
       if (now - last_commit >= commit_interval) {
-        if (advance_idle_partitions()) log::debug("idle partitions moved up to {}", topic_max_closed_);
+        advance_idle_partitions();
         commit_all();
-        merge_pass();
         last_commit = now;
       }
       if (on_progress && now - last_progress >= 500ms) {
@@ -429,7 +454,16 @@ class ConsumeJob {
 
   // Hands every window the partition's engine closed to the writer (durable at the next wait_idle()).
   void write_closed(PartitionState& state) {
-    for (ClosedWindow& window : state.engine->take_closed()) writer_.submit(state.partition, std::move(window));
+    for (ClosedWindow& window : state.engine->take_closed()) {
+      if (!options_.per_partition) state.unmerged.push_back({window.end, window.min_position, window.watermark_at_min});
+      writer_.submit(state.partition, std::move(window));
+    }
+  }
+
+  // How far the partition's windows are closed (and, once the writer is idle, staged).
+  int64_t closed_through(const PartitionState& state) const {
+    return state.flushed ? closed_through_everything
+                         : std::max(state.engine->watermark(), state.restored_closed_through);
   }
 
   // What this run's checkpoints record besides positions (compared with stored ones).
@@ -447,10 +481,20 @@ class ConsumeJob {
     ConsumeCheckpoint c = checkpoint_config();
     const int64_t next = state.next_offset >= 0 ? state.next_offset : std::max<int64_t>(state.start_offset, 0);
     std::optional<int64_t> min_open = engine.min_open_position();
+    int64_t replay_watermark = min_open ? engine.replay_watermark() : engine.watermark();
+    c.closed_through = closed_through(state);
+    if (!options_.per_partition) {
+      // Windows closed here but not yet in the lake are replayed after a crash like open ones.
+      const int64_t merged = writer_.merged_through();
+      for (const PartitionState::Unmerged& u : state.unmerged)
+        if (u.end > merged && (!min_open || u.min_position < *min_open)) {
+          min_open = u.min_position;
+          replay_watermark = u.watermark_at_min;
+        }
+      c.closed_through = std::min(c.closed_through, std::max(merged, state.restored_closed_through));
+    }
     c.offset = min_open ? *min_open : next;
-    c.replay_watermark = min_open ? engine.replay_watermark() : engine.watermark();
-    c.closed_through = state.flushed ? closed_through_everything
-                                     : std::max(engine.watermark(), state.restored_closed_through);
+    c.replay_watermark = replay_watermark;
     c.read_through = std::max(next, state.restored_read_through);
     return c;
   }
@@ -487,42 +531,55 @@ class ConsumeJob {
   }
 
   void commit_all() {
+    settle();
     std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
     for (auto& state : states_)
       if (state) checkpoints.emplace_back(state.get(), checkpoint(*state));
     commit(std::move(checkpoints));
   }
 
-  // Topic-wide windows: reads every partition's committed checkpoint (the group's members commit them
-  // after the segments they count as closed are durable) and has the writer merge every window all of
-  // them passed. Remembers the most advanced partition for the idle rule.
-  void merge_pass() {
-    if (options_.per_partition || failed_ || topic_partitions_.empty()) return;
-    std::vector<kafka::TopicPartition> all;
-    for (int32_t p : topic_partitions_) all.push_back({options_.topic, p, RD_KAFKA_OFFSET_INVALID, ""});
-    std::vector<kafka::TopicPartition> stored;
-    try {
-      stored = consumer_->committed(all, 10s);
-    } catch (const Error& e) {
-      log::warn("{}; merging windows later", e.what());
-      return;
+  // Topic-wide windows, before a commit: every owned partition's progress marker is written (after its
+  // segments), then every window all partitions of the topic passed is merged into the lake (and uploaded).
+  void settle() {
+    if (options_.per_partition || failed_) return;
+    for (auto& state : states_) {
+      if (!state) continue;
+      ConsumeCheckpoint marker = checkpoint_config();
+      marker.closed_through = closed_through(*state);
+      std::string text = format_checkpoint_metadata(marker);
+      if (text != state->marker) writer_.submit_progress(state->partition, state->marker = std::move(text));
     }
+    writer_.wait_idle();
+    merge_pass();
+    writer_.wait_idle();
+    const int64_t merged = writer_.merged_through();
+    for (auto& state : states_)
+      if (state)
+        std::erase_if(state->unmerged, [&](const PartitionState::Unmerged& u) { return u.end <= merged; });
+  }
+
+  // Reads every partition's progress marker (written by whichever member owns it) and has the writer merge
+  // every window all of them passed. Remembers the most advanced partition for the idle rule.
+  void merge_pass() {
+    if (topic_partitions_.empty()) return;
+    std::map<int32_t, std::string> markers = writer_.segments().read_progress();
     int64_t through = closed_through_everything;
     int64_t most_advanced = WindowEngine::minus_infinity;
     const ConsumeCheckpoint now = checkpoint_config();
-    for (const kafka::TopicPartition& tp : stored) {
+    for (int32_t partition : topic_partitions_) {
+      auto it = markers.find(partition);
       std::string error;
       std::optional<ConsumeCheckpoint> c;
-      if (tp.offset >= 0) c = parse_checkpoint_metadata(tp.metadata, tp.offset, error);
+      if (it != markers.end()) c = parse_checkpoint_metadata(it->second, 0, error);
       if (!c) {
-        through = WindowEngine::minus_infinity;  // not read by this group yet: holds every window open
+        through = WindowEngine::minus_infinity;  // no segment staged yet: holds every window open
         continue;
       }
       std::string difference = checkpoint_config_difference(*c, now);
       if (!difference.empty() && !options_.force_window_config)
-        throw Error(fmt::format("{}/{} was committed to group '{}' by a member with another configuration: {}. "
+        throw Error(fmt::format("{}/{} is being consumed into '{}' by a member with another configuration: {}. "
                                 "Members of one group must share it: merging their windows would mix them",
-                                options_.topic, tp.partition, options_.group, difference));
+                                options_.topic, partition, options_.lake_dir, difference));
       through = std::min(through, c->closed_through);
       if (c->closed_through != closed_through_everything) most_advanced = std::max(most_advanced, c->closed_through);
     }
@@ -562,14 +619,12 @@ class ConsumeJob {
       write_closed(*state);
     }
     if (options_.flush_open) summary_.open_windows = 0;
-    commit_all();
-    // The idle rule may move a partition once the others' final checkpoints are known; a few rounds settle it.
+    // The idle rule may move a partition once the others' final progress is known; a few rounds settle it.
     for (int round = 0; round < 4 && !options_.per_partition; ++round) {
-      merge_pass();
+      settle();
       if (!advance_idle_partitions()) break;
-      commit_all();
     }
-    writer_.wait_idle();
+    commit_all();
     if (!options_.flush_open) {
       summary_.open_windows = 0;
       for (auto& state : states_)
@@ -583,6 +638,7 @@ class ConsumeJob {
       assign(list);
       return;
     }
+    if (kind == kafka::RebalanceKind::revoke && !failed_) settle();  // what can reach the lake now, before the commit
     std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
     std::string names;
     for (const kafka::TopicPartition& tp : list) {

@@ -149,6 +149,31 @@ LakeSegments::LakeSegments(std::string lake_dir, std::string_view prefix, std::s
   staging_ = fmt::format("{}/.mtastream/{}_{}", lake_dir_, sanitize_name_part(prefix), sanitize_name_part(topic));
   segments_dir_ = staging_ + "/segments";
   merged_dir_ = staging_ + "/merged";
+  progress_dir_ = staging_ + "/progress";
+}
+
+void LakeSegments::write_progress(const std::vector<std::pair<int32_t, std::string>>& markers) {
+  if (markers.empty()) return;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& [partition, text] : markers) files.emplace_back(fmt::format("p{}", partition), text);
+  write_files_durably(progress_dir_, files);
+}
+
+std::map<int32_t, std::string> LakeSegments::read_progress() const {
+  std::map<int32_t, std::string> out;
+  for (const std::string& name : list_dir(progress_dir_)) {
+    int64_t p = 0;
+    if (name.size() < 2 || name[0] != 'p' || !parse_int(std::string_view(name).substr(1), p) || p < 0 || p > INT32_MAX)
+      continue;
+    std::string text;
+    int fd = ::open((progress_dir_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // replaced meanwhile: read at the next pass
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n > 0) out[static_cast<int32_t>(p)] = std::string(buf, static_cast<size_t>(n));
+  }
+  return out;
 }
 
 void LakeSegments::write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments) {
@@ -238,7 +263,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
 
 size_t LakeSegments::remove_stale_temp_files() const {
   return mtastream::remove_stale_temp_files(segments_dir_) + mtastream::remove_stale_temp_files(merged_dir_) +
-         mtastream::remove_stale_temp_files(lake_dir_);
+         mtastream::remove_stale_temp_files(progress_dir_) + mtastream::remove_stale_temp_files(lake_dir_);
 }
 
 }  // namespace mtastream

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,11 @@ class LakeSegments {
 
   // Writes each (partition, window) segment; all are durable when it returns (one directory fsync).
   void write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments);
+
+  // Progress markers: per partition, the checkpoint text of how far its segments are written (its closed
+  // through). Written after the segments they count; read by every member to decide what can be merged.
+  void write_progress(const std::vector<std::pair<int32_t, std::string>>& markers);
+  std::map<int32_t, std::string> read_progress() const;
 
   struct Merged {
     std::string path;  // the lake file
@@ -58,7 +64,7 @@ class LakeSegments {
   std::vector<Staged> list_staged() const;
   std::string merged_marker(int64_t start, int64_t end) const;
 
-  std::string lake_dir_, prefix_, topic_, staging_, segments_dir_, merged_dir_;
+  std::string lake_dir_, prefix_, topic_, staging_, segments_dir_, merged_dir_, progress_dir_;
   LakeLayout layout_;
 };
 

@@ -441,6 +441,8 @@ struct WindowEngine::Impl {
     ClosedWindow out;
     out.start = start;
     out.end = start + length;
+    out.min_position = w.min_position;
+    out.watermark_at_min = w.watermark_at_min;
     std::vector<uint32_t> order(w.rows.size());
     for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {

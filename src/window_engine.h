@@ -46,6 +46,10 @@ struct ClosedWindow {
   int64_t start = 0;
   int64_t end = 0;
   std::vector<WindowRow> rows;
+  // The smallest position of its events, and the watermark just before that event was added: where a
+  // replay that rebuilds this window must start (consume keeps windows not yet in the lake replayable).
+  int64_t min_position = 0;
+  int64_t watermark_at_min = 0;
 };
 
 enum class AddResult {

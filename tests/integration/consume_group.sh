@@ -9,7 +9,8 @@ kafka_opts=(-b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=
 consume() { "$MTASTREAM" "${kafka_opts[@]}" consume "$@"; }
 consume_exec() { exec "$MTASTREAM" "${kafka_opts[@]}" consume "$@"; }
 sums() { (cd "$1" && sha256sum -- *.csv.gz); }
-files() { local n; n=$(find "$1" -name '*.csv.gz' | wc -l) || true; echo "${n:-0}"; }
+# Progress: lake files and staged segments (topic-wide windows reach the lake in merges).
+files() { local n; n=$(find "$1" -type f | wc -l) || true; echo "${n:-0}"; }
 
 topic=group-$$-$RANDOM
 mkdir "$T/data"

@@ -170,7 +170,7 @@ for topic in "../../etc/x" "..x" "a.b_c-d"; do
   expect_exit 0 "produce to topic '$topic' on the embedded broker" -- \
     "$MTASTREAM" -b "$BOOTSTRAP" produce -t "$topic" "$box/edges.csv"
   expect_exit 0 "consume topic '$topic' to the lake" -- \
-    "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$topic" -G "g$RANDOM" -e --lake-dir lake-topics --prefix "../x"
+    "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$topic" -G "g$RANDOM" -e --flush-open --lake-dir lake-topics --prefix "../x"
 done
 expect_eq "$(find lake-topics -type f -name '*.csv.gz' | wc -l)" 9 "3 topics x 3 windows of files"
 # consume past --max-keys: exit 1 naming topic/partition@offset, nothing committed; a rerun with a higher
@@ -182,13 +182,16 @@ expect_exit 1 "consume past --max-keys 1000: exit 1" -- \
 expect_contains "$T/err" "many-keys/0@1251: the open windows would hold 1252 distinct group keys" \
   "consume names topic/partition@offset and the key count"
 expect_exit 0 "consume of the same group with --max-keys 3000" -- \
-  "$MTASTREAM" -b "$BOOTSTRAP" consume -t many-keys -G keys -e --lake-dir lake-keys --max-keys 3000 --json
+  "$MTASTREAM" -b "$BOOTSTRAP" consume -t many-keys -G keys -e --flush-open --lake-dir lake-keys --max-keys 3000 --json
 expect_contains "$T/out" '"rows":3000' "all 3000 keys written after the rerun"
-bad=$(find lake-topics -mindepth 1 \( -type d -o -name '.*' \) | head -3)
-expect_eq "$bad" "" "topic names never make sub-directories or dot files in the lake"
+bad=$(find lake-topics -mindepth 1 -not -path 'lake-topics/.mtastream' -not -path 'lake-topics/.mtastream/*' \
+  \( -type d -o -name '.*' \) | head -3)
+expect_eq "$bad" "" "topic names never make sub-directories or dot files in the lake (beside the staging folder)"
+bad=$(ls -A lake-topics/.mtastream | grep -v '^[A-Za-z0-9_][A-Za-z0-9._-]*$' | head -3 || true)
+expect_eq "$bad" "" "staging folder names are sanitized like lake file names"
 check_sandbox "produce/consume" ./a/b/work/dead.ndjson ./a/b/work/replay-dead.ndjson \
   ./a/b/work/produce-dead.ndjson ./a/b/work/consume-dead.ndjson ./a/b/work/lake-consume ./a/b/work/lake-topics \
-  ./a/b/work/lake-keys $(cd "$box" && find ./a/b/work/lake-consume ./a/b/work/lake-topics ./a/b/work/lake-keys -type f | tr '\n' ' ')
+  ./a/b/work/lake-keys $(cd "$box" && find ./a/b/work/lake-consume ./a/b/work/lake-topics ./a/b/work/lake-keys -mindepth 1 | tr '\n' ' ')
 
 # --- many distinct keys: memory follows open windows x keys, not messages -----------------------------
 # 1,000,000 messages whose keys churn (10,000 new turnstiles every 5 minutes) vs 100,000 of the same shape:
