@@ -172,6 +172,7 @@ class LakeFileWriter {
       counts_.windows += done.windows;
       counts_.segments += done.segments;
       counts_.merge_overflow += done.merge_overflow;
+      counts_.merge_duplicates += done.merge_duplicates;
       counts_.rows += done.rows;
       counts_.bytes += done.bytes;
       counts_.uploaded += done.uploaded;
@@ -210,7 +211,7 @@ class LakeFileWriter {
         options_.publish(path, name);
         ++done.uploaded;
       };
-    for (const LakeSegments::Merged& m : segments_.merge_through(through, publish, done.merge_overflow)) {
+    for (const LakeSegments::Merged& m : segments_.merge_through(through, publish, done.merge_overflow, done.merge_duplicates)) {
       log::debug("merged {} ({} rows){}", m.path, m.rows, m.created ? "" : ", already there");
       if (!m.created) continue;
       ++done.files;
@@ -343,6 +344,7 @@ class ConsumeJob {
     c.uploaded = written.uploaded;
     c.segments = written.segments;
     c.merge_overflow = written.merge_overflow;
+    c.merge_duplicates = written.merge_duplicates;
     return c;
   }
 
@@ -675,6 +677,7 @@ class ConsumeJob {
       auto state = std::make_unique<PartitionState>();
       state->partition = tp.partition;
       state->engine = std::make_unique<WindowEngine>(options_.window);
+      state->engine->keep_event_ids(!options_.per_partition);  // for dedup by ID across partitions
       const kafka::TopicPartition& committed = stored[i];
       tp.offset = committed.offset;  // INVALID (none yet): auto.offset.reset, earliest by default
       // Where the partition's data begins now (retention may have deleted what the checkpoint points at).
@@ -790,6 +793,7 @@ std::string consume_summary_json(const ConsumeSummary& s, const std::string& top
                              {"overflow", c.overflow}, {"duplicates", c.duplicates}, {"windows", c.windows},
                              {"rows", c.rows}, {"files", c.files}, {"bytes", c.bytes}, {"uploaded", c.uploaded},
                              {"commits", c.commits}, {"segments", c.segments}, {"merge_overflow", c.merge_overflow},
+                             {"merge_duplicates", c.merge_duplicates},
                              {"open_windows", uint64_t{s.open_windows}}, {"staged_windows", uint64_t{s.staged_windows}}})
     json.field(name, value);
   json.key("seconds").value(s.seconds);

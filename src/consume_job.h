@@ -60,6 +60,7 @@ struct ConsumeCounts {
   uint64_t windows = 0;     // lake files written (one per closed window with rows)
   uint64_t segments = 0;    // partition shares of closed windows staged for the topic-wide merge
   uint64_t merge_overflow = 0;  // rows left out of a merged window: the topic-wide sum would pass int64
+  uint64_t merge_duplicates = 0;  // copies of an ID counted by several partitions, dropped by merges we did
   uint64_t rows = 0;
   uint64_t files = 0;
   uint64_t bytes = 0;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 #include "error.h"
 #include "log.h"
@@ -22,6 +23,8 @@ namespace {
 
 // A segment holds one partition's rows of one window, one line each, in the engine's order:
 //   CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC,ENTRIES,EXITS
+// then a line "~" and the events counted in it (for dedup across partitions), one line each:
+//   <ID hash, 16 hex digits>,<row index>,ENTRIES,EXITS
 // Plain text (it lives for seconds to hours and is read back once); fields are validated message
 // text, so they never hold a comma or a line break.
 std::string segment_text(const ClosedWindow& window) {
@@ -29,7 +32,21 @@ std::string segment_text(const ClosedWindow& window) {
   for (const WindowRow& r : window.rows)
     out += fmt::format("{},{},{},{},{},{},{},{},{}\n", r.ca, r.unit, r.scp, r.station, r.linename, r.division,
                        r.desc, r.entries, r.exits);
+  out += "~\n";
+  for (const WindowEvent& e : window.events) out += fmt::format("{:016x},{},{},{}\n", e.id_hash, e.row, e.entries, e.exits);
   return out;
+}
+
+// Splits "a,b,c" into n fields (the last one takes the rest); false when there are fewer.
+bool split_fields(std::string_view line, std::string_view* f, size_t n) {
+  size_t from = 0;
+  for (size_t i = 0; i < n; ++i) {
+    size_t comma = i + 1 < n ? line.find(',', from) : line.size();
+    if (comma == std::string_view::npos) return false;
+    f[i] = line.substr(from, comma - from);
+    from = comma + 1;
+  }
+  return true;
 }
 
 bool parse_int(std::string_view text, int64_t& out) {
@@ -60,22 +77,33 @@ ClosedWindow parse_segment(const std::string& path, int64_t start, int64_t end) 
   w.end = end;
   size_t line_start = 0;
   uint64_t line_number = 0;
+  bool events = false;
   while (line_start < text.size()) {
     ++line_number;
     size_t nl = text.find('\n', line_start);
     if (nl == std::string::npos) throw Error(fmt::format("segment '{}' is cut short at line {}", path, line_number));
     std::string_view line(text.data() + line_start, nl - line_start);
     line_start = nl + 1;
-    std::string_view f[9];
-    size_t n = 0, from = 0;
-    for (; n < 9; ++n) {
-      size_t comma = n < 8 ? line.find(',', from) : line.size();
-      if (comma == std::string_view::npos) break;
-      f[n] = line.substr(from, comma - from);
-      from = comma + 1;
+    if (line == "~") {
+      events = true;
+      continue;
     }
+    if (events) {
+      std::string_view f[4];
+      WindowEvent e{};
+      int64_t row_index = -1;
+      if (!split_fields(line, f, 4) || f[0].size() != 16 ||
+          std::from_chars(f[0].data(), f[0].data() + 16, e.id_hash, 16).ptr != f[0].data() + 16 ||
+          !parse_int(f[1], row_index) || row_index < 0 || static_cast<size_t>(row_index) >= w.rows.size() ||
+          !parse_int(f[2], e.entries) || !parse_int(f[3], e.exits))
+        throw Error(fmt::format("segment '{}' line {} is damaged", path, line_number));
+      e.row = static_cast<uint32_t>(row_index);
+      w.events.push_back(e);
+      continue;
+    }
+    std::string_view f[9];
     WindowRow row;
-    if (n != 9 || !parse_int(f[7], row.entries) || !parse_int(f[8], row.exits))
+    if (!split_fields(line, f, 9) || !parse_int(f[7], row.entries) || !parse_int(f[8], row.exits))
       throw Error(fmt::format("segment '{}' line {} is damaged", path, line_number));
     row.ca = f[0], row.unit = f[1], row.scp = f[2], row.station = f[3], row.linename = f[4], row.division = f[5],
     row.desc = f[6];
@@ -116,6 +144,48 @@ bool exists(const std::string& path) {
 }
 
 }  // namespace
+
+uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts) {
+  // The lowest partition holding an ID keeps it; copies in later partitions are taken out of their rows.
+  std::unordered_map<uint64_t, size_t> first_part;
+  for (size_t p = 0; p < parts.size(); ++p)
+    for (const WindowEvent& e : parts[p].events) first_part.try_emplace(e.id_hash, p);
+  uint64_t dropped = 0;
+  for (size_t p = 1; p < parts.size(); ++p) {
+    ClosedWindow& part = parts[p];
+    std::vector<uint32_t> events_left(part.rows.size(), 0);
+    bool any = false;
+    for (const WindowEvent& e : part.events) {
+      ++events_left[e.row];
+      if (first_part[e.id_hash] != p) any = true;
+    }
+    if (!any) continue;
+    std::vector<WindowEvent> kept;
+    for (const WindowEvent& e : part.events) {
+      if (first_part[e.id_hash] == p) {
+        kept.push_back(e);
+        continue;
+      }
+      WindowRow& row = part.rows[e.row];
+      row.entries -= e.entries;
+      row.exits -= e.exits;
+      --events_left[e.row];
+      ++dropped;
+    }
+    // Rows whose every event was a copy are gone; renumber the events that stay.
+    std::vector<uint32_t> renumber(part.rows.size(), UINT32_MAX);
+    std::vector<WindowRow> rows;
+    for (size_t r = 0; r < part.rows.size(); ++r)
+      if (events_left[r] > 0) {
+        renumber[r] = static_cast<uint32_t>(rows.size());
+        rows.push_back(std::move(part.rows[r]));
+      }
+    for (WindowEvent& e : kept) e.row = renumber[e.row];
+    part.rows = std::move(rows);
+    part.events = std::move(kept);
+  }
+  return dropped;
+}
 
 ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<ClosedWindow>& parts,
                                uint64_t& overflowed) {
@@ -211,7 +281,7 @@ size_t LakeSegments::staged_windows() const { return list_staged().size(); }
 
 std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     int64_t through, const std::function<void(const std::string&, const std::string&)>& publish,
-    uint64_t& overflowed) {
+    uint64_t& overflowed, uint64_t& duplicates) {
   std::vector<Merged> out;
   std::vector<Staged> ready;
   for (Staged& s : list_staged())
@@ -230,6 +300,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     if (exists(merged_marker(s.start, s.end))) continue;
     std::vector<ClosedWindow> parts;
     for (const auto& [partition, name] : s.files) parts.push_back(parse_segment(segments_dir_ + "/" + name, s.start, s.end));
+    duplicates += drop_cross_partition_copies(parts);
     ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
     std::string bytes = lake_file_bytes(merged, layout_);
     // Checked again after reading: a member that marked it meanwhile may have deleted segments we read.

@@ -22,6 +22,11 @@ namespace mtastream {
 ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<ClosedWindow>& parts,
                                uint64_t& overflowed);
 
+// Dedup by ID across partitions, within one window: an ID that several partitions counted stays in the
+// lowest partition's rows and is taken out of the others' (a row left without events is dropped). Parts
+// are in partition order. Returns how many copies were dropped.
+uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts);
+
 class LakeSegments {
  public:
   // Staging folder: <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names).
@@ -45,9 +50,10 @@ class LakeSegments {
   // Merges every staged window ending at or before `through` that is not merged yet into its lake file
   // <prefix>_<topic>_<start>_<end>.csv.gz (never replacing an existing one), calls `publish` for each
   // (it must return only when the copy is durable), records the window as merged, then drops its segments.
+  // Copies of one ID counted by several partitions count once (drop_cross_partition_copies).
   std::vector<Merged> merge_through(int64_t through,
                                     const std::function<void(const std::string&, const std::string&)>& publish,
-                                    uint64_t& overflowed);
+                                    uint64_t& overflowed, uint64_t& duplicates);
 
   // Windows staged but not merged yet (for the summary).
   size_t staged_windows() const;

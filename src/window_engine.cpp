@@ -294,6 +294,7 @@ struct WindowEngine::Impl {
     int64_t start = 0;
     std::vector<uint32_t> row_of_key;  // key index -> row index + 1 (0 = none)
     std::vector<Row> rows;
+    std::vector<WindowEvent> events;   // keep_event_ids: row = index into rows (before sorting)
     int64_t min_position = INT64_MAX;
     int64_t watermark_at_min = minus_infinity;
   };
@@ -458,6 +459,12 @@ struct WindowEngine::Impl {
       }
       return false;
     });
+    if (!w.events.empty()) {
+      std::vector<uint32_t> sorted_index(order.size());
+      for (uint32_t i = 0; i < order.size(); ++i) sorted_index[order[i]] = i;
+      for (WindowEvent& e : w.events) e.row = sorted_index[e.row];
+      out.events = std::move(w.events);
+    }
     out.rows.reserve(order.size());
     for (uint32_t r : order) {
       const Row& row = w.rows[r];
@@ -484,6 +491,8 @@ WindowEngine::WindowEngine(WindowConfig config) : impl_(std::make_unique<Impl>()
 }
 
 WindowEngine::~WindowEngine() = default;
+
+uint64_t WindowEngine::id_hash(std::string_view id) { return IdTable::hash(id); }
 
 WindowEngine::Prepared WindowEngine::prepare(const TurnstileEvent& event) const {
   Prepared p{IdTable::hash(event.id), Impl::key_hash(event)};
@@ -563,6 +572,7 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position, const
         Impl::Row& row = w.rows[row_index - 1];
         row.entries += entries;
         row.exits += exits;
+        if (keep_event_ids_) w.events.push_back({id_hash, row_index - 1, entries, exits});
         if (position < w.min_position) {
           w.min_position = position;
           w.watermark_at_min = wm_before;

@@ -40,6 +40,15 @@ struct WindowRow {
   int64_t exits = 0;
 };
 
+// One event's share of a window, kept when WindowEngine::keep_event_ids() is on (consume's topic-wide
+// windows: the merge drops copies of one ID that several partitions counted).
+struct WindowEvent {
+  uint64_t id_hash;  // WindowEngine::id_hash(ID)
+  uint32_t row;      // index into ClosedWindow::rows
+  int64_t entries;
+  int64_t exits;
+};
+
 // A window that closed: [start, end) in seconds since the epoch (UTC arithmetic); rows sorted by
 // (CA, UNIT, SCP, STATION, LINENAME, DIVISION, DESC), bytewise.
 struct ClosedWindow {
@@ -50,6 +59,7 @@ struct ClosedWindow {
   // replay that rebuilds this window must start (consume keeps windows not yet in the lake replayable).
   int64_t min_position = 0;
   int64_t watermark_at_min = 0;
+  std::vector<WindowEvent> events;  // with keep_event_ids(): every event added, in order of adding
 };
 
 enum class AddResult {
@@ -81,6 +91,11 @@ class WindowEngine {
 
   explicit WindowEngine(WindowConfig config);  // validates the config (UsageError)
   ~WindowEngine();
+
+  // Keep each added event's ID hash and share in its windows (memory: per event and window, not per key).
+  void keep_event_ids(bool on) { keep_event_ids_ = on; }
+  // A stable 64-bit hash of an event ID (the same in every run and version).
+  static uint64_t id_hash(std::string_view id);
   WindowEngine(const WindowEngine&) = delete;
   WindowEngine& operator=(const WindowEngine&) = delete;
 
@@ -140,6 +155,7 @@ class WindowEngine {
   WindowConfig config_;
   int64_t watermark_ = minus_infinity;
   int64_t closed_through_ = minus_infinity;  // windows ending at or before this were written before a restart
+  bool keep_event_ids_ = false;
   std::vector<ClosedWindow> closed_;
   WindowCounters counters_;
 };

@@ -60,9 +60,11 @@ def generate(out_dir, total, partitions, seed, spread=False):
         by_partition[sum(map(ord, ",".join(t[:3]))) % partitions].append(t)
     counts = {"messages": 0, "duplicates": 0, "late": 0, "bad": 0}
     per_partition = total // partitions
+    sent_by_partition = []
     for p in range(partitions):
         lines = []
         sent = []
+        sent_by_partition.append(sent)
         clock = BASE + datetime.timedelta(seconds=p * 37)
         while len(lines) < per_partition:
             clock += datetime.timedelta(seconds=rng.choice((0, 1, 1, 2)))
@@ -71,7 +73,12 @@ def generate(out_dir, total, partitions, seed, spread=False):
             key = ident if spread else ",".join(t[:3])
             r = rng.random()
             if r < 0.01 and sent:  # an exact re-send of a recent message (same ID): a duplicate
-                lines.append(rng.choice(sent[-50:]))
+                other = sent_by_partition[p - 1] if spread and p > 0 else []
+                if other and rng.random() < 0.5:  # keyless: the copy lands in another partition
+                    i = min(len(sent), len(other))
+                    lines.append(rng.choice(other[max(0, i - 50):i] or other[-50:]))
+                else:
+                    lines.append(rng.choice(sent[-50:]))
                 counts["duplicates"] += 1
             elif r < 0.012:  # far behind the watermark: late
                 when = clock - datetime.timedelta(seconds=rng.randint(1500, 4000))
@@ -134,14 +141,16 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
     passed up to that watermark minus `idle`. --flush-open: every window. --per-partition: one file per
     partition and window closed in it (every window with --flush-open)."""
     expected = {}
-    totals = {"late": 0, "duplicates": 0, "bad": 0}
+    totals = {"late": 0, "duplicates": 0, "bad": 0, "cross_partition_duplicates": 0}
     rejects = []
     partitions = []  # per partition: (windows {start: {group: [entries, exits]}}, final watermark or None)
+    counted = []     # per partition: {start: [(ID, group, entries, exits)]} as added
     p = 0
     while os.path.exists(os.path.join(data_dir, "p%d.kv" % p)):
         wm = None
         seen = {}  # ID -> latest time
         windows = {}  # start -> {group: [entries, exits]}
+        events = {}
         with open(os.path.join(data_dir, "p%d.kv" % p)) as f:
             for offset, line in enumerate(f):
                 value = line.rstrip("\n").split("\t", 1)[1]
@@ -167,9 +176,11 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
                         acc = windows.setdefault(s, {}).setdefault(group, [0, 0])
                         acc[0] += int(fields[9])
                         acc[1] += int(fields[10])
+                        events.setdefault(s, []).append((ident, group, int(fields[9]), int(fields[10])))
                 if wm is None or t - D > wm:
                     wm = t - D
         partitions.append((windows, wm))
+        counted.append(events)
         p += 1
 
     if per_partition:
@@ -186,13 +197,22 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
         elif marks:
             top = max(marks)
             through = min(wm if wm is not None and wm >= top - idle else top - idle for _, wm in partitions)
+        # Dedup by ID across partitions, per window: the lowest partition that counted an ID keeps it.
         merged = {}
-        for windows, _ in partitions:
-            for start, rows in windows.items():
-                for group, (entries, exits) in rows.items():
-                    acc = merged.setdefault(start, {}).setdefault(group, [0, 0])
-                    acc[0] += entries
-                    acc[1] += exits
+        starts = sorted({s for events in counted for s in events})
+        for start in starts:
+            first = {}
+            for p, events in enumerate(counted):
+                for ident, _, _, _ in events.get(start, []):
+                    first.setdefault(ident, p)
+            for p, events in enumerate(counted):
+                for ident, group, entries, exits in events.get(start, []):
+                    if through is not None and start + W <= through:  # in a written window
+                        totals["cross_partition_duplicates"] += first[ident] != p
+                    if first[ident] == p:
+                        acc = merged.setdefault(start, {}).setdefault(group, [0, 0])
+                        acc[0] += entries
+                        acc[1] += exits
         for start, rows in merged.items():
             if through is not None and start + W <= through:
                 expected["%s_%s_%s_%s.csv.gz" % (prefix, topic, stamp(start), stamp(start + W))] = file_rows(rows, start + W)

@@ -21,6 +21,9 @@ expect_exit 3 "consume -e of a topic keyed by random ID (exit 3: rejected messag
   consume -t "$topic" -G "wide-$topic" --lake-dir "$T/lake" -e --json
 model compare "$T/data" "$T/lake" >"$T/compare.txt" && pass "the lake equals the topic-wide model" ||
   { fail "the lake differs from the topic-wide model"; cat "$T/compare.txt" >&2; }
+cross=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cross_partition_duplicates"])' "$T/data/expected-counts.json")
+[ "$cross" -gt 0 ] && pass "the data holds $cross copies of IDs in other partitions" || fail "no cross-partition copies in the data"
+expect_contains "$T/out" "\"merge_duplicates\":$cross," "dedup by ID across partitions: the $cross copies dropped (summary)"
 python3 - "$T/lake" <<'PY' && pass "one row per (CA,UNIT,SCP,DATE,TIME) in the whole lake" || fail "a key has several rows in a window"
 import collections, gzip, os, sys
 seen = collections.Counter()
