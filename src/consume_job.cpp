@@ -315,6 +315,16 @@ class ConsumeJob {
       }
       if (options_.exit_at_end && at_end()) break;
       auto now = Clock::now();
+      // -e promises every partition this member owned was read to its end: a member whose partitions were
+      // all revoked or lost (fenced, broker gone) waits for new ones, and gives up with an error, not exit 0.
+      if (options_.exit_at_end && assigned_once_ && !owns_partitions() &&
+          now - unassigned_since_ >= assignment_timeout)
+        throw Error(fmt::format(
+            "this member of group '{}' lost its partitions of '{}' ({}) and got none back within {} "
+            "(--assignment-timeout): its work is committed up to its last commit ({} commits this run); "
+            "run it again to finish the topic",
+            options_.group, options_.topic, lost_reason_, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
+            counts_.commits));
       if (options_.exit_at_end && !assigned_once_ && now - started >= assignment_timeout)
         throw Error(fmt::format(
             "no partition of '{}' was assigned to this member of group '{}' within {}: is the broker at {} "
@@ -348,11 +358,19 @@ class ConsumeJob {
     return c;
   }
 
+  // Every partition this member owns now is read to its end (false while it owns none: a group member
+  // may get its partitions a moment later, or back after a rebalance).
   bool at_end() const {
-    if (states_.empty()) return false;  // a group member may get its partitions a moment later
+    if (!owns_partitions()) return false;
     for (const auto& state : states_)
       if (state && !state->eof) return false;
     return true;
+  }
+
+  bool owns_partitions() const {
+    for (const auto& state : states_)
+      if (state) return true;
+    return false;
   }
 
   PartitionState* find_state(int32_t partition) {
@@ -653,9 +671,20 @@ class ConsumeJob {
               options_.topic);
     for (const kafka::TopicPartition& tp : list)
       if (find_state(tp.partition)) states_[tp.partition].reset();
+    if (!owns_partitions()) {
+      unassigned_since_ = Clock::now();
+      lost_reason_ = kind == kafka::RebalanceKind::revoke ? "revoked in a rebalance" : "lost: session timed out or broker gone";
+    }
   }
 
   void assign(std::vector<kafka::TopicPartition>& list) {
+    // Static membership (group.instance.id) can hand a member the partitions its id had on another topic.
+    for (const kafka::TopicPartition& tp : list)
+      if (tp.topic != options_.topic)
+        throw Error(fmt::format("group '{}' assigned {}/{} to this member, which reads '{}': is group.instance.id "
+                                "shared with a member of another topic? Nothing was read or committed; use "
+                                "another group or instance id",
+                                options_.group, tp.topic, tp.partition, options_.topic));
     // The coordinator may not answer while the group is still settling: retry before giving up (giving up
     // is safe: nothing is processed or committed without the stored checkpoints).
     std::vector<kafka::TopicPartition> stored;
@@ -764,6 +793,8 @@ class ConsumeJob {
   uint64_t warnings_ = 0;
   bool failed_ = false;
   bool assigned_once_ = false;
+  Clock::time_point unassigned_since_;  // when this member last came to own no partition
+  std::string lost_reason_;
   std::vector<int32_t> topic_partitions_;  // every partition of the topic (topic-wide windows wait for all)
   int64_t topic_max_closed_ = WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass
 };

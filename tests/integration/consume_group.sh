@@ -63,4 +63,15 @@ for strategy in range,roundrobin cooperative-sticky; do
     "$strategy: one member SIGKILLed, the lake equals the single process's (names and sha256)"
 done
 
+# Static membership: an instance id that last read another topic is handed that topic's partitions by the
+# broker; the member must refuse them (nothing written or committed), not write them under its own topic.
+other=other-$$-$RANDOM
+expect_exit 0 "topic create $other" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$other" -p 2
+code=0; consume -t "$topic" -G "static-$topic" -X group.instance.id=fixed-$$ --lake-dir "$T/static-a" -e -q || code=$?
+[ "$code" = 0 ] || [ "$code" = 3 ] || fail "static member on $topic: exit $code"
+expect_exit 1 "the same group.instance.id on another topic: refused" -- \
+  consume -t "$other" -G "static-$topic" -X group.instance.id=fixed-$$ --lake-dir "$T/static-b" -e --assignment-timeout 20
+expect_contains "$T/err" "assigned $topic/" "the error names the partition of the other topic"
+expect_eq "$(find "$T/static-b" -type f 2>/dev/null | wc -l)" "0" "nothing written for the wrong topic"
+
 finish
