@@ -27,13 +27,39 @@ namespace {
 //   <ID hash, 16 hex digits>,<row index>,ENTRIES,EXITS
 // Plain text (it lives for seconds to hours and is read back once); fields are validated message
 // text, so they never hold a comma or a line break.
+void append_number(uint64_t v, std::string& out, int base = 10) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v, base).ptr);
+}
+void append_number(int64_t v, std::string& out) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
 std::string segment_text(const ClosedWindow& window) {
   std::string out;
-  for (const WindowRow& r : window.rows)
-    out += fmt::format("{},{},{},{},{},{},{},{},{}\n", r.ca, r.unit, r.scp, r.station, r.linename, r.division,
-                       r.desc, r.entries, r.exits);
+  out.reserve(window.rows.size() * 64 + window.events.size() * 32 + 2);
+  for (const WindowRow& r : window.rows) {
+    for (const std::string* f : {&r.ca, &r.unit, &r.scp, &r.station, &r.linename, &r.division, &r.desc})
+      out.append(*f) += ',';
+    append_number(r.entries, out);
+    out += ',';
+    append_number(r.exits, out);
+    out += '\n';
+  }
   out += "~\n";
-  for (const WindowEvent& e : window.events) out += fmt::format("{:016x},{},{},{}\n", e.id_hash, e.row, e.entries, e.exits);
+  for (const WindowEvent& e : window.events) {
+    const size_t at = out.size();
+    append_number(e.id_hash, out, 16);
+    out.insert(at, 16 - (out.size() - at), '0');  // fixed width: 16 hex digits
+    out += ',';
+    append_number(uint64_t{e.row}, out);
+    out += ',';
+    append_number(e.entries, out);
+    out += ',';
+    append_number(e.exits, out);
+    out += '\n';
+  }
   return out;
 }
 
