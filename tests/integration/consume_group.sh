@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # consume scaled out: several processes in one consumer group split the partitions and together write
 # the lake one process writes, also when one member is killed with SIGKILL mid-run (eager and cooperative
-# rebalancing). Real Apache Kafka broker; the lake is also checked against the independent model.
+# rebalancing). Real Apache Kafka broker, a topic keyed by random ID (topic-wide windows merge every
+# partition); the lake is also checked against the independent model.
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
@@ -14,7 +15,7 @@ files() { local n; n=$(find "$1" -type f | wc -l) || true; echo "${n:-0}"; }
 
 topic=group-$$-$RANDOM
 mkdir "$T/data"
-model generate "$T/data" 180000 6 23
+model generate "$T/data" 180000 6 23 --spread  # keyed by random ID: every key in every partition
 model expect "$T/data" 300 300 300 "$topic" turnstile
 load_topic "$topic" 6 "$T/data"
 
