@@ -129,6 +129,8 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
                 n.max_attempts, n.reason, n.delay_seconds);
     };
     uploader = Uploader::create(f.upload, upload_options);
+    if (size_t removed = uploader->remove_stale_temporaries())
+      log::info("removed {} temporary files a killed upload left at {}", removed, f.upload);
     o.publish = [&uploader](const std::string& path, const std::string& name) {
       UploadResult r = uploader->upload(path, name);
       log::debug("uploaded {} ({} bytes)", r.object_url, r.bytes);

@@ -1,5 +1,6 @@
 // file://DIR: copy under a temporary name in the target folder, fsync, verify, rename, fsync the folder.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,6 +50,29 @@ void fsync_directory(const fs::path& directory) {
 class FileUploader : public Uploader {
  public:
   FileUploader(UploadDestination destination, const UploadOptions&) : Uploader(std::move(destination)) {}
+
+  // Temporary copies are ".NAME.tmp-PID-N" beside the target; one whose PID no longer runs is stale.
+  size_t remove_stale_temporaries() override {
+    fs::path directory = (fs::path(destination_.directory) / destination_.key_for("x")).parent_path();
+    std::error_code error;
+    size_t removed = 0;
+    for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+      std::string name = it->path().filename().string();
+      size_t tmp = name.rfind(".tmp-");
+      if (name.size() < 2 || name[0] != '.' || tmp == std::string::npos) continue;
+      std::string_view rest = std::string_view(name).substr(tmp + 5);
+      size_t dash = rest.find('-');
+      if (dash == 0 || dash == std::string_view::npos ||
+          rest.substr(0, dash).find_first_not_of("0123456789") != std::string_view::npos ||
+          rest.substr(dash + 1).empty() ||
+          rest.substr(dash + 1).find_first_not_of("0123456789") != std::string_view::npos || dash > 9)
+        continue;
+      pid_t pid = static_cast<pid_t>(std::stol(std::string(rest.substr(0, dash))));
+      if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still run
+      if (::unlink(it->path().c_str()) == 0) ++removed;
+    }
+    return removed;
+  }
 
   UploadResult upload(const std::string& local_path, const std::string& object_name) override {
     FileDigest local = digest_file(local_path);

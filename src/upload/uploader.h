@@ -89,6 +89,10 @@ class Uploader {
   // this file for the guarantee. Throws Error (exit code 1) naming the object when it could not.
   virtual UploadResult upload(const std::string& local_path, const std::string& object_name) = 0;
 
+  // Removes temporary copies a killed uploader left at the destination (file:// only: an object store
+  // never shows a half-written object). Returns how many were removed.
+  virtual size_t remove_stale_temporaries() { return 0; }
+
   const UploadDestination& destination() const { return destination_; }
 
  protected:

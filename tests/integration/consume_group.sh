@@ -64,6 +64,21 @@ for strategy in range,roundrobin cooperative-sticky; do
     "$strategy: one member SIGKILLed, the lake equals the single process's (names and sha256)"
 done
 
+# Members of a fresh group with different window options meet in the lake: refused, not mixed.
+consume_exec -t "$topic" -G "mix-$topic" --lake-dir "$T/mix" --window 5m -e --assignment-timeout 20 >/dev/null 2>"$T/m1.err" &
+m1=$!
+consume_exec -t "$topic" -G "mix-$topic" --lake-dir "$T/mix" --window 10m -e --assignment-timeout 20 >/dev/null 2>"$T/m2.err" &
+m2=$!
+cleanup_hooks+=("kill -9 $m1 $m2 2>/dev/null")
+c1=0; wait "$m1" || c1=$?
+c2=0; wait "$m2" || c2=$?
+# Whichever meets the other's progress first refuses: at assignment (its checkpoint: exit 2) or at a merge
+# (its progress marker in the lake: exit 1).
+{ [ "$c1" = 1 ] || [ "$c2" = 1 ] || [ "$c1" = 2 ] || [ "$c2" = 2 ]; } &&
+  grep -q "another configuration" "$T/m1.err" "$T/m2.err" &&
+  pass "members with another --window in one lake: refused (exits $c1 and $c2)" ||
+  { fail "members with another --window in one lake were not refused (exits $c1 and $c2)"; tail -n 3 "$T/m1.err" "$T/m2.err" >&2; }
+
 # Static membership: an instance id that last read another topic is handed that topic's partitions by the
 # broker; the member must refuse them (nothing written or committed), not write them under its own topic.
 other=other-$$-$RANDOM

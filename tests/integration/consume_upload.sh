@@ -12,6 +12,10 @@ model generate "$T/data" 40000 2 5
 model expect "$T/data" 300 300 300 "$topic" turnstile
 load_topic "$topic" 2 "$T/data"
 
+# A temporary copy a killed upload left in the store is removed at the next start (its PID runs no more).
+mkdir -p "$T/store"
+dead=999999; while kill -0 "$dead" 2>/dev/null; do dead=$((dead + 1)); done
+touch "$T/store/.turnstile_x.csv.gz.tmp-$dead-0"
 expect_exit 3 "consume -e --upload file://" -- \
   consume -t "$topic" -G "up-$topic" --lake-dir "$T/lake" --upload "file://$T/store" -e --json
 files=$(ls "$T/lake" | wc -l)
@@ -20,6 +24,8 @@ expect_eq "$(cd "$T/store" && find . -name '*.csv.gz' -printf '%P\n' | sort | xa
   "$(cd "$T/lake" && ls | sort | xargs sha256sum | md5sum)" "the store holds every lake file, same bytes"
 model compare "$T/data" "$T/store" >"$T/compare.txt" && pass "the uploaded lake equals the model" ||
   { fail "uploaded lake differs from the model"; cat "$T/compare.txt" >&2; }
+expect_eq "$(find "$T/store" -name '.*' | wc -l)" "0" "the stale upload temporary file was removed at start"
+expect_contains "$T/err" "removed 1 temporary files a killed upload left" "the removal is reported"
 
 # A target that cannot be written: the first upload fails, the run stops, nothing is committed.
 touch "$T/not-a-dir"
