@@ -313,8 +313,28 @@ class ConsumeJob {
           handle_error(*message);
         }
       }
-      if (options_.exit_at_end && at_end()) break;
       auto now = Clock::now();
+      if (options_.exit_at_end && at_end()) {
+        // Topic-wide windows: -e also waits until every partition of the topic was read to its end by some
+        // member (a dead member holds its partitions until its session times out), so that a cron job's
+        // upload after exit 0 never misses a partition.
+        if (options_.per_partition || topic_read_to_end()) break;
+        if (!waiting_for_group_) {
+          waiting_for_group_ = true;
+          waiting_since_ = now;
+          log::info("read to the end of its partitions; waiting for the group to read partitions{} of {}", unread_,
+                    options_.topic);
+        } else if (now - waiting_since_ >= assignment_timeout) {
+          throw Error(fmt::format(
+              "partitions{} of '{}' were not read to their end by any member of group '{}' within {} "
+              "(--assignment-timeout): is a member stuck, or did one die without leaving (its partitions wait "
+              "for its session to time out)? What this member read is committed; run again",
+              unread_, options_.topic, options_.group,
+              format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds))));
+        }
+      } else {
+        waiting_for_group_ = false;
+      }
       // -e promises every partition this member owned was read to its end: a member whose partitions were
       // all revoked or lost (fenced, broker gone) waits for new ones, and gives up with an error, not exit 0.
       if (options_.exit_at_end && assigned_once_ && !owns_partitions() &&
@@ -367,6 +387,26 @@ class ConsumeJob {
     return true;
   }
 
+  // Topic-wide windows: every partition's progress marker says it was read to the end offset the topic
+  // had when this member was first assigned. Settles first (our own markers), at most twice a second.
+  bool topic_read_to_end() {
+    auto now = Clock::now();
+    if (now - last_group_check_ < 500ms) return false;
+    last_group_check_ = now;
+    settle();
+    std::map<int32_t, std::string> markers = writer_.segments().read_progress();
+    unread_.clear();
+    for (int32_t p : topic_partitions_) {
+      std::string error;
+      std::optional<ConsumeCheckpoint> c;
+      if (auto it = markers.find(p); it != markers.end()) c = parse_checkpoint_metadata(it->second, 0, error);
+      auto end = topic_ends_.find(p);
+      if (end == topic_ends_.end() || end->second == 0) continue;  // empty when we started
+      if (!c || c->read_through < end->second) unread_ += fmt::format(" {}", p);
+    }
+    return unread_.empty();
+  }
+
   bool owns_partitions() const {
     for (const auto& state : states_)
       if (state) return true;
@@ -394,7 +434,8 @@ class ConsumeJob {
   void at_partition_end(PartitionState& state, int64_t offset) {
     check_start(state, offset);
     state.eof = true;
-    if (state.next_offset < 0 && offset >= 0 && offset > state.start_offset) state.next_offset = offset;
+    // Everything before the end is read (past control records too).
+    if (offset >= 0 && offset > state.next_offset && offset > state.start_offset) state.next_offset = offset;
   }
 
   // Without a commit, reading must start at the partition's beginning: else (auto.offset.reset=latest, or
@@ -566,6 +607,8 @@ class ConsumeJob {
       if (!state) continue;
       ConsumeCheckpoint marker = checkpoint_config();
       marker.closed_through = closed_through(*state);
+      marker.read_through = std::max(state->next_offset >= 0 ? state->next_offset : std::max<int64_t>(state->start_offset, 0),
+                                     state->restored_read_through);
       std::string text = format_checkpoint_metadata(marker);
       if (text != state->marker) writer_.submit_progress(state->partition, state->marker = std::move(text));
     }
@@ -754,6 +797,9 @@ class ConsumeJob {
     log::info("assigned partitions{} of {}", names, options_.topic);
     if (!options_.per_partition) {
       std::vector<int32_t> partitions = consumer_->partitions_of(options_.topic, 10s);
+      for (int32_t p : partitions)  // the end every partition must be read to before -e says done
+        if (!topic_ends_.count(p))
+          if (auto marks = consumer_->watermark_offsets(options_.topic, p, false, 10s)) topic_ends_[p] = marks->second;
       if (!topic_partitions_.empty() && partitions.size() != topic_partitions_.size())
         log::warn("{} now has {} partitions (had {}): windows wait for every one of them", options_.topic,
                   partitions.size(), topic_partitions_.size());
@@ -794,6 +840,10 @@ class ConsumeJob {
   bool failed_ = false;
   bool assigned_once_ = false;
   Clock::time_point unassigned_since_;  // when this member last came to own no partition
+  std::map<int32_t, int64_t> topic_ends_;  // partition -> end offset when first assigned (-e waits for it)
+  bool waiting_for_group_ = false;
+  Clock::time_point waiting_since_, last_group_check_;
+  std::string unread_;  // partitions not yet read to their end by the group (" 3 5")
   std::string lost_reason_;
   std::vector<int32_t> topic_partitions_;  // every partition of the topic (topic-wide windows wait for all)
   int64_t topic_max_closed_ = WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass

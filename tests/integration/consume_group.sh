@@ -57,8 +57,16 @@ for strategy in range,roundrobin cooperative-sticky; do
   if kill -9 "$k1" 2>/dev/null; then pass "$strategy: member killed mid-run at $(files "$lake") files"; else
     fail "$strategy: the member finished before it could be killed"; fi
   wait "$k1" 2>/dev/null || true
-  wait "$k2" || true
-  # The survivor may have finished its own partitions before the dead member's session expired.
+  c2=0; wait "$k2" || c2=$?
+  # -e waits for the dead member's partitions (reassigned when its session expires): exit 0 or 3 means the
+  # whole lake is there.
+  if [ "$c2" = 0 ] || [ "$c2" = 3 ]; then
+    expect_eq "$(sums "$lake" | md5sum)" "$(md5sum <"$T/single.sha")" \
+      "$strategy: the survivor's exit $c2 means the whole lake (it equals the single process's)"
+  else
+    fail "$strategy: the survivor exited $c2"; tail -n 5 "$T/k2.err" >&2
+  fi
+  # A restart finds nothing left to do.
   consume -X partition.assignment.strategy=$strategy -t "$topic" -G "$group" --lake-dir "$lake" -e -q >/dev/null || true
   expect_eq "$(sums "$lake" | md5sum)" "$(md5sum <"$T/single.sha")" \
     "$strategy: one member SIGKILLed, the lake equals the single process's (names and sha256)"
