@@ -270,7 +270,7 @@ class ConsumeJob {
       if (options_.exit_at_end && !stop_requested()) {
         finish_at_end();
       } else {
-        commit_all();
+        final_commit();
       }
       writer_.wait_idle();
       summary_.staged_windows = options_.per_partition ? 0 : writer_.segments().staged_windows();
@@ -314,6 +314,13 @@ class ConsumeJob {
         }
       }
       auto now = Clock::now();
+      if (!batch.empty()) last_read_at_ = now;
+      if (options_.exit_at_end && owns_partitions() && !at_end() && now - last_read_at_ >= assignment_timeout)
+        throw Error(fmt::format("nothing could be read from {} for {} (--assignment-timeout) while partitions were "
+                                "left to read: is the broker at {} gone? Offsets stay at the last commit (the lake files "
+                                "are safe); run again",
+                                options_.topic, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
+                                brokers_));
       if (options_.exit_at_end && at_end()) {
         // Topic-wide windows: -e also waits until every partition of the topic was read to its end by some
         // member (a dead member holds its partitions until its session times out), so that a cron job's
@@ -562,8 +569,10 @@ class ConsumeJob {
 
   // Commits the checkpoints that changed. Everything they cover is already durable (windows are
   // written as they close); dead letters are fsynced first, so read_through never skips one.
-  void commit(std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints) {
-    if (failed_) return;
+  // False when the broker refused or did not answer (the checkpoint before stays valid: a restart only
+  // re-reads more); true when committed or nothing changed.
+  bool commit(std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints) {
+    if (failed_) return true;
     std::vector<kafka::TopicPartition> offsets;
     std::vector<std::pair<PartitionState*, std::string>> keys;
     for (auto& [state, c] : checkpoints) {
@@ -575,13 +584,13 @@ class ConsumeJob {
       keys.emplace_back(state, std::move(key));
     }
     writer_.wait_idle();  // the files these checkpoints count as written are durable (and uploaded)
-    if (offsets.empty()) return;
+    if (offsets.empty()) return true;
     dead_letter_.flush();
     rd_kafka_resp_err_t err = consumer_->commit(offsets);
     if (err) {
-      // Not fatal: the checkpoint before stays valid, a restart only re-reads more.
-      log::warn("committing offsets of {}: {}", options_.topic, kafka::describe_error(err));
-      return;
+      last_commit_error_ = kafka::describe_error(err);
+      log::warn("committing offsets of {}: {}", options_.topic, last_commit_error_);
+      return false;
     }
     ++counts_.commits;
     for (size_t i = 0; i < offsets.size(); ++i) {
@@ -589,14 +598,23 @@ class ConsumeJob {
       summary_.committed[offsets[i].partition] = offsets[i].offset;
       log::debug("committed {}/{}@{} {}", options_.topic, offsets[i].partition, offsets[i].offset, offsets[i].metadata);
     }
+    return true;
   }
 
-  void commit_all() {
+  bool commit_all() {
     settle();
     std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints;
     for (auto& state : states_)
       if (state) checkpoints.emplace_back(state.get(), checkpoint(*state));
-    commit(std::move(checkpoints));
+    return commit(std::move(checkpoints));
+  }
+
+  // The last commit of a run must succeed: exit 0 says the offsets moved past what was written.
+  void final_commit() {
+    if (!commit_all())
+      throw Error(fmt::format("the offsets of {} could not be committed ({}): the lake files are safe, and the next "
+                              "run re-reads from the last commit",
+                              options_.topic, last_commit_error_));
   }
 
   // Topic-wide windows, before a commit: every owned partition's progress marker is written (after its
@@ -687,7 +705,7 @@ class ConsumeJob {
       settle();
       if (!advance_idle_partitions()) break;
     }
-    commit_all();
+    final_commit();
     if (!options_.flush_open) {
       summary_.open_windows = 0;
       for (auto& state : states_)
@@ -844,6 +862,8 @@ class ConsumeJob {
   bool waiting_for_group_ = false;
   Clock::time_point waiting_since_, last_group_check_;
   std::string unread_;  // partitions not yet read to their end by the group (" 3 5")
+  std::string last_commit_error_;
+  Clock::time_point last_read_at_ = Clock::now();  // the last message or event polled (-e: no progress for long = error)
   std::string lost_reason_;
   std::vector<int32_t> topic_partitions_;  // every partition of the topic (topic-wide windows wait for all)
   int64_t topic_max_closed_ = WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass
