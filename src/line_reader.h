@@ -36,6 +36,13 @@ class LineReader {
  private:
   size_t fill();  // appends decoded bytes after end_; returns how many (0 = end of input)
   size_t read_raw(char* dst, size_t capacity);
+  // gzip: the first bytes were a member's magic; members through libdeflate (whole, regular files) or zlib.
+  void start_gzip(const char* first, size_t got);
+  bool read_more_gzip(size_t room = 0);  // more compressed bytes after those not decoded yet (in a buffer
+                                        // of at least `room` bytes); false at the end
+  bool decode_whole_member();           // libdeflate; false: leave this member to zlib
+  void end_member();                    // after a member: padding, the end, or the next member
+  size_t inflate_some(char* dst, size_t space);  // zlib
 
   std::string name_;
   int fd_ = -1;
