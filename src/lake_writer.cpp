@@ -262,12 +262,14 @@ std::string lake_file_name(std::string_view prefix, std::string_view stream, std
 
 std::string gzip_bytes(std::string_view data, int level) {
   // libdeflate writes MTIME 0, no name and no other header field, so equal input gives equal bytes.
+  // Compressed into a kept buffer and copied out: the result holds its size, not the bound (batches of
+  // them wait in memory).
   libdeflate_compressor* c = compressor_for(level);
-  std::string out(libdeflate_gzip_compress_bound(c, data.size()), '\0');
-  size_t n = libdeflate_gzip_compress(c, data.data(), data.size(), out.data(), out.size());
+  thread_local std::vector<char> room;
+  room.resize(libdeflate_gzip_compress_bound(c, data.size()));
+  size_t n = libdeflate_gzip_compress(c, data.data(), data.size(), room.data(), room.size());
   if (n == 0) throw Error("gzip encoder failed");
-  out.resize(n);
-  return out;
+  return std::string(room.data(), n);
 }
 
 void write_file_durably(const std::string& dir, const std::string& name, std::string_view bytes) {
@@ -369,14 +371,14 @@ void LakeWriter::add(const ClosedWindow& window, const std::string& file_name) {
 }
 
 std::vector<LakeWriter::Written> LakeWriter::flush() {
-  std::vector<Written> out;
-  if (pending_.empty()) return out;
-  write_files_durably(dir_, pending_);
-  for (size_t i = 0; i < pending_.size(); ++i)
-    out.push_back(Written{join_path(dir_, pending_[i].first), pending_rows_[i], pending_[i].second.size()});
-  pending_.clear();
-  pending_rows_.clear();
+  std::vector<std::pair<std::string, std::string>> files = std::exchange(pending_, {});
+  std::vector<uint64_t> rows = std::exchange(pending_rows_, {});
   pending_bytes_ = 0;
+  std::vector<Written> out;
+  if (files.empty()) return out;
+  write_files_durably(dir_, files);  // on failure the batch is gone: a later flush() does not retry it
+  for (size_t i = 0; i < files.size(); ++i)
+    out.push_back(Written{join_path(dir_, files[i].first), rows[i], files[i].second.size()});
   return out;
 }
 

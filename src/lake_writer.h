@@ -89,7 +89,8 @@ class LakeWriter {
 
   // A batch built up window by window: add() compresses the window now (the batch holds gzip bytes, not
   // rows), flush() writes every added file through write_files_durably (one fsync per file, one of the
-  // directory) and returns them; nothing added is durable before flush() returns.
+  // directory) and returns them; nothing added is durable before flush() returns. A flush() that throws
+  // drops the batch (its temporary files removed).
   void add(const ClosedWindow& window, const std::string& file_name);
   std::vector<Written> flush();
   size_t pending_files() const { return pending_.size(); }

@@ -54,6 +54,8 @@ LineReader::LineReader(const std::string& path, size_t max_line_bytes)
     posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
   }
+  struct stat st{};
+  regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   buf_.resize(max_line_ + 2 * read_chunk);
 }
 
@@ -136,9 +138,7 @@ void LineReader::start_gzip(const char* first, size_t got) {
   // A regular file's last 4 bytes are its last member's size (mod 2^32): a guess at the members' size.
   struct stat st{};
   unsigned char tail[4];
-  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 18 ||
-      ::pread(fd_, tail, 4, st.st_size - 4) != 4)
-    return;
+  if (!regular_ || ::fstat(fd_, &st) != 0 || st.st_size < 18 || ::pread(fd_, tail, 4, st.st_size - 4) != 4) return;
   size_t last = tail[0] | tail[1] << 8 | tail[2] << 16 | static_cast<size_t>(tail[3]) << 24;
   if (last > max_whole_member) return;  // most likely one big member: zlib streams it
   g.whole = libdeflate_alloc_decompressor();

@@ -31,6 +31,7 @@ class LineReader {
   bool line_too_long() const { return too_long_; }          // the line last returned was cut
   bool last_line_unterminated() const { return unterminated_; }  // the input's last line had no '\n'
   bool is_gzip() const { return gzip_; }
+  bool is_regular_file() const { return regular_; }  // not a pipe, terminal or device: all of it is there
   uint64_t bytes_read() const { return raw_bytes_; }  // bytes read from the file (compressed size for gzip)
 
  private:
@@ -56,6 +57,7 @@ class LineReader {
   bool too_long_ = false;
   bool unterminated_ = false;
   bool gzip_ = false;
+  bool regular_ = false;
   bool started_ = false;
   struct Gzip;
   std::unique_ptr<Gzip> gz_;
