@@ -1,7 +1,7 @@
 # Dependencies come from Debian packages (scripts/install-deps.sh). For `make static`
 # (MTASTREAM_STATIC=ON) librdkafka, libcurl and simdjson are built from Debian's source packages by
 # the recipes in third_party/ (scripts/build-static.sh runs them first), fmt is header-only, and
-# OpenSSL, zstd and zlib are Debian's static libraries: the binary depends on the C library only.
+# OpenSSL, zstd, zlib and libdeflate are Debian's static libraries: the binary depends on the C library only.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 
@@ -20,7 +20,7 @@ if(MTASTREAM_STATIC)
   endforeach()
 
   # Debian's static archives, found by their file names so that no shared library slips in.
-  foreach(lib ssl crypto zstd z)
+  foreach(lib ssl crypto zstd z deflate)
     find_library(STATIC_${lib} NAMES lib${lib}.a REQUIRED)
   endforeach()
 
@@ -34,7 +34,7 @@ if(MTASTREAM_STATIC)
   target_link_libraries(mtastream_deps INTERFACE
     mtastream_simdjson fmt::fmt-header-only
     "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a"
-    ${STATIC_ssl} ${STATIC_crypto} ${STATIC_zstd} ${STATIC_z} Threads::Threads ${CMAKE_DL_LIBS} m)
+    ${STATIC_ssl} ${STATIC_crypto} ${STATIC_zstd} ${STATIC_z} ${STATIC_deflate} Threads::Threads ${CMAKE_DL_LIBS} m)
   target_link_options(mtastream_deps INTERFACE -static-libstdc++ -static-libgcc)
 else()
   find_package(ZLIB REQUIRED)
@@ -43,6 +43,7 @@ else()
   find_package(fmt REQUIRED)
   pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
   pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)
+  pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
   target_link_libraries(mtastream_deps INTERFACE PkgConfig::RDKAFKA PkgConfig::SIMDJSON fmt::fmt CURL::libcurl
-                                                 OpenSSL::Crypto ZLIB::ZLIB Threads::Threads)
+                                                 OpenSSL::Crypto ZLIB::ZLIB PkgConfig::LIBDEFLATE Threads::Threads)
 endif()

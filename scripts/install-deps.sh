@@ -2,7 +2,7 @@
 # Installs the build dependencies on Debian/Ubuntu with apt-get. Idempotent and quiet when all is there.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config librdkafka-dev libcli11-dev libfmt-dev
-          libsimdjson-dev libtomlplusplus-dev zlib1g-dev libzstd-dev libssl-dev libcurl4-openssl-dev
+          libsimdjson-dev libtomlplusplus-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev libcurl4-openssl-dev
           libgtest-dev)
 missing=()
 for p in "${packages[@]}"; do

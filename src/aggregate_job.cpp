@@ -29,23 +29,39 @@ class WindowSink {
     stream_name_ = o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name;
   }
 
+  // Lake files are batched: one fsync per file and one of the directory per batch, not two per window.
+  // A batch is written when it holds 64 windows or 16 MiB, at the end, and after the windows that one
+  // message closed when the input is a pipe (lines may come slowly; their windows must not wait).
   void write(const ClosedWindow& window, AggregateSummary& summary) {
     if (stream_) {
       stream_->write(window);
       return;
     }
-    std::string name = lake_file_name(options_.prefix, stream_name_, std::nullopt, window.start, window.end);
-    LakeWriter::Written written = lake_->write(window, name);
-    ++summary.files;
-    summary.bytes += written.bytes;
-    log::debug("wrote {} ({} rows)", written.path, written.rows);
+    lake_->add(window, lake_file_name(options_.prefix, stream_name_, std::nullopt, window.start, window.end));
+    if (lake_->pending_files() >= 64 || lake_->pending_bytes() >= (16 << 20)) flush(summary);
+  }
+  void closed_windows_written(bool live_input, AggregateSummary& summary) {
+    if (live_input) flush(summary);
   }
 
+  // Everything durable (lake files, or the stream written and renamed) before it returns.
   void finish(AggregateSummary& summary) {
-    if (!stream_) return;
+    if (!stream_) {
+      flush(summary);
+      return;
+    }
     stream_->finish();
     summary.bytes += stream_->bytes();
     if (options_.output != "-") ++summary.files;
+  }
+
+  // On an error: the windows that closed before it are still written, as they would be one by one.
+  void flush_after_error(AggregateSummary& summary) noexcept {
+    try {
+      flush(summary);
+    } catch (const std::exception& e) {
+      log::warn("{}", e.what());
+    }
   }
 
  private:
@@ -53,6 +69,15 @@ class WindowSink {
   std::unique_ptr<CsvStreamWriter> stream_;
   std::unique_ptr<LakeWriter> lake_;
   std::string stream_name_;
+
+  void flush(AggregateSummary& summary) {
+    if (!lake_) return;
+    for (const LakeWriter::Written& written : lake_->flush()) {
+      ++summary.files;
+      summary.bytes += written.bytes;
+      log::debug("wrote {} ({} rows)", written.path, written.rows);
+    }
+  }
 };
 
 }  // namespace
@@ -89,8 +114,10 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
     }
     dead_letter.add(source, reason, message);
   };
+  bool live_input = false;  // the input being read is a pipe or terminal
   auto drain = [&]() {
     for (const ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
+    sink.closed_windows_written(live_input, summary);
   };
 
   // Two messages in flight: the next one is parsed (from its own copy of the line) and its dedup
@@ -130,44 +157,51 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
     if (engine.has_closed()) drain();
   };
 
-  for (const std::string& input : inputs) {
-    LineReader reader(input);
-    const std::string& name = reader.source_name();
-    std::string_view line;
-    while (reader.next(line)) {
-      ++position;
-      if (reader.line_too_long()) {
-        add_held(name);
+  try {
+    for (const std::string& input : inputs) {
+      LineReader reader(input);
+      live_input = !reader.is_regular_file();
+      const std::string& name = reader.source_name();
+      std::string_view line;
+      while (reader.next(line)) {
+        ++position;
+        if (reader.line_too_long()) {
+          add_held(name);
+          ++summary.read;
+          ++summary.bad;
+          reject(name, reader.line_number(),
+                 fmt::format("line longer than {} bytes (kept cut to that length)",
+                             LineReader::default_max_line_bytes),
+                 line);
+          continue;
+        }
+        Pending& p = pending[next_slot];
+        p.line.assign(line);
+        if (!p.parser.parse(p.line, p.event)) {
+          std::string_view trimmed = trim(line);
+          if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+          add_held(name);
+          ++summary.read;
+          ++summary.bad;
+          reject(name, reader.line_number(), p.parser.error(), line);
+          continue;
+        }
         ++summary.read;
-        ++summary.bad;
-        reject(name, reader.line_number(),
-               fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes),
-               line);
-        continue;
-      }
-      Pending& p = pending[next_slot];
-      p.line.assign(line);
-      if (!p.parser.parse(p.line, p.event)) {
-        std::string_view trimmed = trim(line);
-        if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+        p.line_number = reader.line_number();
+        p.position = position;
+        p.prepared = engine.prepare(p.event);
         add_held(name);
-        ++summary.read;
-        ++summary.bad;
-        reject(name, reader.line_number(), p.parser.error(), line);
-        continue;
+        held = &p;
+        next_slot ^= 1;
       }
-      ++summary.read;
-      p.line_number = reader.line_number();
-      p.position = position;
-      p.prepared = engine.prepare(p.event);
       add_held(name);
-      held = &p;
-      next_slot ^= 1;
     }
-    add_held(name);
+    engine.close_all();
+    drain();
+  } catch (...) {
+    sink.flush_after_error(summary);
+    throw;
   }
-  engine.close_all();
-  drain();
   sink.finish(summary);
   dead_letter.close();
 

@@ -8,8 +8,9 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -41,6 +42,23 @@ void append_csv_field(std::string_view v, std::string& out) {
     out += c;
   }
   out += '"';
+}
+
+// Bytes that make a CSV field need quotes.
+constexpr std::array<bool, 256> csv_special = [] {
+  std::array<bool, 256> t{};
+  t[','] = t['"'] = t['\r'] = t['\n'] = true;
+  return t;
+}();
+
+// Copies `v` to p (advancing it) and says whether it holds a byte that needs quoting: one pass.
+bool copy_checking(std::string_view v, char*& p) {
+  bool special = false;
+  for (char c : v) {
+    special |= csv_special[static_cast<unsigned char>(c)];
+    *p++ = c;
+  }
+  return special;
 }
 
 void append_name_time(int64_t seconds, std::string& out) {
@@ -105,34 +123,21 @@ std::string join_path(const std::string& dir, const std::string& name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
-// A streaming gzip encoder with a fixed header (zlib's default gzip header has mtime 0 and no name).
-class GzipEncoder {
- public:
-  explicit GzipEncoder(int level) {
-    if (deflateInit2(&zs_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-      throw Error("cannot start the gzip encoder");
-  }
-  ~GzipEncoder() { deflateEnd(&zs_); }
-  void feed(std::string_view in, std::string& out, bool finish) {
-    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    zs_.avail_in = static_cast<uInt>(in.size());
-    int flush = finish ? Z_FINISH : Z_NO_FLUSH;
-    while (true) {
-      size_t old = out.size();
-      size_t room = deflateBound(&zs_, zs_.avail_in) + 64;
-      out.resize(old + room);
-      zs_.next_out = reinterpret_cast<Bytef*>(out.data() + old);
-      zs_.avail_out = static_cast<uInt>(room);
-      int rc = deflate(&zs_, flush);
-      out.resize(old + room - zs_.avail_out);
-      if (rc == Z_STREAM_ERROR) throw Error("gzip encoder failed");
-      if (finish ? rc == Z_STREAM_END : zs_.avail_in == 0) break;
+// One compressor per level and thread, kept: allocating one costs more than compressing a small window.
+libdeflate_compressor* compressor_for(int level) {
+  struct Cache {
+    std::array<libdeflate_compressor*, 13> by_level{};
+    ~Cache() {
+      for (libdeflate_compressor* c : by_level)
+        if (c) libdeflate_free_compressor(c);
     }
-  }
-
- private:
-  z_stream zs_{};
-};
+  };
+  thread_local Cache cache;
+  if (level < 0 || level > 12) throw Error(fmt::format("gzip level {} is not 0-12", level));
+  libdeflate_compressor*& c = cache.by_level[static_cast<size_t>(level)];
+  if (!c && !(c = libdeflate_alloc_compressor(level))) throw Error("cannot start the gzip encoder");
+  return c;
+}
 
 }  // namespace
 
@@ -152,21 +157,66 @@ std::string_view lake_header(LakeLayout layout) {
 }
 
 void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out) {
-  std::string date_time;
+  // ",DATE,TIME," is the same on every row of a window: formatted once.
+  std::string date_time = ",";
   append_row_date(window.end, date_time);
   date_time += ',';
   append_row_time(window.end, date_time);
+  date_time += ',';
+  const bool with_index = layout == LakeLayout::original;
+  constexpr size_t int_room = 20;  // digits of any uint64/int64 (a minus sign included)
+  size_t fixed = (with_index ? int_room + 1 : 0) + 6 + date_time.size() + 2 * int_room + 2;
+  size_t estimate = 0;
+  if (!window.rows.empty()) {
+    const WindowRow& r = window.rows.front();
+    estimate = fixed + r.ca.size() + r.unit.size() + r.scp.size() + r.station.size() + r.linename.size() +
+               r.division.size() + r.desc.size();
+  }
+  out.reserve(out.size() + estimate * window.rows.size());
   for (const WindowRow& row : window.rows) {
-    if (layout == LakeLayout::original) {
-      append_int(static_cast<int64_t>(index++), out);
+    // Fields are copied straight into the output; the copy also spots a byte that needs quoting, and only
+    // such a row (never one from a validated message) is written again the slow way.
+    const std::string* text[] = {&row.ca, &row.unit, &row.scp, &row.station, &row.linename, &row.division};
+    size_t need = fixed + row.desc.size();
+    for (const std::string* f : text) need += f->size();
+    size_t row_start = out.size();
+    out.resize(row_start + need);
+    char* p = out.data() + row_start;
+    char* const end = p + need;
+    if (with_index) {
+      p = std::to_chars(p, end, index).ptr;
+      *p++ = ',';
+    }
+    bool special = false;
+    for (const std::string* f : text) {
+      special |= copy_checking(*f, p);
+      *p++ = ',';
+    }
+    --p;  // date_time starts with the comma
+    std::memcpy(p, date_time.data(), date_time.size());
+    p += date_time.size();
+    special |= copy_checking(row.desc, p);
+    *p++ = ',';
+    p = std::to_chars(p, end, row.entries).ptr;
+    *p++ = ',';
+    p = std::to_chars(p, end, row.exits).ptr;
+    *p++ = '\n';
+    if (!special) {
+      out.resize(static_cast<size_t>(p - out.data()));
+      ++index;
+      continue;
+    }
+    out.resize(row_start);
+    if (with_index) {
+      append_int(static_cast<int64_t>(index), out);
       out += ',';
     }
-    for (const std::string* f : {&row.ca, &row.unit, &row.scp, &row.station, &row.linename, &row.division}) {
+    ++index;
+    for (const std::string* f : text) {
       append_csv_field(*f, out);
       out += ',';
     }
-    out += date_time;
-    out += ',';
+    out.append(date_time, 1, std::string::npos);
     append_csv_field(row.desc, out);
     out += ',';
     append_int(row.entries, out);
@@ -211,10 +261,15 @@ std::string lake_file_name(std::string_view prefix, std::string_view stream, std
 }
 
 std::string gzip_bytes(std::string_view data, int level) {
-  std::string out;
-  GzipEncoder encoder(level);
-  encoder.feed(data, out, true);
-  return out;
+  // libdeflate writes MTIME 0, no name and no other header field, so equal input gives equal bytes.
+  // Compressed into a kept buffer and copied out: the result holds its size, not the bound (batches of
+  // them wait in memory).
+  libdeflate_compressor* c = compressor_for(level);
+  thread_local std::vector<char> room;
+  room.resize(libdeflate_gzip_compress_bound(c, data.size()));
+  size_t n = libdeflate_gzip_compress(c, data.data(), data.size(), room.data(), room.size());
+  if (n == 0) throw Error("gzip encoder failed");
+  return std::string(room.data(), n);
 }
 
 void write_file_durably(const std::string& dir, const std::string& name, std::string_view bytes) {
@@ -282,13 +337,17 @@ LakeWriter::LakeWriter(std::string dir, LakeLayout layout) : dir_(std::move(dir)
   make_dirs(dir_);
 }
 
-LakeWriter::Written LakeWriter::write(const ClosedWindow& window, const std::string& file_name) {
+std::string LakeWriter::encode(const ClosedWindow& window, const std::string& file_name) {
   if (file_name.empty() || file_name.find('/') != std::string::npos || file_name[0] == '.')
     throw Error(fmt::format("refusing lake file name '{}'", file_name));
   csv_.assign(lake_header(layout_));
   uint64_t index = 0;
   append_window_rows(window, layout_, index, csv_);
-  std::string gz = gzip_bytes(csv_);
+  return gzip_bytes(csv_);
+}
+
+LakeWriter::Written LakeWriter::write(const ClosedWindow& window, const std::string& file_name) {
+  std::string gz = encode(window, file_name);
   write_file_durably(dir_, file_name, gz);
   return Written{join_path(dir_, file_name), window.rows.size(), gz.size()};
 }
@@ -298,16 +357,28 @@ std::vector<LakeWriter::Written> LakeWriter::write_many(const std::vector<const 
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<Written> out;
   for (size_t i = 0; i < windows.size(); ++i) {
-    const std::string& file_name = names[i];
-    if (file_name.empty() || file_name.find('/') != std::string::npos || file_name[0] == '.')
-      throw Error(fmt::format("refusing lake file name '{}'", file_name));
-    csv_.assign(lake_header(layout_));
-    uint64_t index = 0;
-    append_window_rows(*windows[i], layout_, index, csv_);
-    files.emplace_back(file_name, gzip_bytes(csv_));
-    out.push_back(Written{join_path(dir_, file_name), windows[i]->rows.size(), files.back().second.size()});
+    files.emplace_back(names[i], encode(*windows[i], names[i]));
+    out.push_back(Written{join_path(dir_, names[i]), windows[i]->rows.size(), files.back().second.size()});
   }
   write_files_durably(dir_, files);
+  return out;
+}
+
+void LakeWriter::add(const ClosedWindow& window, const std::string& file_name) {
+  pending_.emplace_back(file_name, encode(window, file_name));
+  pending_rows_.push_back(window.rows.size());
+  pending_bytes_ += pending_.back().second.size();
+}
+
+std::vector<LakeWriter::Written> LakeWriter::flush() {
+  std::vector<std::pair<std::string, std::string>> files = std::exchange(pending_, {});
+  std::vector<uint64_t> rows = std::exchange(pending_rows_, {});
+  pending_bytes_ = 0;
+  std::vector<Written> out;
+  if (files.empty()) return out;
+  write_files_durably(dir_, files);  // on failure the batch is gone: a later flush() does not retry it
+  for (size_t i = 0; i < files.size(); ++i)
+    out.push_back(Written{join_path(dir_, files[i].first), rows[i], files[i].second.size()});
   return out;
 }
 
@@ -316,8 +387,6 @@ struct CsvStreamWriter::Sink {
   bool gzip = false;
   int fd = -1;
   std::string dir, name, temp_path;
-  std::unique_ptr<GzipEncoder> encoder;
-  std::string compressed;
 };
 
 CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout)
@@ -336,7 +405,6 @@ CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout)
   s.temp_path = join_path(s.dir, temp_name_for(s.name));
   s.fd = ::open(s.temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (s.fd < 0) throw Error(fmt::format("cannot create '{}': {}", s.temp_path, errno_text()));
-  if (s.gzip) s.encoder = std::make_unique<GzipEncoder>(6);
 }
 
 CsvStreamWriter::~CsvStreamWriter() {
@@ -353,10 +421,10 @@ void CsvStreamWriter::write(const ClosedWindow& window) {
   }
   append_window_rows(window, layout_, index_, buffer_);
   rows_ += window.rows.size();
-  if (buffer_.size() >= (1 << 20)) flush_buffer(false);
+  if (buffer_.size() >= (1 << 20)) flush_buffer();
 }
 
-void CsvStreamWriter::flush_buffer(bool final) {
+void CsvStreamWriter::flush_buffer() {
   Sink& s = *sink_;
   if (s.to_stdout) {
     bytes_ += buffer_.size();
@@ -364,12 +432,11 @@ void CsvStreamWriter::flush_buffer(bool final) {
     buffer_.clear();
     return;
   }
-  std::string_view out = buffer_;
-  if (s.gzip) {
-    s.compressed.clear();
-    s.encoder->feed(buffer_, s.compressed, final);
-    out = s.compressed;
-  }
+  if (buffer_.empty()) return;  // no empty gzip member at the end
+  // One gzip member per flushed buffer.
+  std::string gz;
+  if (s.gzip) gz = gzip_bytes(buffer_);
+  std::string_view out = s.gzip ? std::string_view(gz) : std::string_view(buffer_);
   bytes_ += out.size();
   write_all(s.fd, out, s.temp_path);
   buffer_.clear();
@@ -382,7 +449,7 @@ void CsvStreamWriter::finish() {
     buffer_.append(lake_header(layout_));
     header_written_ = true;
   }
-  flush_buffer(true);
+  flush_buffer();
   Sink& s = *sink_;
   if (s.to_stdout) {
     flush_stdout();

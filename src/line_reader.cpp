@@ -2,11 +2,15 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <libdeflate.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "stop_signal.h"
 #include "error.h"
@@ -16,17 +20,25 @@ namespace mtastream {
 namespace {
 constexpr size_t read_chunk = 1 << 20;
 constexpr size_t compressed_chunk = 256 << 10;
+// libdeflate decodes whole members only, into memory: members of a regular file that decode to at most
+// this much go through it (2-3x zlib's speed); bigger ones, and pipes (lines must come as bytes
+// arrive), through zlib's stream. Memory stays bounded by about twice this.
+constexpr size_t max_whole_member = 32 << 20;
 }  // namespace
 
 struct LineReader::Gzip {
-  z_stream zs{};
+  z_stream zs{};  // next_in/avail_in: the compressed bytes not yet decoded, in `in` (also for libdeflate)
   std::vector<unsigned char> in = std::vector<unsigned char>(compressed_chunk);
   bool input_eof = false;
   bool in_member = false;  // inside a gzip member: input ending here is a truncation
   bool finished = false;
   bool initialized = false;
+  libdeflate_decompressor* whole = nullptr;  // set while members go through libdeflate
+  std::vector<char> member;  // the member libdeflate decoded: [member_pos, member_end) not yet handed out
+  size_t member_pos = 0, member_end = 0;
   ~Gzip() {
     if (initialized) inflateEnd(&zs);
+    if (whole) libdeflate_free_decompressor(whole);
   }
 };
 
@@ -42,6 +54,8 @@ LineReader::LineReader(const std::string& path, size_t max_line_bytes)
     posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
   }
+  struct stat st{};
+  regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   buf_.resize(max_line_ + 2 * read_chunk);
 }
 
@@ -79,14 +93,7 @@ size_t LineReader::fill() {
       got += n;
     }
     if (got >= 2 && static_cast<unsigned char>(dst[0]) == 0x1f && static_cast<unsigned char>(dst[1]) == 0x8b) {
-      gzip_ = true;
-      gz_ = std::make_unique<Gzip>();
-      if (got > gz_->in.size()) gz_->in.resize(got);
-      std::memcpy(gz_->in.data(), dst, got);
-      gz_->zs.next_in = gz_->in.data();
-      gz_->zs.avail_in = static_cast<uInt>(got);
-      if (inflateInit2(&gz_->zs, 15 + 16) != Z_OK) throw Error(fmt::format("'{}': cannot start gzip decoder", name_));
-      gz_->initialized = true;
+      start_gzip(dst, got);
     } else {
       if (got == 0) eof_ = true;
       return got;
@@ -98,6 +105,107 @@ size_t LineReader::fill() {
     return n;
   }
   Gzip& g = *gz_;
+  while (true) {
+    if (g.member_pos < g.member_end) {
+      size_t n = std::min(space, g.member_end - g.member_pos);
+      std::memcpy(dst, g.member.data() + g.member_pos, n);
+      g.member_pos += n;
+      return n;
+    }
+    if (!g.whole) return inflate_some(dst, space);
+    if (g.finished) {
+      eof_ = true;
+      return 0;
+    }
+    if (!decode_whole_member()) {
+      // This member (and the rest) through zlib: it streams a big one and names what is wrong with a bad one.
+      libdeflate_free_decompressor(std::exchange(g.whole, nullptr));
+      std::vector<char>().swap(g.member);
+    }
+  }
+}
+
+void LineReader::start_gzip(const char* first, size_t got) {
+  gzip_ = true;
+  gz_ = std::make_unique<Gzip>();
+  Gzip& g = *gz_;
+  if (got > g.in.size()) g.in.resize(got);
+  std::memcpy(g.in.data(), first, got);
+  g.zs.next_in = g.in.data();
+  g.zs.avail_in = static_cast<uInt>(got);
+  if (inflateInit2(&g.zs, 15 + 16) != Z_OK) throw Error(fmt::format("'{}': cannot start gzip decoder", name_));
+  g.initialized = true;
+  // A regular file's last 4 bytes are its last member's size (mod 2^32): a guess at the members' size.
+  struct stat st{};
+  unsigned char tail[4];
+  if (!regular_ || ::fstat(fd_, &st) != 0 || st.st_size < 18 || ::pread(fd_, tail, 4, st.st_size - 4) != 4) return;
+  size_t last = tail[0] | tail[1] << 8 | tail[2] << 16 | static_cast<size_t>(tail[3]) << 24;
+  if (last > max_whole_member) return;  // most likely one big member: zlib streams it
+  g.whole = libdeflate_alloc_decompressor();
+  if (!g.whole) throw Error(fmt::format("'{}': cannot start gzip decoder", name_));
+  g.member.resize(std::min(max_whole_member, std::max<size_t>(last + last / 4, 1 << 20)));
+}
+
+bool LineReader::read_more_gzip(size_t room) {
+  Gzip& g = *gz_;
+  size_t have = g.zs.avail_in;
+  if (have > 0 && g.zs.next_in != g.in.data()) std::memmove(g.in.data(), g.zs.next_in, have);
+  if (have == g.in.size() || g.in.size() < room) g.in.resize(std::max(room, 2 * g.in.size()));
+  size_t n = read_raw(reinterpret_cast<char*>(g.in.data()) + have, g.in.size() - have);
+  if (n == 0) g.input_eof = true;
+  g.zs.next_in = g.in.data();
+  g.zs.avail_in = static_cast<uInt>(have + n);
+  return n > 0;
+}
+
+bool LineReader::decode_whole_member() {
+  Gzip& g = *gz_;
+  while (true) {
+    size_t used = 0, produced = 0;
+    libdeflate_result rc = libdeflate_gzip_decompress_ex(g.whole, g.zs.next_in, g.zs.avail_in, g.member.data(),
+                                                         g.member.size(), &used, &produced);
+    if (rc == LIBDEFLATE_SUCCESS) {
+      g.zs.next_in += used;
+      g.zs.avail_in -= static_cast<uInt>(used);
+      g.member_pos = 0;
+      g.member_end = produced;
+      end_member();
+      return true;
+    }
+    if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
+      if (g.member.size() >= max_whole_member) return false;
+      g.member.resize(std::min(max_whole_member, 2 * g.member.size()));
+      continue;
+    }
+    // Bad data: usually the member goes on past the bytes read so far (else zlib will say what is wrong).
+    // Room for many members of this size, so that few are decoded twice like this one.
+    constexpr size_t max_in = max_whole_member + (1 << 20);
+    if (g.input_eof || g.zs.avail_in > max_in || !read_more_gzip(std::min(max_in, 16 * size_t{g.zs.avail_in})))
+      return false;
+  }
+}
+
+void LineReader::end_member() {
+  // One member done; another may follow (pandas appends one per chunk). Trailing zero bytes
+  // (tape padding) end the input as they do for gzip(1).
+  Gzip& g = *gz_;
+  z_stream& zs = g.zs;
+  g.in_member = false;
+  while (true) {
+    if (zs.avail_in == 0 && !g.input_eof) read_more_gzip();
+    if (zs.avail_in == 0 || zs.next_in[0] != 0) break;
+    for (uInt i = 0; i < zs.avail_in; ++i)
+      if (zs.next_in[i] != 0) throw Error(fmt::format("'{}': unexpected bytes after a gzip member", name_));
+    zs.avail_in = 0;
+  }
+  if (zs.avail_in == 0 && g.input_eof)
+    g.finished = true;
+  else if (inflateReset(&zs) != Z_OK)
+    throw Error(fmt::format("'{}': gzip decoder reset failed", name_));
+}
+
+size_t LineReader::inflate_some(char* dst, size_t space) {
+  Gzip& g = *gz_;
   z_stream& zs = g.zs;
   size_t produced = 0;
   while (produced == 0) {
@@ -105,12 +213,7 @@ size_t LineReader::fill() {
       eof_ = true;
       return 0;
     }
-    if (zs.avail_in == 0 && !g.input_eof) {
-      size_t n = read_raw(reinterpret_cast<char*>(g.in.data()), g.in.size());
-      if (n == 0) g.input_eof = true;
-      zs.next_in = g.in.data();
-      zs.avail_in = static_cast<uInt>(n);
-    }
+    if (zs.avail_in == 0 && !g.input_eof) read_more_gzip();
     if (zs.avail_in == 0 && g.input_eof) {
       if (g.in_member) throw Error(fmt::format("'{}': gzip data ends early (truncated file?)", name_));
       g.finished = true;
@@ -122,25 +225,7 @@ size_t LineReader::fill() {
     int rc = inflate(&zs, Z_NO_FLUSH);
     produced = space - zs.avail_out;
     if (rc == Z_STREAM_END) {
-      // One member done; another may follow (pandas appends one per chunk). Trailing zero bytes
-      // (tape padding) end the input as they do for gzip(1).
-      g.in_member = false;
-      while (true) {
-        if (zs.avail_in == 0 && !g.input_eof) {
-          size_t n = read_raw(reinterpret_cast<char*>(g.in.data()), g.in.size());
-          if (n == 0) g.input_eof = true;
-          zs.next_in = g.in.data();
-          zs.avail_in = static_cast<uInt>(n);
-        }
-        if (zs.avail_in == 0 || zs.next_in[0] != 0) break;
-        for (uInt i = 0; i < zs.avail_in; ++i)
-          if (zs.next_in[i] != 0) throw Error(fmt::format("'{}': unexpected bytes after a gzip member", name_));
-        zs.avail_in = 0;
-      }
-      if (zs.avail_in == 0 && g.input_eof)
-        g.finished = true;
-      else if (inflateReset(&zs) != Z_OK)
-        throw Error(fmt::format("'{}': gzip decoder reset failed", name_));
+      end_member();
       continue;
     }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0) continue;  // needs more input

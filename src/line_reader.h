@@ -31,11 +31,19 @@ class LineReader {
   bool line_too_long() const { return too_long_; }          // the line last returned was cut
   bool last_line_unterminated() const { return unterminated_; }  // the input's last line had no '\n'
   bool is_gzip() const { return gzip_; }
+  bool is_regular_file() const { return regular_; }  // not a pipe, terminal or device: all of it is there
   uint64_t bytes_read() const { return raw_bytes_; }  // bytes read from the file (compressed size for gzip)
 
  private:
   size_t fill();  // appends decoded bytes after end_; returns how many (0 = end of input)
   size_t read_raw(char* dst, size_t capacity);
+  // gzip: the first bytes were a member's magic; members through libdeflate (whole, regular files) or zlib.
+  void start_gzip(const char* first, size_t got);
+  bool read_more_gzip(size_t room = 0);  // more compressed bytes after those not decoded yet (in a buffer
+                                        // of at least `room` bytes); false at the end
+  bool decode_whole_member();           // libdeflate; false: leave this member to zlib
+  void end_member();                    // after a member: padding, the end, or the next member
+  size_t inflate_some(char* dst, size_t space);  // zlib
 
   std::string name_;
   int fd_ = -1;
@@ -49,6 +57,7 @@ class LineReader {
   bool too_long_ = false;
   bool unterminated_ = false;
   bool gzip_ = false;
+  bool regular_ = false;
   bool started_ = false;
   struct Gzip;
   std::unique_ptr<Gzip> gz_;

@@ -97,6 +97,80 @@ TEST(LineReader, SharedSampleHas26MembersAllRead) {
   EXPECT_EQ(n, 253238u);  // header + 253,237 rows
 }
 
+// zlib's gzip (the reference encoder), one member.
+std::string zlib_gzip(const std::string& text) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, text.size()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string numbered_lines(int from, int to) {
+  std::string text;
+  for (int i = from; i < to; ++i) text += "line number " + std::to_string(i) + "\n";
+  return text;
+}
+
+TEST(LineReader, ManyMembersAcrossReadsAndAMemberTooBigToDecodeWhole) {
+  // Small members (decoded whole) spanning many reads, then one member of 40 MiB (more than is ever
+  // decoded whole: zlib streams it from where it starts), then small ones again; zlib's and our encoder's.
+  std::string gz, text;
+  for (int m = 0; m < 200; ++m) {
+    std::string part = numbered_lines(m * 1000, m * 1000 + 1000);
+    gz += m % 2 ? zlib_gzip(part) : gzip_bytes(part);
+    text += part;
+  }
+  std::string huge;
+  while (huge.size() < (40u << 20)) huge += "x,y,z,a rather long line that repeats itself\n";
+  gz += gzip_bytes(huge, 1);
+  text += huge;
+  std::string tail = numbered_lines(0, 10) + "last";
+  gz += zlib_gzip(tail);
+  text += tail;
+  std::vector<std::string> lines = read_all(write_file("members.gz", gz));
+  std::string joined;
+  for (const std::string& l : lines) joined.append(l).append("\n");
+  joined.pop_back();
+  EXPECT_EQ(joined.size(), text.size());
+  EXPECT_TRUE(joined == text);
+}
+
+TEST(LineReader, GzipPaddingAndDamageAreReportedAsBefore) {
+  std::string text = numbered_lines(0, 5000);
+  // Zero bytes after the last member (tape padding) end the input.
+  EXPECT_EQ(read_all(write_file("padded.gz", gzip_bytes(text) + std::string(1000, '\0'))).size(), 5000u);
+  auto error_of = [](const std::string& path) -> std::string {
+    LineReader reader(path);
+    std::string_view line;
+    try {
+      while (reader.next(line)) {
+      }
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  // A wrong CRC, garbage after a member, a truncated second member: each named, with the file.
+  std::string bad_crc = gzip_bytes(text);
+  bad_crc[bad_crc.size() - 8] ^= 1;
+  std::string e = error_of(write_file("crc.gz", bad_crc));
+  EXPECT_NE(e.find("crc.gz': corrupt gzip data"), std::string::npos) << e;
+  e = error_of(write_file("garbage.gz", gzip_bytes(text) + std::string("\x01\x02\x00\x00", 4)));
+  EXPECT_NE(e.find("garbage.gz': corrupt gzip data"), std::string::npos) << e;
+  std::string second = gzip_bytes(text);
+  e = error_of(write_file("cut.gz", gzip_bytes(text) + second.substr(0, second.size() / 2)));
+  EXPECT_NE(e.find("cut.gz'"), std::string::npos) << e;
+  e = error_of(write_file("zeros-then-bytes.gz", gzip_bytes(text) + std::string(10, '\0') + "x"));
+  EXPECT_NE(e.find("unexpected bytes after a gzip member"), std::string::npos) << e;
+}
+
 TEST(LineReader, Errors) {
   EXPECT_THROW(LineReader(temp_path("does-not-exist")), Error);
   std::string gz = gzip_bytes(std::string(10000, 'z') + "\n");
