@@ -625,8 +625,9 @@ class ConsumeJob {
       if (!state) continue;
       ConsumeCheckpoint marker = checkpoint_config();
       marker.closed_through = closed_through(*state);
-      marker.read_through = std::max(state->next_offset >= 0 ? state->next_offset : std::max<int64_t>(state->start_offset, 0),
-                                     state->restored_read_through);
+      // How far this owner has read in this run: while it replays from a checkpoint, the marker must not say
+      // "read to the end" (the windows it rebuilds are not staged again yet).
+      marker.read_through = state->next_offset >= 0 ? state->next_offset : std::max<int64_t>(state->start_offset, 0);
       std::string text = format_checkpoint_metadata(marker);
       if (text != state->marker) writer_.submit_progress(state->partition, state->marker = std::move(text));
     }

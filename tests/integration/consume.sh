@@ -7,11 +7,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-# A dead member holds its partitions until its session times out: keep that short for the restarts.
-consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
-# For `consume_exec ... &`: $! is then mtastream itself, not a subshell.
-consume_exec() { exec "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
-sums() { (cd "$1" && sha256sum -- *.csv.gz); }
 
 topic=consume-$$-$RANDOM
 mkdir "$T/data"

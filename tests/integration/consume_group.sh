@@ -6,10 +6,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-kafka_opts=(-b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
-consume() { "$MTASTREAM" "${kafka_opts[@]}" consume "$@"; }
-consume_exec() { exec "$MTASTREAM" "${kafka_opts[@]}" consume "$@"; }
-sums() { (cd "$1" && sha256sum -- *.csv.gz); }
 # Progress: lake files and staged segments (topic-wide windows reach the lake in merges).
 files() { local n; n=$(find "$1" -type f | wc -l) || true; echo "${n:-0}"; }
 

@@ -7,9 +7,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
-consume_exec() { exec "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
-sums() { (cd "$1" && sha256sum -- *.csv.gz); }
 
 # --- (1) keyed by random ID: topic-wide windows --------------------------------------------------------
 topic=wide-$$-$RANDOM

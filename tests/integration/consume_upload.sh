@@ -4,7 +4,6 @@
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
-consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 consume "$@"; }
 
 topic=upload-$$-$RANDOM
 mkdir "$T/data"

@@ -57,3 +57,10 @@ gcs_get() {
 
 # model ...: the consume suites' independent Python model (consume_model.py generate|expect|...).
 model() { python3 "$MTASTREAM_SOURCE_DIR/tests/integration/consume_model.py" "$@"; }
+
+# consume / consume_exec: `mtastream consume` against the test broker ($BOOTSTRAP, after `need kafka`) with a
+# short session, so a killed member's partitions move on quickly; consume_exec for `consume_exec ... &`, where
+# $! is then mtastream itself, not a subshell. lake_sums DIR: sha256 of every lake file, by name.
+consume() { "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
+consume_exec() { exec "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
+sums() { (cd "$1" && sha256sum -- *.csv.gz); }

@@ -12,7 +12,6 @@ need kafka
 trials=${TRIALS:-30}
 opts=(-b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 member() { exec "$MTASTREAM" "${opts[@]}" consume "$@"; }
-sums() { (cd "$1" && sha256sum -- *.csv.gz 2>/dev/null); }
 
 topic=fleet-$$-$RANDOM
 mkdir "$T/data"
