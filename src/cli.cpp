@@ -111,6 +111,8 @@ int run_cli(int argc, char** argv) {
   const std::string version_line = fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str());
   app.set_version_flag("--version", version_line);
   app.require_subcommand(1);
+  // A repeated -b, -t or --window takes the last value (as kcat and git do); lists still collect all.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.fallthrough();  // global options work after the command name too
   app.footer(std::string("Run 'mtastream COMMAND --help' or 'mtastream help COMMAND' for a command's options.\n\n") +
              exit_code_help);
@@ -151,7 +153,8 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::Success& e) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
-      app.exit(e, std::cerr, std::cerr);
+      log::error("{}", e.what());
+      log::info("see 'mtastream --help' or 'mtastream COMMAND --help'");
       return static_cast<int>(ExitCode::usage_error);
     }
 

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "aggregate_job.h"
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
 #include "log.h"
@@ -82,7 +83,8 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
                       "stop with an error when the open windows would hold more than N distinct group keys "
                       "(bounds memory: about 0.5 KB per key)")
       ->capture_default_str()
-      ->type_name("N");
+      ->type_name("N")
+      ->check(whole_number(1));
   command->add_option("--watermark", flags->watermark,
                       "watermark delay: windows close when the newest event time minus this passes their end "
                       "(default: the window length; 0 closes windows as soon as time passes them)")

@@ -71,6 +71,42 @@ printf 'just garbage\n' >"$T/garbage.properties"
 expect_exit 2 "malformed properties line" -- "$MTASTREAM" --config "$T/garbage.properties" config show
 expect_contains "$T/err" "garbage.properties:1" "names line of garbage"
 
+# Numeric options are checked when parsed, before any Kafka client exists (-b points nowhere: an attempt
+# to connect would show as a broker warning or a delay), with a readable message and exit 2.
+check_number() {  # check_number WHAT ARGS...: exit 2, "mtastream: error:", names the option, no broker talk
+  local what=$1; shift
+  expect_exit 2 "$what is a usage error" -- timeout 10 "$MTASTREAM" -b 127.0.0.1:9 "$@"
+  expect_contains "$T/err" "mtastream: error: " "$what: error prefix"
+  expect_contains "$T/err" "expected a" "$what: says what was expected"
+  expect_not_contains "$T/err" "1797693" "$what: no 300-digit range"
+  expect_not_contains "$T/err" "127.0.0.1:9" "$what: no broker contacted"
+}
+check_number "produce --turnstiles -1" produce -t t --generate city --turnstiles -1 -c 1
+check_number "produce --turnstiles 0" produce -t t --generate city --turnstiles 0
+check_number "produce -c -1" produce -t t --generate city -c -1
+check_number "produce --seed x" produce -t t --generate city --seed x
+check_number "consume --raw -c -5" consume -t t --raw -c -5
+check_number "consume --commit-interval 0" consume -t t -G g --commit-interval 0
+check_number "consume --max-keys 0" consume -t t -G g --max-keys 0
+check_number "aggregate --max-keys -1" aggregate --max-keys -1 -o - /dev/null
+check_number "replay --speed 0" replay --speed 0 -o - /dev/null
+check_number "replay --max-delta -1" replay --max-delta -1 -o - /dev/null
+check_number "topic create -p 0" topic create t -p 0
+check_number "topic create -r -1" topic create t -r -1
+check_number "upload -j 0" upload -j 0 --to "file://$T/u" "$T"
+check_number "upload --retries -1" upload --retries -1 --to "file://$T/u" "$T"
+check_number "broker --brokers 17" broker --brokers 17
+MTASTREAM_PRODUCE_TURNSTILES=0 check_number "MTASTREAM_PRODUCE_TURNSTILES=0" produce -t t --generate city
+expect_contains "$T/err" "env MTASTREAM_PRODUCE_TURNSTILES" "a bad environment value names the variable"
+
+# A repeated single-value option takes the last value (as kcat and git do).
+expect_exit 0 "repeated -b is fine" -- "$MTASTREAM" -b first:1 -b second:2 config show
+expect_contains "$T/out" "bootstrap.servers = second:2" "repeated -b: the last wins"
+expect_exit 2 "repeated -t: the last is used" -- "$MTASTREAM" produce -t a -t b --turnstiles 0
+expect_not_contains "$T/err" "At Most" "repeated -t: no 'At Most 1 required'"
+expect_exit 2 "a parse error" -- "$MTASTREAM" produce --no-such
+expect_contains "$T/err" "mtastream: error: " "parse errors carry the error prefix"
+
 # A closed pipe ends quietly.
 out=$( { "$MTASTREAM" --config "$T/client.properties" config show | head -c 1 >/dev/null; } 2>&1 )
 expect_eq "$out" "" "closed pipe prints nothing on stderr"
