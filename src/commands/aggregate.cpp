@@ -6,6 +6,7 @@
 #include "commands/command.h"
 #include "duration.h"
 #include "log.h"
+#include "stop_signal.h"
 
 namespace mtastream {
 
@@ -56,6 +57,7 @@ ExitCode run(const AggregateFlags& f) {
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
 
+  install_stop_signal_handlers();
   AggregateSummary s = run_aggregate(o);
 
   log::info("read {} messages in {:.2f}s: {} accepted, {} duplicates, {} late, {} bad{}; {} windows, {} rows, {} {}",
@@ -64,8 +66,9 @@ ExitCode run(const AggregateFlags& f) {
             o.output.empty() ? s.files : s.rows, o.output.empty() ? fmt::format("files in {}", o.lake_dir) : "rows written");
   if (s.rejected() > 0 && !o.dead_letter.empty())
     log::info("{} rejected messages are in '{}'", s.rejected(), o.dead_letter);
+  if (s.interrupted) log::warn("interrupted: stopped reading; the windows read so far were written");
   if (f.json) write_stdout(aggregate_summary_json(s) + "\n");
-  return s.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
+  return exit_code_after_stop(s.rejected() > 0 ? ExitCode::partial : ExitCode::ok);
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
   log::info("printed {} messages ({} bytes) in {:.2f}s", s.messages, s.bytes, s.seconds);
   if (f.json)
     log::warn("--json with --raw: stdout carries the messages; the summary is the line above");
-  return ExitCode::ok;
+  return exit_code_after_stop(ExitCode::ok, !f.exit_at_end && f.count == 0);
 }
 
 ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
@@ -165,7 +165,7 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     log::warn("{}/{}: offsets {} to {} were skipped (--allow-gaps): the windows they belong to are partial",
               o.topic, g.partition, g.expected, g.resumed - 1);
   if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
-  return c.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
+  return exit_code_after_stop(c.rejected() > 0 ? ExitCode::partial : ExitCode::ok, !f.exit_at_end);
 }
 
 }  // namespace

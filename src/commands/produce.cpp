@@ -169,7 +169,8 @@ ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options
     json.end_object();
     write_stdout(json.str() + "\n");
   }
-  return publish_exit_code(summary);
+  bool endless_generator = job.source != EventSource::files && !job.count;
+  return exit_code_after_stop(publish_exit_code(summary), endless_generator);
 }
 
 }  // namespace

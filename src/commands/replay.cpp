@@ -102,7 +102,7 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
   // As `produce`: nothing acknowledged at all is a failed run (broker unreachable), some is partial.
   if (c.sent > 0 && c.delivered == 0) return ExitCode::runtime_error;
   bool partial = report.interrupted || report.rejected > 0 || c.delivered < c.sent;
-  return partial ? ExitCode::partial : ExitCode::ok;
+  return exit_code_after_stop(partial ? ExitCode::partial : ExitCode::ok);
 }
 
 }  // namespace
