@@ -95,6 +95,21 @@ expect_contains "$T/err" "$T/big.csv:6: not delivered" "the undelivered message 
 expect_contains "$T/big.dl" "\"source\":\"$T/big.csv:6\",\"reason\":\"not delivered" "the undelivered message is in the dead-letter file"
 expect_eq "$(kcat -b "$BOOTSTRAP" -C -t big -e -q | wc -l)" "10" "the topic holds the 10 others"
 
+# A UTF-8 byte order mark at the start of a file (Excel's "CSV UTF-8") is not data: a CSV header line, a CSV
+# line and an NDJSON line after one are read as without it.
+bom=$'\xEF\xBB\xBF'
+{ printf '%s' "$bom"; echo "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP"; head -2 "$T/in.csv"; } >"$T/bom-header.csv"
+{ printf '%s' "$bom"; head -2 "$T/in.csv"; } >"$T/bom-line.csv"
+"$MTASTREAM" replay --value-format json "$SHARED_DATA/mta/turnstile_170617.txt" 2>/dev/null | head -2 >"$T/plain.ndjson" || true
+{ printf '%s' "$bom"; cat "$T/plain.ndjson"; } >"$T/bom.ndjson"
+for f in bom-header.csv bom-line.csv bom.ndjson; do
+  expect_exit 0 "produce $f: nothing rejected" -- "$MTASTREAM" -b "$BOOTSTRAP" produce -t "bom-${f%%.*}" --json "$T/$f"
+  expect_contains "$T/out" '"rejected":0' "produce $f: the first line is accepted"
+  kcat -b "$BOOTSTRAP" -C -t "bom-${f%%.*}" -e -q >"$T/bom-got" 2>/dev/null
+  expect_eq "$(wc -l <"$T/bom-got")" 2 "produce $f: 2 messages in the topic"
+  expect_not_contains "$T/bom-got" "$bom" "produce $f: no byte order mark in the messages"
+done
+
 # Nothing can be delivered: exit 1, the reason named.
 expect_exit 1 "unreachable broker: exit 1" -- "$MTASTREAM" -b 127.0.0.1:1 -X message.timeout.ms=1500 produce -t x "$T/in.csv"
 expect_contains "$T/err" "not delivered" "unreachable broker: undelivered messages reported"
