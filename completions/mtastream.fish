@@ -29,7 +29,7 @@ end
 function __mtastream_subcommands
     switch "$argv"
         case ''
-            printf '%s\n' produce consume aggregate replay topic upload broker config help
+            printf '%s\n' produce consume aggregate replay topic upload broker config version help
         case 'topic'
             printf '%s\n' create list describe delete
         case 'config'
@@ -67,6 +67,8 @@ function __mtastream_value_options
             printf '%s\n' -- --config -X -b --brokers
         case 'config show'
             printf '%s\n' -- --config -X -b --brokers
+        case 'version'
+            printf '%s\n' -- --config -X -b --brokers
         case 'help'
             printf '%s\n' -- --config -X -b --brokers
     end
@@ -83,9 +85,10 @@ complete -c mtastream -n '__mtastream_at' -a topic -d 'create, list, describe an
 complete -c mtastream -n '__mtastream_at' -a upload -d 'upload lake files to file://, s3:// or gs://, verified and retried'
 complete -c mtastream -n '__mtastream_at' -a broker -d 'run an embedded development broker on loopback (librdkafka mock cluster)'
 complete -c mtastream -n '__mtastream_at' -a config -d 'inspect the merged configuration'
+complete -c mtastream -n '__mtastream_at' -a version -d 'print the version (as -V/--version)'
 complete -c mtastream -n '__mtastream_at' -a help -d 'show the help of a command'
 complete -c mtastream -n '__mtastream_at' -s h -l help -d 'Print this help message and exit'
-complete -c mtastream -n '__mtastream_at' -l version -d 'Display program version information and exit'
+complete -c mtastream -n '__mtastream_at' -s V -l version -d 'Display program version information and exit'
 complete -c mtastream -n '__mtastream_at' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
@@ -295,6 +298,14 @@ complete -c mtastream -n '__mtastream_at config show' -s X -x -d 'set any librdk
 complete -c mtastream -n '__mtastream_at config show' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at config show' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at config show' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+
+# mtastream version
+complete -c mtastream -n '__mtastream_at version' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at version' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
+complete -c mtastream -n '__mtastream_at version' -s X -x -d 'set any librdkafka property (repeatable)'
+complete -c mtastream -n '__mtastream_at version' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
+complete -c mtastream -n '__mtastream_at version' -s q -l quiet -d 'only errors on stderr'
+complete -c mtastream -n '__mtastream_at version' -s v -l verbose -d 'more detail on stderr (repeat for more)'
 
 # mtastream help
 complete -c mtastream -n '__mtastream_at help' -s h -l help -d 'Print this help message and exit'

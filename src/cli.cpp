@@ -90,12 +90,113 @@ void check_config_keys(CLI::App& app, const Settings& settings) {
   }
 }
 
+bool hidden(const CLI::App* command) { return command->get_group().empty(); }
+
+std::vector<std::string> command_names(CLI::App* parent) {
+  std::vector<std::string> names;
+  for (CLI::App* sub : parent->get_subcommands([](CLI::App*) { return true; }))
+    if (!sub->get_name().empty() && !hidden(sub)) names.push_back(sub->get_name());
+  return names;
+}
+
+// An option of `command` or of a command above it (global options work after the command name too).
+CLI::Option* find_option(CLI::App* command, const std::string& name) {
+  for (CLI::App* c = command; c; c = c->get_parent())
+    if (CLI::Option* option = c->get_option_no_throw(name)) return option;
+  return nullptr;
+}
+
+std::vector<std::string> long_option_names(CLI::App* command) {
+  std::vector<std::string> names;
+  for (CLI::App* c = command; c; c = c->get_parent()) {
+    std::vector<CLI::App*> groups{c};
+    for (CLI::App* sub : c->get_subcommands([](CLI::App*) { return true; }))
+      if (sub->get_name().empty()) groups.push_back(sub);  // nameless option groups
+    for (CLI::App* g : groups)
+      for (CLI::Option* option : g->get_options())
+        for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+  }
+  return names;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string match = closest_match(word, candidates);
+  return match.empty() ? "" : fmt::format("; did you mean '{}'?", match);
+}
+
+struct Diagnosis {
+  std::string message;  // "" = CLI11's own message says it
+  std::string command = "mtastream";  // the command the words named, for the help hint
+};
+
+// After a parse error: walks the words as CLI11 would to name a mistyped command or option the way git
+// does, with the nearest real name ("prodcue" -> "produce", "--widnow" -> "--window").
+Diagnosis diagnose(CLI::App& app, int argc, char** argv) {
+  Diagnosis d;
+  CLI::App* command = &app;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    bool number = arg.find_first_not_of("-0123456789.") == std::string::npos;
+    if (arg.size() > 1 && arg[0] == '-' && !number) {
+      std::string name = arg.substr(0, arg.find('='));
+      bool is_long = starts_with(name, "--");
+      CLI::Option* option = (is_long || name.size() == 2) ? find_option(command, name) : nullptr;
+      if (!option && (is_long || name.size() == 2)) {
+        d.message = fmt::format("unknown option '{}' for '{}'{}", printable(name), d.command,
+                                is_long ? did_you_mean(name, long_option_names(command)) : "");
+        return d;
+      }
+      if (option && option->get_items_expected_max() > 0 && arg.find('=') == std::string::npos) ++i;
+      continue;
+    }
+    if (CLI::App* sub = find_subcommand(command, arg); sub && !sub->get_name().empty()) {
+      command = sub;
+      d.command += " " + arg;
+      continue;
+    }
+    if (command->get_require_subcommand_min() > 0) {
+      d.message = fmt::format("'{}' is not a {} command{}", printable(arg), d.command,
+                              did_you_mean(arg, command_names(command)));
+      return d;
+    }
+  }
+  if (command->get_require_subcommand_min() > 0 && command->get_subcommands().empty()) {
+    std::string names;
+    for (const std::string& name : command_names(command)) names += (names.empty() ? "" : ", ") + name;
+    d.message = command == &app ? fmt::format("no command given; the commands are: {}", names)
+                                : fmt::format("'{}' needs a command: {}", d.command, names);
+  }
+  return d;
+}
+
+// Every command's help ends with the global options, which work before or after the command name.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  std::string make_footer(const CLI::App* app) const override {
+    std::string footer = CLI::Formatter::make_footer(app);
+    if (!app->get_parent()) return footer;
+    const CLI::App* root = app;
+    while (root->get_parent()) root = root->get_parent();
+    std::string names;
+    for (const CLI::Option* option : root->get_options()) {
+      std::string name = option->get_name(false, true);  // "-b,--brokers"
+      if (name.empty() || name == "-h,--help" || name == "-V,--version") continue;
+      std::string type = option->get_items_expected_max() > 0 ? " " + option->get_type_name() : "";
+      names += (names.empty() ? "" : ", ") + name + type;
+    }
+    while (!footer.empty() && footer.back() == '\n') footer.pop_back();
+    return footer + "\n\nGlobal options (before or after the command; see 'mtastream --help'):\n  " + names + "\n";
+  }
+};
+
 void print_help_of(CLI::App& app, const std::vector<std::string>& words) {
   CLI::App* command = &app;
   std::string name = app.get_name();  // "mtastream topic create": the usage line names the full command
   for (const std::string& word : words) {
     CLI::App* next = find_subcommand(command, word);
-    if (!next) throw UsageError(fmt::format("no such command: '{}'", printable(word)));
+    if (!next || hidden(next))
+      throw UsageError(fmt::format("no such command: '{}'{}", printable(word), did_you_mean(word, command_names(command))));
     command = next;
     name += " " + command->get_name();
   }
@@ -110,7 +211,8 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"mtastream: carry NYC subway turnstile events into Kafka, window them, land them in a data lake",
                "mtastream"};
   const std::string version_line = fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str());
-  app.set_version_flag("--version", version_line);
+  app.set_version_flag("-V,--version", version_line);
+  app.formatter(std::make_shared<HelpFormatter>());  // before the commands: they copy it when added
   app.require_subcommand(1);
   // A repeated -b, -t or --window takes the last value (as kcat and git do); lists still collect all.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -138,6 +240,7 @@ int run_cli(int argc, char** argv) {
   add_config_command(app, registry);
 
   std::vector<std::string> help_words;
+  CLI::App* version = app.add_subcommand("version", "print the version (as -V/--version)");
   CLI::App* help = app.add_subcommand("help", "show the help of a command");
   help->add_option("command", help_words, "command and subcommand names");
   // Hidden (group ""): prints the option tree as JSON for scripts/gen-docs.py (man pages, completions).
@@ -154,8 +257,9 @@ int run_cli(int argc, char** argv) {
     } catch (const CLI::Success& e) {
       return app.exit(e);
     } catch (const CLI::ParseError& e) {
-      log::error("{}", e.what());
-      log::info("see 'mtastream --help' or 'mtastream COMMAND --help'");
+      Diagnosis d = diagnose(app, argc, argv);
+      log::error("{}", d.message.empty() ? std::string(e.what()) : d.message);
+      log::info("see '{} --help'", d.command);
       return static_cast<int>(ExitCode::usage_error);
     }
 
@@ -164,6 +268,11 @@ int run_cli(int argc, char** argv) {
 
     if (option_tree->parsed()) {
       write_stdout(option_tree_json(app, version_line));
+      flush_stdout();
+      return 0;
+    }
+    if (version->parsed()) {
+      write_stdout(version_line + "\n");
       flush_stdout();
       return 0;
     }

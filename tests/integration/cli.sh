@@ -107,6 +107,44 @@ expect_not_contains "$T/err" "At Most" "repeated -t: no 'At Most 1 required'"
 expect_exit 2 "a parse error" -- "$MTASTREAM" produce --no-such
 expect_contains "$T/err" "mtastream: error: " "parse errors carry the error prefix"
 
+# Mistyped commands and options get the nearest real name, as git does.
+suggest() {  # suggest "WORDS" SUGGESTION
+  # shellcheck disable=SC2086
+  expect_exit 2 "'$1' is a usage error" -- "$MTASTREAM" $1
+  expect_contains "$T/err" "mtastream: error: " "'$1': error prefix"
+  expect_contains "$T/err" "did you mean '$2'?" "'$1' suggests '$2'"
+  expect_empty "$T/out" "'$1': nothing on stdout"
+}
+suggest prodcue produce
+suggest "topic lsit" list
+suggest "config shwo" show
+suggest "-b x:1 consme -t t" consume
+suggest "aggregate --widnow 5m" --window
+suggest "aggregate --window=5m --widnow=3" --window
+suggest "produce -t t --generat city" --generate
+suggest "consume -t t --raw --cuont 3" --count
+suggest "produce -t t --brokres x:1" --brokers
+suggest "help prodcue" produce
+expect_exit 2 "'topic' alone is a usage error" -- "$MTASTREAM" topic
+expect_contains "$T/err" "needs a command: create, list, describe, delete" "'topic' alone lists its commands"
+expect_not_contains "$T/err" "A subcommand is required" "no bare CLI11 message"
+expect_exit 2 "no command" -- "$MTASTREAM"
+expect_contains "$T/err" "the commands are: produce" "no command lists the commands"
+expect_exit 0 "mtastream version" -- "$MTASTREAM" version
+expect_contains "$T/out" "librdkafka" "version names librdkafka"
+version_out=$(cat "$T/out")
+expect_exit 0 "mtastream -V" -- "$MTASTREAM" -V
+expect_eq "$(cat "$T/out")" "$version_out" "-V prints what 'version' prints"
+
+# Every command's help points to the global options.
+for cmd in produce consume aggregate replay "topic create" upload broker "config show"; do
+  # shellcheck disable=SC2086
+  expect_exit 0 "$cmd --help" -- "$MTASTREAM" $cmd --help
+  for g in "--config FILE" "-X KEY=VALUE" "-b,--brokers" "-q,--quiet" "-v,--verbose"; do
+    expect_contains "$T/out" "$g" "$cmd --help lists the global option $g"
+  done
+done
+
 # A closed pipe ends quietly.
 out=$( { "$MTASTREAM" --config "$T/client.properties" config show | head -c 1 >/dev/null; } 2>&1 )
 expect_eq "$out" "" "closed pipe prints nothing on stderr"
