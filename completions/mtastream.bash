@@ -17,7 +17,7 @@ _mtastream_tree() {
     'upload') subs=''; opts='-h --help --to --endpoint --s3-addressing --region --profile -j --jobs --retries --timeout --delete-after --move-to --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--to --endpoint --s3-addressing --region --profile -j --jobs --retries --timeout --move-to --config -X -b --brokers' ;;
     'broker') subs=''; opts='-h --help --brokers --topic --config -X -q --quiet -v --verbose'; valopts='--brokers --topic --config -X' ;;
     'config') subs='show'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'config.show') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'config.show') subs=''; opts='-h --help --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'version') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'help') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
   esac

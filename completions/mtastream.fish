@@ -283,7 +283,7 @@ complete -c mtastream -n '__mtastream_at broker' -s q -l quiet -d 'only errors o
 complete -c mtastream -n '__mtastream_at broker' -s v -l verbose -d 'more detail on stderr (repeat for more)'
 
 # mtastream config
-complete -c mtastream -n '__mtastream_at config' -a show -d 'print every setting with its origin (secrets redacted)'
+complete -c mtastream -n '__mtastream_at config' -a show -d 'print every setting with its origin: config files, MTASTREAM_* variables, -X, -b (secrets redacted)'
 complete -c mtastream -n '__mtastream_at config' -s h -l help -d 'Print this help message and exit'
 complete -c mtastream -n '__mtastream_at config' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at config' -s X -x -d 'set any librdkafka property (repeatable)'
@@ -293,6 +293,7 @@ complete -c mtastream -n '__mtastream_at config' -s v -l verbose -d 'more detail
 
 # mtastream config show
 complete -c mtastream -n '__mtastream_at config show' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at config show' -l json -d 'print one JSON object: {"kafka":{KEY:{value,origin}},"options":{COMMAND.OPTION:{values,origin}}}'
 complete -c mtastream -n '__mtastream_at config show' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at config show' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at config show' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'

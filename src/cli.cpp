@@ -2,7 +2,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <csignal>
+#include <map>
 #include <cstdlib>
 #include <iostream>
 
@@ -22,6 +24,15 @@ CLI::App* find_subcommand(CLI::App* parent, const std::string& name) {
   return nullptr;
 }
 
+bool hidden(const CLI::App* command) { return command->get_group().empty(); }
+
+std::vector<std::string> command_names(CLI::App* parent) {
+  std::vector<std::string> names;
+  for (CLI::App* sub : parent->get_subcommands([](CLI::App*) { return true; }))
+    if (!sub->get_name().empty() && !hidden(sub)) names.push_back(sub->get_name());
+  return names;
+}
+
 constexpr const char* exit_code_help =
     "Exit codes:\n"
     "  0  ok: all input handled and delivered\n"
@@ -39,31 +50,92 @@ struct GlobalOptions {
   int verbose = 0;
 };
 
-// Gives an option not set on the command line its value from the environment or a config file.
-void fill_from_layers(CLI::App* command, const Settings& settings) {
+// Gives an option not set on the command line its value from the environment or a config file (both in
+// `settings`, the environment over the file) and notes where it came from in `origins` ("--window" ->
+// "mtastream.toml:3"), so a value found bad later, when the command runs, is reported with its origin.
+void fill_from_layers(CLI::App* command, const Settings& settings, std::map<std::string, std::string>& origins) {
   std::string path = command_path(command);
   for (CLI::Option* option : command->get_options()) {
     if (option->count() > 0 || option->get_lnames().empty()) continue;
     const std::string& name = option->get_lnames().front();
     if (name == "help") continue;
-    std::vector<std::string> values;
-    std::string origin;
-    std::string env = option_env_name(path, name);
-    if (const char* from_env = std::getenv(env.c_str())) {
-      values = {from_env};
-      origin = "env " + env;
-    } else if (const Setting* setting = settings.find_option(path, name)) {
-      values = setting->values;
-      origin = setting->origin;
-    } else {
-      continue;
-    }
+    const Setting* setting = settings.find_option(path, name);
+    if (!setting) continue;
     try {
-      for (const std::string& value : values) option->add_result(value);
+      for (const std::string& value : setting->values) option->add_result(value);
       option->run_callback();
     } catch (const CLI::Error& e) {
-      throw UsageError(fmt::format("{}: bad value for '{}.{}': {}", origin, path, name, e.what()));
+      throw UsageError(fmt::format("{}: bad value for '{}.{}': {}", setting->origin, path, name, e.what()));
     }
+    origins["--" + name] = setting->origin;
+  }
+}
+
+// A command's own check of a value (a duration, a URL) names the option: "--window: invalid duration
+// '0'". When that value came from a config file or the environment, say which, as for a bad key.
+std::string with_origin(const std::string& message, const std::map<std::string, std::string>& origins) {
+  for (const auto& [option, origin] : origins) {
+    if (starts_with(message, option + ":") || starts_with(message, option + " "))
+      return fmt::format("{}: {}", origin, message);
+  }
+  return message;
+}
+
+// Every environment variable that sets a command option: MTASTREAM_AGGREGATE_WINDOW -> ("aggregate", "window").
+void collect_option_env(CLI::App* command, std::map<std::string, std::pair<std::string, std::string>>& names) {
+  std::string path = command_path(command);
+  if (!path.empty()) {
+    for (CLI::Option* option : command->get_options()) {
+      if (option->get_lnames().empty() || option->get_lnames().front() == "help") continue;
+      names[option_env_name(path, option->get_lnames().front())] = {path, option->get_lnames().front()};
+    }
+  }
+  for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; }))
+    if (!sub->get_name().empty() && !sub->get_group().empty()) collect_option_env(sub, names);
+}
+
+// MTASTREAM_<COMMAND>_<OPTION> variables into `settings` (over the config files' values). A name that is
+// ours -- it starts with MTASTREAM_KAFKA_ or MTASTREAM_<COMMAND>_, or is one or two edits from one of our
+// names -- but names nothing is an error with the nearest name: a typo must not be silently ignored.
+// Other MTASTREAM_* names (the build's and tests' MTASTREAM_SOURCE_DIR, ...) are not ours and not read.
+void load_option_environment(CLI::App& app, Settings& settings, char** environment) {
+  std::map<std::string, std::pair<std::string, std::string>> options;
+  collect_option_env(&app, options);
+  std::vector<std::string> known{"MTASTREAM_BROKERS", "MTASTREAM_CONFIG"};
+  for (const auto& [name, target] : options) known.push_back(name);
+  std::vector<std::string> prefixes{"MTASTREAM_KAFKA_"};
+  std::vector<std::string> first_words{"KAFKA", "BROKERS", "CONFIG"};
+  for (const std::string& command : command_names(&app)) {
+    prefixes.push_back(option_env_name(command, ""));
+    first_words.push_back(option_env_name(command, "").substr(10));
+    first_words.back().pop_back();  // "AGGREGATE" of "MTASTREAM_AGGREGATE_"
+  }
+  for (char** entry = environment; entry && *entry; ++entry) {
+    std::string_view assignment(*entry);
+    size_t eq = assignment.find('=');
+    std::string name(assignment.substr(0, eq));
+    if (eq == std::string_view::npos || !starts_with(name, "MTASTREAM_")) continue;
+    if (auto it = options.find(name); it != options.end()) {
+      settings.set_option(it->second.first, it->second.second, {std::string(assignment.substr(eq + 1))}, "env " + name);
+      continue;
+    }
+    if (std::find(known.begin(), known.end(), name) != known.end() || starts_with(name, "MTASTREAM_KAFKA_")) continue;
+    std::string match = closest_match(name, known);
+    bool ours = !match.empty();
+    for (const std::string& prefix : prefixes) ours = ours || starts_with(name, prefix);
+    // MTASTREAM_AGREGATE_WINDOW, MTASTREAM_KAFAK_ACKS: the first word is a misspelt command or KAFKA.
+    size_t end_of_first = name.find('_', 10);
+    std::string first = name.substr(10, end_of_first == std::string::npos ? std::string::npos : end_of_first - 10);
+    if (std::string word = closest_match(first, first_words); !word.empty()) {
+      ours = true;
+      std::string fixed = "MTASTREAM_" + word + (end_of_first == std::string::npos ? "" : name.substr(end_of_first));
+      if (match.empty() && (starts_with(fixed, "MTASTREAM_KAFKA_") || closest_match(fixed, known) == fixed))
+        match = fixed;
+    }
+    if (ours)
+      throw UsageError(fmt::format("env {}: no such setting{}", name,
+                                   match.empty() ? " (see ENVIRONMENT in 'man mtastream' or 'mtastream option-tree')"
+                                                 : fmt::format("; did you mean {}?", match)));
   }
 }
 
@@ -88,15 +160,6 @@ void check_config_keys(CLI::App& app, const Settings& settings) {
                                      name));
     }
   }
-}
-
-bool hidden(const CLI::App* command) { return command->get_group().empty(); }
-
-std::vector<std::string> command_names(CLI::App* parent) {
-  std::vector<std::string> names;
-  for (CLI::App* sub : parent->get_subcommands([](CLI::App*) { return true; }))
-    if (!sub->get_name().empty() && !hidden(sub)) names.push_back(sub->get_name());
-  return names;
 }
 
 // An option of `command` or of a command above it (global options work after the command name too).
@@ -293,19 +356,26 @@ int run_cli(int argc, char** argv) {
     for (const std::string& file : config_files) load_config_file(file, context.settings);
     check_config_keys(app, context.settings);
     load_environment(context.settings, environ);
+    load_option_environment(app, context.settings, environ);
     apply_kafka_overrides(global.kafka_overrides, context.settings);
     if (!global.brokers.empty()) context.settings.set_kafka("bootstrap.servers", global.brokers, "flag -b");
     validate_kafka_properties(context.settings);
 
     CLI::App* chosen = &app;
+    std::map<std::string, std::string> origins;
     while (!chosen->get_subcommands().empty()) {
       chosen = chosen->get_subcommands().front();
-      fill_from_layers(chosen, context.settings);
+      fill_from_layers(chosen, context.settings, origins);
     }
     const CommandRun* run = registry.find(chosen);
     if (!run) throw UsageError(fmt::format("'{}' needs a subcommand; see 'mtastream {} --help'",
                                            command_path(chosen), command_path(chosen)));
-    ExitCode code = (*run)(context);
+    ExitCode code;
+    try {
+      code = (*run)(context);
+    } catch (const UsageError& e) {
+      throw UsageError(with_origin(e.what(), origins));
+    }
     flush_stdout();
     return static_cast<int>(code);
   } catch (const BrokenPipe&) {

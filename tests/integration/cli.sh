@@ -145,6 +145,43 @@ for cmd in produce consume aggregate replay "topic create" upload broker "config
   done
 done
 
+# config show shows every layer the command uses, MTASTREAM_<COMMAND>_<OPTION> included, also as JSON.
+MTASTREAM_AGGREGATE_WINDOW=10m expect_exit 0 "config show with an option variable" -- "$MTASTREAM" -X acks=all config show
+expect_contains "$T/out" "aggregate.window = 10m    # env MTASTREAM_AGGREGATE_WINDOW" "config show: the env layer with its origin"
+MTASTREAM_AGGREGATE_WINDOW=10m expect_exit 0 "config show --json" -- "$MTASTREAM" --config "$T/client.properties" -X acks=all config show --json
+python3 - "$T/out" <<'PY' && pass "config show --json: kafka and options with origins, secret redacted" || fail "config show --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kafka"]["acks"] == {"value": "all", "origin": "-X acks"}, d
+assert d["kafka"]["sasl.password"]["value"] == "[redacted]", d
+assert d["options"]["aggregate.window"] == {"values": ["10m"], "origin": "env MTASTREAM_AGGREGATE_WINDOW"}, d
+PY
+expect_not_contains "$T/out" "hunter2" "config show --json: no password"
+printf '[aggregate]\nwindow = "2m"\n' >"$T/w.toml"
+MTASTREAM_AGGREGATE_WINDOW=10m expect_exit 0 "env over file" -- "$MTASTREAM" --config "$T/w.toml" config show
+expect_contains "$T/out" "aggregate.window = 10m    # env MTASTREAM_AGGREGATE_WINDOW" "config show: the environment wins over the file"
+# ... and the command uses what config show shows: 10-minute windows.
+printf 'A002,R051,02-00-00,59 ST,NQR456W,BMT,06-10-17,04:01:00,REGULAR,1,1,00000000-0000-4000-8000-000000000001,2017-06-10 04:01:00\n' >"$T/one.csv"
+MTASTREAM_AGGREGATE_WINDOW=10m expect_exit 0 "aggregate with MTASTREAM_AGGREGATE_WINDOW" -- "$MTASTREAM" --config "$T/w.toml" aggregate -o - "$T/one.csv"
+expect_contains "$T/out" "06/10/2017,04:10:00" "aggregate used the env window (10m)"
+
+# One rule for MTASTREAM_* names: one that looks like ours but names nothing is an error with the nearest.
+for v in MTASTREAM_AGGREGATE_WINDWO:MTASTREAM_AGGREGATE_WINDOW MTASTREAM_AGREGATE_WINDOW:MTASTREAM_AGGREGATE_WINDOW \
+         MTASTREAM_BROKER:MTASTREAM_BROKERS MTASTREAM_KAFAK_ACKS:MTASTREAM_KAFKA_ACKS; do
+  expect_exit 2 "${v%%:*} is an error" -- env "${v%%:*}=1" "$MTASTREAM" config show
+  expect_contains "$T/err" "mtastream: error: env ${v%%:*}: no such setting; did you mean ${v#*:}?" "${v%%:*} suggests ${v#*:}"
+done
+expect_exit 0 "build and test variables are not ours" -- env MTASTREAM_SOURCE_DIR=x MTASTREAM_TEST_STATE=y "$MTASTREAM" config show
+
+# A bad value in a config file or the environment names where it came from, as a bad key does.
+printf '[aggregate]\nlayout = "clean"\n\nwindow = "0"\n' >"$T/bad-value.toml"
+expect_exit 2 "a bad window in a config file" -- "$MTASTREAM" --config "$T/bad-value.toml" aggregate -o - "$T/one.csv"
+expect_contains "$T/err" "mtastream: error: $T/bad-value.toml:4: --window" "a bad value names file:line"
+MTASTREAM_AGGREGATE_WINDOW=0 expect_exit 2 "a bad window in the environment" -- "$MTASTREAM" aggregate -o - "$T/one.csv"
+expect_contains "$T/err" "env MTASTREAM_AGGREGATE_WINDOW: --window" "a bad env value names the variable"
+expect_exit 2 "a bad window on the command line" -- "$MTASTREAM" --config "$T/bad-value.toml" aggregate --window 0 -o - "$T/one.csv"
+expect_not_contains "$T/err" "bad-value.toml" "a bad command-line value is not blamed on the file"
+
 # A closed pipe ends quietly.
 out=$( { "$MTASTREAM" --config "$T/client.properties" config show | head -c 1 >/dev/null; } 2>&1 )
 expect_eq "$out" "" "closed pipe prints nothing on stderr"
