@@ -3,7 +3,9 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <map>
 #include <cstdlib>
 #include <iostream>
@@ -253,6 +255,16 @@ class HelpFormatter : public CLI::Formatter {
   }
 };
 
+// CLI11 prints --help and --version to std::cout: a full disk or closed stdout must not exit 0.
+int help_written(int code) {
+  errno = 0;
+  std::cout.flush();
+  if (std::cout) return code;
+  if (errno == EPIPE) return code;  // `| head`: quiet, as everywhere
+  log::error("cannot write to stdout: {}", errno ? std::strerror(errno) : "write error");
+  return static_cast<int>(ExitCode::runtime_error);
+}
+
 void print_help_of(CLI::App& app, const std::vector<std::string>& words) {
   CLI::App* command = &app;
   std::string name = app.get_name();  // "mtastream topic create": the usage line names the full command
@@ -314,11 +326,11 @@ int run_cli(int argc, char** argv) {
     try {
       app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
-      return app.exit(e);
+      return help_written(app.exit(e));
     } catch (const CLI::CallForAllHelp& e) {
-      return app.exit(e);
-    } catch (const CLI::Success& e) {
-      return app.exit(e);
+      return help_written(app.exit(e));
+    } catch (const CLI::Success& e) {  // --version
+      return help_written(app.exit(e));
     } catch (const CLI::ParseError& e) {
       Diagnosis d = diagnose(app, argc, argv);
       log::error("{}", d.message.empty() ? std::string(e.what()) : d.message);

@@ -67,6 +67,8 @@ void human_summary(const ReplayCommandOptions& o, const ReplayReport& r, const M
 
 ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, const GlobalContext& context) {
   if (!o.topic.empty() && !o.output.empty()) throw UsageError("give either -t TOPIC or -o FILE|-, not both");
+  if (o.json && o.topic.empty() && (o.output.empty() || o.output == "-"))
+    throw UsageError("--json and the events would both go to stdout; give -o FILE or -t TOPIC with --json");
   if (o.as_fast_as_possible && command.count("--speed"))
     throw UsageError("give either --speed X or --as-fast-as-possible, not both");
   if (o.capture && (command.count("--value-format") || command.count("--key") || command.count("--max-delta")))

@@ -182,6 +182,25 @@ expect_contains "$T/err" "env MTASTREAM_AGGREGATE_WINDOW: --window" "a bad env v
 expect_exit 2 "a bad window on the command line" -- "$MTASTREAM" --config "$T/bad-value.toml" aggregate --window 0 -o - "$T/one.csv"
 expect_not_contains "$T/err" "bad-value.toml" "a bad command-line value is not blamed on the file"
 
+# stdout is data: replay --json with the events on stdout is refused (as aggregate --json -o - is).
+expect_exit 2 "replay --json with events on stdout" -- "$MTASTREAM" replay --json "$SHARED_DATA/mta/turnstile_170617.txt"
+expect_contains "$T/err" "mtastream: error: --json and the events would both go to stdout" "replay --json says why"
+expect_empty "$T/out" "replay --json: nothing on stdout"
+expect_exit 2 "replay --json -o -" -- "$MTASTREAM" replay --json -o - "$SHARED_DATA/mta/turnstile_170617.txt"
+expect_exit 3 "replay --json -o FILE is fine (3: the sample's cut last line)" -- "$MTASTREAM" replay --json -o "$T/ev.csv" "$SHARED_DATA/mta/turnstile_170617.txt"
+expect_contains "$T/out" '"command":"replay"' "replay --json -o FILE prints the summary"
+
+# Help and version that cannot be written (a full disk: a full-device node made here) are an error, not 0.
+if mknod "$T/full" c 1 7 2>/dev/null; then
+  for words in "--help" "aggregate --help" "help produce" "--version" "-V" "version"; do
+    # shellcheck disable=SC2086
+    expect_exit 1 "$words > full device" -- sh -c '"$0" "$@" >"'"$T/full"'"' "$MTASTREAM" $words
+    expect_contains "$T/err" "mtastream: error: cannot write to stdout" "$words > full device: says so"
+  done
+else
+  echo "not root: no full device node, --help > /dev/full not checked"
+fi
+
 # A closed pipe ends quietly.
 out=$( { "$MTASTREAM" --config "$T/client.properties" config show | head -c 1 >/dev/null; } 2>&1 )
 expect_eq "$out" "" "closed pipe prints nothing on stderr"
