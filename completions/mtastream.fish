@@ -29,7 +29,7 @@ end
 function __mtastream_subcommands
     switch "$argv"
         case ''
-            printf '%s\n' produce consume aggregate replay topic upload broker config help
+            printf '%s\n' produce consume aggregate replay topic upload broker config version help
         case 'topic'
             printf '%s\n' create list describe delete
         case 'config'
@@ -67,6 +67,8 @@ function __mtastream_value_options
             printf '%s\n' -- --config -X -b --brokers
         case 'config show'
             printf '%s\n' -- --config -X -b --brokers
+        case 'version'
+            printf '%s\n' -- --config -X -b --brokers
         case 'help'
             printf '%s\n' -- --config -X -b --brokers
     end
@@ -83,9 +85,10 @@ complete -c mtastream -n '__mtastream_at' -a topic -d 'create, list, describe an
 complete -c mtastream -n '__mtastream_at' -a upload -d 'upload lake files to file://, s3:// or gs://, verified and retried'
 complete -c mtastream -n '__mtastream_at' -a broker -d 'run an embedded development broker on loopback (librdkafka mock cluster)'
 complete -c mtastream -n '__mtastream_at' -a config -d 'inspect the merged configuration'
+complete -c mtastream -n '__mtastream_at' -a version -d 'print the version (as -V/--version)'
 complete -c mtastream -n '__mtastream_at' -a help -d 'show the help of a command'
 complete -c mtastream -n '__mtastream_at' -s h -l help -d 'Print this help message and exit'
-complete -c mtastream -n '__mtastream_at' -l version -d 'Display program version information and exit'
+complete -c mtastream -n '__mtastream_at' -s V -l version -d 'Display program version information and exit'
 complete -c mtastream -n '__mtastream_at' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
@@ -104,7 +107,7 @@ complete -c mtastream -n '__mtastream_at produce' -l key -x -a 'turnstile id non
 complete -c mtastream -n '__mtastream_at produce' -s z -l compression -x -a 'none gzip snappy lz4 zstd' -d 'compression codec'
 complete -c mtastream -n '__mtastream_at produce' -l dead-letter -r -F -d 'append rejected lines and undelivered messages here (NDJSON with source and reason)'
 complete -c mtastream -n '__mtastream_at produce' -l seed -x -d 'generators: same seed, same events'
-complete -c mtastream -n '__mtastream_at produce' -l turnstiles -x -d 'city generator: number of turnstiles'
+complete -c mtastream -n '__mtastream_at produce' -l turnstiles -x -d 'city generator: number of turnstiles (1 to 1000000)'
 complete -c mtastream -n '__mtastream_at produce' -l start-time -x -d 'city generator: simulated clock from this time instead of the wall clock'
 complete -c mtastream -n '__mtastream_at produce' -l step -x -d 'city generator with --start-time: time between two reports of a turnstile'
 complete -c mtastream -n '__mtastream_at produce' -l json -d 'print one JSON summary object on stdout at the end'
@@ -257,7 +260,7 @@ complete -c mtastream -n '__mtastream_at upload' -l endpoint -x -d 'S3-compatibl
 complete -c mtastream -n '__mtastream_at upload' -l s3-addressing -x -a 'auto path virtual' -d 'S3 bucket addressing: auto (path-style with --endpoint), path or virtual'
 complete -c mtastream -n '__mtastream_at upload' -l region -x -d 'S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config)'
 complete -c mtastream -n '__mtastream_at upload' -l profile -x -d 'profile in ~/.aws/credentials (default: AWS_PROFILE, default)'
-complete -c mtastream -n '__mtastream_at upload' -s j -l jobs -x -d 'files uploaded in parallel'
+complete -c mtastream -n '__mtastream_at upload' -s j -l jobs -x -d 'files uploaded in parallel (1 to 64)'
 complete -c mtastream -n '__mtastream_at upload' -l retries -x -d 'retries per file after the first attempt (timeouts, connection errors, 5xx, throttling)'
 complete -c mtastream -n '__mtastream_at upload' -l timeout -x -d 'limit for one request, body included (30s, 5m; a bare number is seconds)'
 complete -c mtastream -n '__mtastream_at upload' -l delete-after -d 'delete each local file once its upload is verified'
@@ -280,7 +283,7 @@ complete -c mtastream -n '__mtastream_at broker' -s q -l quiet -d 'only errors o
 complete -c mtastream -n '__mtastream_at broker' -s v -l verbose -d 'more detail on stderr (repeat for more)'
 
 # mtastream config
-complete -c mtastream -n '__mtastream_at config' -a show -d 'print every setting with its origin (secrets redacted)'
+complete -c mtastream -n '__mtastream_at config' -a show -d 'print every setting with its origin: config files, MTASTREAM_* variables, -X, -b (secrets redacted)'
 complete -c mtastream -n '__mtastream_at config' -s h -l help -d 'Print this help message and exit'
 complete -c mtastream -n '__mtastream_at config' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at config' -s X -x -d 'set any librdkafka property (repeatable)'
@@ -290,11 +293,20 @@ complete -c mtastream -n '__mtastream_at config' -s v -l verbose -d 'more detail
 
 # mtastream config show
 complete -c mtastream -n '__mtastream_at config show' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at config show' -l json -d 'print one JSON object: {"kafka":{KEY:{value,origin}},"options":{COMMAND.OPTION:{values,origin}}}'
 complete -c mtastream -n '__mtastream_at config show' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at config show' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at config show' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at config show' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at config show' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+
+# mtastream version
+complete -c mtastream -n '__mtastream_at version' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at version' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
+complete -c mtastream -n '__mtastream_at version' -s X -x -d 'set any librdkafka property (repeatable)'
+complete -c mtastream -n '__mtastream_at version' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
+complete -c mtastream -n '__mtastream_at version' -s q -l quiet -d 'only errors on stderr'
+complete -c mtastream -n '__mtastream_at version' -s v -l verbose -d 'more detail on stderr (repeat for more)'
 
 # mtastream help
 complete -c mtastream -n '__mtastream_at help' -s h -l help -d 'Print this help message and exit'

@@ -11,8 +11,14 @@
 #   */10 * * * * cd /srv/mta && MTASTREAM_BROKERS=kafka:9092 examples/cron_lake_upload.sh gs://bucket/turnstile >>cron.log 2>&1
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-[ $# -eq 1 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+help_requested "$@"
+[ $# -eq 1 ] || usage_error "expected one UPLOAD_URL, got $# arguments"
 target=$1
+# Checked before anything runs: a bad URL must not cost a consume run that commits the group.
+case "$target" in
+  file://?* | s3://?* | gs://?*) ;;
+  *) usage_error "UPLOAD_URL '$target': expected file://DIR, s3://BUCKET/PREFIX or gs://BUCKET/PREFIX" ;;
+esac
 topic=${TOPIC:-mta-turnstile} group=${GROUP:-mta-lake-cron}
 lake=${LAKE_DIR:-storage} done_dir=${DONE_DIR:-${LAKE_DIR:-storage}/uploaded}
 brokers=${MTASTREAM_BROKERS:-}

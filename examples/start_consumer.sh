@@ -9,8 +9,9 @@
 #   the topic, or `-- --upload gs://BUCKET/turnstile` to upload each file as the original did.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+help_requested "$@"
 brokers="" topic=mta-turnstile group=mta-lake client=mta-consumer duration=5 slide="" lake=storage
-while getopts "b:t:g:c:d:s:l:h" opt; do
+while getopts ":b:t:g:c:d:s:l:h" opt; do
   case "$opt" in
     b) brokers=$OPTARG ;;
     t) topic=$OPTARG ;;
@@ -19,10 +20,14 @@ while getopts "b:t:g:c:d:s:l:h" opt; do
     d) duration=$OPTARG ;;
     s) slide=$OPTARG ;;
     l) lake=$OPTARG ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    h) usage; exit 0 ;;
+    :) usage_error "-$OPTARG needs a value" ;;
+    *) usage_error "unknown option -$OPTARG" ;;
   esac
 done
 shift $((OPTIND - 1))
+check_count -d "$duration"
+[ -z "$slide" ] || check_count -s "$slide"
 [ -n "$brokers" ] || local_brokers
 exec "$MTASTREAM" -b "$brokers" consume -t "$topic" -G "$group" --client-id "$client" \
   --window "${duration}m" --slide "${slide:-$duration}m" --lake-dir "$lake" "$@"

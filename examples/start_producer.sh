@@ -10,12 +10,15 @@
 #   examples/start_producer.sh -b broker:9092 -- --config ~/.kafka/docker-kafka.properties events.csv
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+help_requested "$@"
 brokers="" topic=mta-turnstile
-while getopts "b:t:h" opt; do
+while getopts ":b:t:h" opt; do
   case "$opt" in
     b) brokers=$OPTARG ;;
     t) topic=$OPTARG ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    h) usage; exit 0 ;;
+    :) usage_error "-$OPTARG needs a value" ;;
+    *) usage_error "unknown option -$OPTARG" ;;
   esac
 done
 shift $((OPTIND - 1))

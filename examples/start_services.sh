@@ -7,14 +7,21 @@
 # Stop the broker with: scripts/kafka-local.sh stop --dir .kafka-local
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+help_requested "$@"
 topic=mta-turnstile partitions=4
-while getopts "t:p:h" opt; do
+while getopts ":t:p:h" opt; do
   case "$opt" in
     t) topic=$OPTARG ;;
     p) partitions=$OPTARG ;;
-    *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    h) usage; exit 0 ;;
+    :) usage_error "-$OPTARG needs a value" ;;
+    *) usage_error "unknown option -$OPTARG" ;;
   esac
 done
+shift $((OPTIND - 1))
+[ $# -eq 0 ] || usage_error "unexpected argument '$1'"
+[ -n "$topic" ] || usage_error "-t needs a topic name"
+check_count -p "$partitions"
 
 "$repo_dir/scripts/kafka-local.sh" start --dir "$KAFKA_LOCAL_DIR"
 local_brokers

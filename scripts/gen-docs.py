@@ -14,6 +14,8 @@ import subprocess
 import sys
 
 PROG = "mtastream"
+# Commands documented in mtastream(1) only, without a page of their own.
+PAGELESS = ("help", "version")
 
 # Prose that is not in the option tree: how configuration and the environment work (see README.md).
 FILES_TEXT = [
@@ -257,7 +259,7 @@ def man_root(root, version, commands):
     lines.append(".SH COMMANDS")
     for c in commands:
         name = c["name"]
-        target = "%s\\-%s(1)" % (PROG, roff(name)) if c["name"] != "help" else None
+        target = "%s\\-%s(1)" % (PROG, roff(name)) if c["name"] not in PAGELESS else None
         lines += [".TP", "\\fB%s\\fR%s" % (roff(" ".join([name] + ([("|".join(s["name"] for s in c["commands"]))]
                                                                if c["commands"] else []))),
                                           ""),
@@ -268,7 +270,7 @@ def man_root(root, version, commands):
     if examples:
         lines.append(".SH EXAMPLES")
         man_examples(examples, lines)
-    man_common_tail(root, lines, [], ["%s-%s" % (PROG, c["name"]) for c in commands if c["name"] != "help"])
+    man_common_tail(root, lines, [], ["%s-%s" % (PROG, c["name"]) for c in commands if c["name"] not in PAGELESS])
     return "\n".join(lines) + "\n"
 
 
@@ -294,7 +296,7 @@ def man_command(root, command, version, commands):
     env_options = [(o, c["path"]) for c in walk(command) for o in c["options"] if o["env"]]
     man_common_tail(root, lines, env_options,
                     [PROG] + ["%s-%s" % (PROG, c["name"]) for c in commands
-                              if c["name"] not in ("help", command["name"])])
+                              if c["name"] not in PAGELESS + (command["name"],)])
     return "\n".join(lines) + "\n"
 
 
@@ -552,7 +554,7 @@ def main():
     commands = [c for c in tree["commands"]]
     files = {os.path.join("man", "%s.1" % PROG): man_root(tree, version, commands)}
     for c in commands:
-        if c["name"] == "help":
+        if c["name"] in PAGELESS:
             continue
         files[os.path.join("man", "%s-%s.1" % (PROG, c["name"]))] = man_command(tree, c, version, commands)
     files[os.path.join("completions", "%s.bash" % PROG)] = bash_completion(tree)

@@ -8,6 +8,7 @@
 #include "dead_letter.h"
 #include "error.h"
 #include "line_reader.h"
+#include "stop_signal.h"
 #include "log.h"
 #include "message_parser.h"
 #include "text.h"
@@ -163,7 +164,9 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
       live_input = !reader.is_regular_file();
       const std::string& name = reader.source_name();
       std::string_view line;
-      while (reader.next(line)) {
+      // SIGINT/SIGTERM: stop reading (a blocked read returns as end of input), then close every open window.
+      while (!stop_requested() && reader.next(line)) {
+        if (stop_requested() && reader.last_line_unterminated()) break;  // cut by the interrupted read
         ++position;
         if (reader.line_too_long()) {
           add_held(name);
@@ -195,6 +198,10 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
         next_slot ^= 1;
       }
       add_held(name);
+      if (stop_requested()) {
+        summary.interrupted = true;
+        break;
+      }
     }
     engine.close_all();
     drain();
@@ -219,9 +226,9 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
 std::string aggregate_summary_json(const AggregateSummary& s) {
   return fmt::format(
       "{{\"read\":{},\"accepted\":{},\"rejected\":{},\"bad\":{},\"late\":{},\"overflow\":{},\"duplicates\":{},"
-      "\"windows\":{},\"rows\":{},\"files\":{},\"bytes\":{},\"seconds\":{:.3f}}}",
+      "\"windows\":{},\"rows\":{},\"files\":{},\"bytes\":{},\"interrupted\":{},\"seconds\":{:.3f}}}",
       s.read, s.accepted, s.rejected(), s.bad, s.late, s.overflow, s.duplicates, s.windows, s.rows, s.files, s.bytes,
-      s.seconds);
+      s.interrupted ? "true" : "false", s.seconds);
 }
 
 }  // namespace mtastream

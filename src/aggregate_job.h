@@ -35,6 +35,7 @@ struct AggregateSummary {
   uint64_t files = 0;
   uint64_t bytes = 0;       // bytes written (lake files or the CSV stream)
   double seconds = 0;
+  bool interrupted = false;  // SIGINT/SIGTERM stopped the reading; the windows read so far were written
   uint64_t rejected() const { return bad + late + overflow; }
 };
 

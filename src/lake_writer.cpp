@@ -18,6 +18,8 @@
 
 #include "error.h"
 #include "log.h"
+#include "output_file.h"
+#include "text.h"
 
 namespace mtastream {
 
@@ -385,8 +387,7 @@ std::vector<LakeWriter::Written> LakeWriter::flush() {
 struct CsvStreamWriter::Sink {
   bool to_stdout = false;
   bool gzip = false;
-  int fd = -1;
-  std::string dir, name, temp_path;
+  std::unique_ptr<OutputFile> file;  // a regular file is replaced at finish(); a device or FIFO written through
 };
 
 CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout)
@@ -397,22 +398,15 @@ CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout)
     return;
   }
   size_t slash = target_.rfind('/');
-  s.dir = slash == std::string::npos ? "" : target_.substr(0, slash == 0 ? 1 : slash);
-  s.name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
-  if (s.name.empty()) throw UsageError(fmt::format("-o '{}' names a directory, not a file", target_));
-  s.gzip = s.name.size() > 3 && s.name.compare(s.name.size() - 3, 3, ".gz") == 0;
-  if (!s.dir.empty()) make_dirs(s.dir);
-  s.temp_path = join_path(s.dir, temp_name_for(s.name));
-  s.fd = ::open(s.temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (s.fd < 0) throw Error(fmt::format("cannot create '{}': {}", s.temp_path, errno_text()));
+  std::string dir = slash == std::string::npos ? "" : target_.substr(0, slash == 0 ? 1 : slash);
+  std::string name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
+  if (name.empty()) throw UsageError(fmt::format("-o '{}' names a directory, not a file", target_));
+  s.gzip = ends_with(name, ".gz");
+  if (!dir.empty()) make_dirs(dir);
+  s.file = std::make_unique<OutputFile>(target_);
 }
 
-CsvStreamWriter::~CsvStreamWriter() {
-  if (sink_ && sink_->fd >= 0) {  // not finished (an error): leave no temporary file behind
-    ::close(sink_->fd);
-    ::unlink(sink_->temp_path.c_str());
-  }
-}
+CsvStreamWriter::~CsvStreamWriter() = default;  // unfinished (an error): OutputFile leaves no temporary file
 
 void CsvStreamWriter::write(const ClosedWindow& window) {
   if (!header_written_) {
@@ -438,7 +432,7 @@ void CsvStreamWriter::flush_buffer() {
   if (s.gzip) gz = gzip_bytes(buffer_);
   std::string_view out = s.gzip ? std::string_view(gz) : std::string_view(buffer_);
   bytes_ += out.size();
-  write_all(s.fd, out, s.temp_path);
+  s.file->write(out);
   buffer_.clear();
 }
 
@@ -455,14 +449,7 @@ void CsvStreamWriter::finish() {
     flush_stdout();
     return;
   }
-  if (::fsync(s.fd) != 0) throw Error(fmt::format("cannot fsync '{}': {}", s.temp_path, errno_text()));
-  int fd = s.fd;
-  s.fd = -1;
-  if (::close(fd) != 0) throw Error(fmt::format("cannot close '{}': {}", s.temp_path, errno_text()));
-  std::string final_path = join_path(s.dir, s.name);
-  if (::rename(s.temp_path.c_str(), final_path.c_str()) != 0)
-    throw Error(fmt::format("cannot rename '{}' to '{}': {}", s.temp_path, final_path, errno_text()));
-  fsync_dir(s.dir);
+  s.file->commit();
 }
 
 std::vector<bool> write_files_once(const std::string& dir,

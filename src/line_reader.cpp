@@ -235,6 +235,12 @@ size_t LineReader::inflate_some(char* dst, size_t space) {
   return produced;
 }
 
+// Editors on Windows (Notepad, Excel's "CSV UTF-8") start a file with the UTF-8 byte order mark; it is
+// not data, and left in place it would become part of the first field or spoil a header or JSON line.
+void LineReader::strip_bom(std::string_view& line) const {
+  if (line_number_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
+}
+
 bool LineReader::next(std::string_view& line) {
   if (too_long_) {
     // Skip the rest of the line that was cut.
@@ -266,6 +272,7 @@ bool LineReader::next(std::string_view& line) {
       line = std::string_view(base + begin_, len);
       begin_ = pos + 1;
       ++line_number_;
+      strip_bom(line);
       return true;
     }
     scanned = end_;
@@ -278,6 +285,7 @@ bool LineReader::next(std::string_view& line) {
       begin_ = end_;
       unterminated_ = true;
       ++line_number_;
+      strip_bom(line);
       return true;
     }
     if (begin_ > 0) {
@@ -292,6 +300,7 @@ bool LineReader::next(std::string_view& line) {
   too_long_ = true;
   line = std::string_view(buf_.data() + begin_, max_line_);
   ++line_number_;
+  strip_bom(line);
   return true;
 }
 

@@ -20,7 +20,8 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // Next line without its '\n' or "\r\n" (the last line also without a newline); false at the end.
+  // Next line without its '\n' or "\r\n" (the last line also without a newline), and the first line
+  // without a UTF-8 byte order mark; false at the end.
   // `line` stays valid until the next call. Throws mtastream::Error on read or gzip errors (file named).
   // A line longer than the limit is returned cut to the limit with line_too_long() true; reading
   // continues at the following line.
@@ -35,6 +36,7 @@ class LineReader {
   uint64_t bytes_read() const { return raw_bytes_; }  // bytes read from the file (compressed size for gzip)
 
  private:
+  void strip_bom(std::string_view& line) const;  // a UTF-8 byte order mark before the first line is dropped
   size_t fill();  // appends decoded bytes after end_; returns how many (0 = end of input)
   size_t read_raw(char* dst, size_t capacity);
   // gzip: the first bytes were a member's magic; members through libdeflate (whole, regular files) or zlib.

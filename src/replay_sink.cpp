@@ -1,8 +1,6 @@
 #include "replay_sink.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include "error.h"
 #include "kafka/producer.h"
 #include "log.h"
+#include "output_file.h"
 #include "stop_signal.h"
 
 namespace mtastream {
@@ -19,12 +18,7 @@ namespace {
 class OutputSink : public MessageSink {
  public:
   explicit OutputSink(const std::string& path) : path_(path) {
-    if (path_ == "-") return;
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw Error(fmt::format("cannot create output file '{}': {}", path_, std::strerror(errno)));
-  }
-  ~OutputSink() override {
-    if (fd_ >= 0) ::close(fd_);
+    if (path_ != "-") file_ = std::make_unique<OutputFile>(path_);
   }
 
   void send(std::string_view, bool, std::string_view value) override {
@@ -36,21 +30,14 @@ class OutputSink : public MessageSink {
   }
   void serve() override {
     write_buffer();
-    if (fd_ < 0) flush_stdout();
+    if (!file_) flush_stdout();
   }
   void finish(bool) override {
     write_buffer();
-    if (fd_ < 0) {
+    if (file_)
+      file_->commit();
+    else
       flush_stdout();
-    } else {
-      // EINVAL/EROFS: a pipe, FIFO or device such as /dev/null, which has nothing to sync.
-      if (::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) throw Error(fmt::format("cannot sync '{}': {}", path_, std::strerror(errno)));
-      if (::close(fd_) != 0) {
-        fd_ = -1;
-        throw Error(fmt::format("cannot close '{}': {}", path_, std::strerror(errno)));
-      }
-      fd_ = -1;
-    }
   }
   const SinkCounts& counts() const override { return counts_; }
   std::string describe() const override { return path_ == "-" ? "stdout" : "file " + path_; }
@@ -58,26 +45,17 @@ class OutputSink : public MessageSink {
  private:
   void write_buffer() {
     if (buffer_.empty()) return;
-    if (fd_ < 0) {
+    if (file_)
+      file_->write(buffer_);
+    else
       write_stdout(buffer_);
-    } else {
-      const char* p = buffer_.data();
-      size_t left = buffer_.size();
-      while (left > 0) {
-        ssize_t n = ::write(fd_, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw Error(fmt::format("cannot write '{}': {}", path_, std::strerror(errno)));
-        p += n;
-        left -= static_cast<size_t>(n);
-      }
-    }
     buffer_.clear();
     counts_.delivered += pending_;
     pending_ = 0;
   }
 
   std::string path_;
-  int fd_ = -1;
+  std::unique_ptr<OutputFile> file_;  // none: stdout
   std::string buffer_;
   uint64_t pending_ = 0;
   SinkCounts counts_;

@@ -1,5 +1,8 @@
 #include "text.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <fmt/format.h>
 
 namespace mtastream {
@@ -64,6 +67,41 @@ std::string printable(std::string_view s, size_t limit) {
   }
   if (s.size() > limit) out += fmt::format("... ({} bytes)", s.size());
   return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: Levenshtein plus transpositions, rows i-2, i-1 and i kept.
+  std::vector<size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        current[j] = std::min(current[j], before[j - 2] + 1);
+    }
+    before.swap(previous);
+    previous.swap(current);
+  }
+  return previous[b.size()];
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::numeric_limits<size_t>::max();
+  std::vector<std::string> prefixed;
+  for (const std::string& candidate : candidates) {
+    if (candidate.size() > word.size() && starts_with(candidate, word)) prefixed.push_back(candidate);
+    size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  if (best_distance <= 2 && best_distance * 2 < word.size()) return best;
+  if (prefixed.size() == 1 && word.size() >= 3) return prefixed.front();
+  return "";
 }
 
 }  // namespace mtastream

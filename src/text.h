@@ -16,4 +16,10 @@ std::vector<std::string_view> split(std::string_view text, char separator);
 // For error messages: control and non-ASCII bytes shown as \xNN, cut at `limit` bytes.
 std::string printable(std::string_view s, size_t limit = 120);
 
+// Edits (insert, delete, replace, swap of two neighbours) from `a` to `b`: "prodcue" -> "produce" is 1.
+size_t edit_distance(std::string_view a, std::string_view b);
+// For "did you mean": the candidate nearest to `word` if close enough to be a typo (at most 2 edits, and
+// fewer than half its length; a unique prefix also counts), else "".
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
 }  // namespace mtastream

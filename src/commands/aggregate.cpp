@@ -2,9 +2,11 @@
 #include <fmt/format.h>
 
 #include "aggregate_job.h"
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
 #include "log.h"
+#include "stop_signal.h"
 
 namespace mtastream {
 
@@ -55,6 +57,7 @@ ExitCode run(const AggregateFlags& f) {
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
 
+  install_stop_signal_handlers();
   AggregateSummary s = run_aggregate(o);
 
   log::info("read {} messages in {:.2f}s: {} accepted, {} duplicates, {} late, {} bad{}; {} windows, {} rows, {} {}",
@@ -63,8 +66,9 @@ ExitCode run(const AggregateFlags& f) {
             o.output.empty() ? s.files : s.rows, o.output.empty() ? fmt::format("files in {}", o.lake_dir) : "rows written");
   if (s.rejected() > 0 && !o.dead_letter.empty())
     log::info("{} rejected messages are in '{}'", s.rejected(), o.dead_letter);
+  if (s.interrupted) log::warn("interrupted: stopped reading; the windows read so far were written");
   if (f.json) write_stdout(aggregate_summary_json(s) + "\n");
-  return s.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
+  return exit_code_after_stop(s.rejected() > 0 ? ExitCode::partial : ExitCode::ok);
 }
 
 }  // namespace
@@ -82,7 +86,8 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
                       "stop with an error when the open windows would hold more than N distinct group keys "
                       "(bounds memory: about 0.5 KB per key)")
       ->capture_default_str()
-      ->type_name("N");
+      ->type_name("N")
+      ->check(whole_number(1));
   command->add_option("--watermark", flags->watermark,
                       "watermark delay: windows close when the newest event time minus this passes their end "
                       "(default: the window length; 0 closes windows as soon as time passes them)")

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "kafka/mock_cluster.h"
 #include "log.h"
@@ -61,7 +62,8 @@ void add_broker_command(CLI::App& app, CommandRegistry& registry) {
   auto options = std::make_shared<BrokerOptions>();
   command->add_option("--brokers", options->brokers, "number of brokers in the mock cluster")
       ->default_val(1)
-      ->check(CLI::Range(1, 16));
+      ->type_name("N")
+      ->check(whole_number(1, 16));
   command->add_option("--topic", options->topics, "create a topic up front (default 4 partitions; repeatable)")
       ->type_name("NAME[:PARTITIONS]");
   set_examples(command,

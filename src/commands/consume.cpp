@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "consume_job.h"
 #include "duration.h"
@@ -89,7 +90,7 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
   log::info("printed {} messages ({} bytes) in {:.2f}s", s.messages, s.bytes, s.seconds);
   if (f.json)
     log::warn("--json with --raw: stdout carries the messages; the summary is the line above");
-  return ExitCode::ok;
+  return exit_code_after_stop(ExitCode::ok, !f.exit_at_end && f.count == 0);
 }
 
 ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
@@ -164,7 +165,7 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     log::warn("{}/{}: offsets {} to {} were skipped (--allow-gaps): the windows they belong to are partial",
               o.topic, g.partition, g.expected, g.resumed - 1);
   if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
-  return c.rejected() > 0 ? ExitCode::partial : ExitCode::ok;
+  return exit_code_after_stop(c.rejected() > 0 ? ExitCode::partial : ExitCode::ok, !f.exit_at_end);
 }
 
 }  // namespace
@@ -188,7 +189,8 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "stop with an error when the open windows of one partition would hold more than N distinct group keys "
                       "(bounds memory: about 0.5 KB per key)")
       ->capture_default_str()
-      ->type_name("N");
+      ->type_name("N")
+      ->check(whole_number(1));
   command->add_option("--watermark", f->watermark,
                       "watermark delay: a partition's windows close when its newest event time minus this passes "
                       "their end (default: the window length)")
@@ -240,14 +242,14 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                     "resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout");
   command->add_option("--commit-interval", f->commit_interval, "seconds between offset commits while running")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber)
+      ->check(number_above_zero())
       ->type_name("SECONDS");
   command->add_flag("--raw", f->raw, "print messages (kcat -C style) instead of windowing them; no commits");
   command->add_option("-o,--offset", f->offset,
                       "--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning "
                       "(stored with -G)")
       ->type_name("OFFSET");
-  command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N");
+  command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N")->check(whole_number(1));
   command->add_option("-f,--format", f->format,
                       "--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t "
                       "topic, %K/%S key/value length, \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unistd.h>
 
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
 #include "json_writer.h"
@@ -168,7 +169,8 @@ ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options
     json.end_object();
     write_stdout(json.str() + "\n");
   }
-  return publish_exit_code(summary);
+  bool endless_generator = job.source != EventSource::files && !job.count;
+  return exit_code_after_stop(publish_exit_code(summary), endless_generator);
 }
 
 }  // namespace
@@ -184,7 +186,7 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("original|city");
   o->rate_option = command->add_option("--rate", o->rate, "messages per second (city default 1000; 0 = as fast as possible)")
                        ->type_name("N[/s]");
-  o->count_option = command->add_option("-c,--count", o->count, "stop after N messages");
+  o->count_option = command->add_option("-c,--count", o->count, "stop after N messages")->type_name("N")->check(whole_number(1));
   o->interval_option = command->add_option("--interval", o->interval, "seconds between messages of --generate original")
                            ->type_name("SECONDS")
                            ->default_val("10");
@@ -200,8 +202,11 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--dead-letter", o->dead_letter,
                       "append rejected lines and undelivered messages here (NDJSON with source and reason)")
       ->type_name("FILE");
-  o->seed_option = command->add_option("--seed", o->seed, "generators: same seed, same events");
-  command->add_option("--turnstiles", o->turnstiles, "city generator: number of turnstiles")->default_val(4000);
+  o->seed_option = command->add_option("--seed", o->seed, "generators: same seed, same events")->type_name("N")->check(whole_number(0));
+  command->add_option("--turnstiles", o->turnstiles, "city generator: number of turnstiles (1 to 1000000)")
+      ->default_val(4000)
+      ->type_name("N")
+      ->check(whole_number(1, 1000000));
   command->add_option("--start-time", o->start_time,
                       "city generator: simulated clock from this time instead of the wall clock")
       ->type_name("\"YYYY-MM-DD HH:MM:SS\"");

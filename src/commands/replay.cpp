@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "dead_letter.h"
 #include "log.h"
@@ -66,9 +67,10 @@ void human_summary(const ReplayCommandOptions& o, const ReplayReport& r, const M
 
 ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, const GlobalContext& context) {
   if (!o.topic.empty() && !o.output.empty()) throw UsageError("give either -t TOPIC or -o FILE|-, not both");
+  if (o.json && o.topic.empty() && (o.output.empty() || o.output == "-"))
+    throw UsageError("--json and the events would both go to stdout; give -o FILE or -t TOPIC with --json");
   if (o.as_fast_as_possible && command.count("--speed"))
     throw UsageError("give either --speed X or --as-fast-as-possible, not both");
-  if (command.count("--speed") && !(o.speed > 0)) throw UsageError("--speed must be a number above 0 (e.g. 60)");
   if (o.capture && (command.count("--value-format") || command.count("--key") || command.count("--max-delta")))
     throw UsageError("--capture re-publishes messages as captured: --value-format, --key and --max-delta do not apply");
 
@@ -102,7 +104,7 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
   // As `produce`: nothing acknowledged at all is a failed run (broker unreachable), some is partial.
   if (c.sent > 0 && c.delivered == 0) return ExitCode::runtime_error;
   bool partial = report.interrupted || report.rejected > 0 || c.delivered < c.sent;
-  return partial ? ExitCode::partial : ExitCode::ok;
+  return exit_code_after_stop(partial ? ExitCode::partial : ExitCode::ok);
 }
 
 }  // namespace
@@ -122,11 +124,13 @@ void add_replay_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("FILE|-");
   command->add_option("--speed", o->speed,
                       "X times real time, by event timestamps (default: 1 with -t, as fast as possible with -o)")
-      ->type_name("X");
+      ->type_name("X")
+      ->check(number_above_zero());
   command->add_flag("--as-fast-as-possible", o->as_fast_as_possible, "no pacing");
   command->add_option("--max-delta", o->max_delta,
                       "a delta above this (ENTRIES or EXITS) is a counter anomaly: no event")->capture_default_str()
-      ->type_name("N");
+      ->type_name("N")
+      ->check(whole_number(0));
   command->add_option("--value-format", o->value_format, "message form: csv, json-string (the original's), json")->capture_default_str()
       ->type_name("FORM");
   command->add_option("--key", o->key, "message key: turnstile (CA,UNIT,SCP), id, none")->capture_default_str()->type_name("KIND");

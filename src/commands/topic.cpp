@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
 #include "json_writer.h"
@@ -190,9 +191,13 @@ void add_topic_command(CLI::App& app, CommandRegistry& registry) {
 
   CLI::App* create = topic->add_subcommand("create", "create a topic and wait until every partition has a leader");
   create->add_option("topic", options->topic, "topic name")->required();
-  create->add_option("-p,--partitions", options->partitions, "partitions (default: the broker's default)");
+  create->add_option("-p,--partitions", options->partitions, "partitions (default: the broker's default)")
+      ->type_name("N")
+      ->check(whole_number(1, 1000000));
   create->add_option("-r,--replication-factor", options->replication_factor,
-                     "replicas per partition (default: the broker's default)");
+                     "replicas per partition (default: the broker's default)")
+      ->type_name("N")
+      ->check(whole_number(1, 32767));
   create->add_option("--topic-config", options->topic_configs, "topic configuration (repeatable)")
       ->type_name("KEY=VALUE");
   create->add_flag("--if-not-exists", options->if_not_exists, "an existing topic is fine (left unchanged)");

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
 #include "log.h"
@@ -108,10 +109,15 @@ void add_upload_command(CLI::App& app, CommandRegistry& registry) {
       ->capture_default_str();
   command->add_option("--region", options->region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, ~/.aws/config)");
   command->add_option("--profile", options->profile, "profile in ~/.aws/credentials (default: AWS_PROFILE, default)");
-  command->add_option("-j,--jobs", options->jobs, "files uploaded in parallel")->capture_default_str();
+  command->add_option("-j,--jobs", options->jobs, "files uploaded in parallel (1 to 64)")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(whole_number(1, 64));
   command->add_option("--retries", options->retries,
                       "retries per file after the first attempt (timeouts, connection errors, 5xx, throttling)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(whole_number(0, 100));
   command->add_option("--timeout", options->timeout, "limit for one request, body included (30s, 5m; a bare number is seconds)")
       ->capture_default_str();
   command->add_flag("--delete-after", options->delete_after, "delete each local file once its upload is verified");

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "error.h"
+#include "output_file.h"
 #include "upload/checksum.h"
 #include "upload/store_uploaders.h"
 
@@ -76,9 +77,14 @@ class FileUploader : public Uploader {
 
   UploadResult upload(const std::string& local_path, const std::string& object_name) override {
     FileDigest local = digest_file(local_path);
-    fs::path target = fs::path(destination_.directory) / destination_.key_for(object_name);
+    fs::path named = fs::path(destination_.directory) / destination_.key_for(object_name);
+    // An object is a regular file: a symlink to one is followed (the link stays), anything else is refused.
+    OutputTarget resolved = resolve_output_target(named.string());
+    if (resolved.kind != OutputTarget::Kind::replace)
+      throw Error(fmt::format("{}: exists and is not a regular file; not replacing it", named.string()));
+    fs::path target = resolved.path;
     UploadResult result;
-    result.object_url = "file://" + fs::absolute(target).lexically_normal().string();
+    result.object_url = "file://" + fs::absolute(named).lexically_normal().string();
     result.bytes = local.size;
     result.md5_hex = local.md5_hex();
     result.attempts = 1;

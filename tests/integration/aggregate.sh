@@ -184,4 +184,20 @@ expect_exit 1 "missing input file" -- "$MTASTREAM" aggregate -o - no-such-file.c
 expect_contains "$T/err" "no-such-file.csv" "the error names the file"
 expect_empty "$T/out" "nothing on stdout when the input is missing"
 
+# A UTF-8 byte order mark at the start of a file or stdin is dropped: not part of CA, not a bad header.
+bom=$'\xEF\xBB\xBF'
+"$MTASTREAM" replay "$SHARED_DATA/mta/turnstile_170617.txt" 2>/dev/null | head -20 >bom-plain.csv || true
+"$MTASTREAM" replay --value-format json "$SHARED_DATA/mta/turnstile_170617.txt" 2>/dev/null | head -20 >bom-plain.ndjson || true
+{ printf '%s' "$bom"; echo "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP"; cat bom-plain.csv; } >bom-header.csv
+{ printf '%s' "$bom"; cat bom-plain.csv; } >bom-line.csv
+{ printf '%s' "$bom"; cat bom-plain.ndjson; } >bom.ndjson
+"$MTASTREAM" aggregate -o bom-expected.csv bom-plain.csv 2>/dev/null
+for f in bom-header.csv bom-line.csv bom.ndjson; do
+  expect_exit 0 "aggregate $f: nothing rejected" -- "$MTASTREAM" aggregate -o - "$f"
+  cmp -s "$T/out" bom-expected.csv && pass "aggregate $f: the same rows as without the mark" ||
+    fail "aggregate $f: rows differ from the file without the mark"
+done
+expect_exit 0 "aggregate from stdin with a byte order mark" -- sh -c '"$0" aggregate -o - - <bom-line.csv' "$MTASTREAM"
+expect_not_contains "$T/out" "$bom" "stdin: no byte order mark in the rows"
+
 finish

@@ -45,11 +45,11 @@ checked = 0
 for c in walk(tree):
     words = c["path"].split(".") if c["path"] else []
     page = os.path.join(src, "man", "mtastream%s.1" % ("-" + words[0] if words else ""))
-    if words and words[0] == "help":
+    if words and words[0] in ("help", "version"):
         page = os.path.join(src, "man", "mtastream.1")
     man = open(page).read() if os.path.exists(page) else ""
     if not man: bad("no man page %s for '%s'" % (page, c["path"]))
-    if words and words[0] != "help" and c["name"] not in man: bad("%s does not mention '%s'" % (page, c["name"]))
+    if words and words[0] not in ("help", "version") and c["name"] not in man: bad("%s does not mention '%s'" % (page, c["name"]))
     bash_opts = bash_complete(["mtastream"] + words + ["-"])
     fish_opts = fish_complete(" ".join(["mtastream"] + words + ["-"]))
     for o in c["options"]:
@@ -79,7 +79,7 @@ for c in walk(tree):
         got = fish_complete(" ".join(["mtastream"] + words + [""]))
         if got != subs: bad("%s: fish completes %s, expected commands %s" % (c["path"] or "mtastream", sorted(got), sorted(subs)))
     # --help has examples (set_examples in src/commands/command.h) for every command but the root and help.
-    if words and words[0] != "help":
+    if words and words[0] not in ("help", "version"):
         h = subprocess.run([binary] + words + ["--help"], stdout=subprocess.PIPE, text=True).stdout
         if "Examples:\n  mtastream" not in h: bad("'mtastream %s --help' has no examples" % " ".join(words))
         if subprocess.run([binary, "help"] + words, stdout=subprocess.PIPE, text=True).stdout != h:

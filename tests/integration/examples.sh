@@ -2,8 +2,39 @@
 # examples/: start_services.sh, start_producer.sh, start_consumer.sh and cron_lake_upload.sh, run as
 # written against the real broker (start_services.sh finds the test broker already running and keeps it).
 source "$(dirname "$0")/lib.sh"
-need kafka
 ex=$MTASTREAM_SOURCE_DIR/examples
+
+# Help and argument checks come before any work: run with a stand-in binary that records every call,
+# in an empty directory, with a local-Kafka dir that does not exist; nothing may be called or created.
+printf '#!/bin/sh\necho "$*" >>"%s/calls"\n' "$T" >"$T/stub" && chmod +x "$T/stub"
+mkdir "$T/cwd"
+no_side_effect() {  # no_side_effect WHAT
+  if [ ! -e "$T/calls" ] && [ -z "$(ls -A "$T/cwd")" ] && [ ! -e "$T/kafka-none" ]; then pass "$1: no side effect"; else
+    fail "$1: did some work"; cat "$T/calls" 2>/dev/null >&2; ls -A "$T/cwd" >&2; fi
+}
+in_sandbox() { (cd "$T/cwd" && env MTASTREAM="$T/stub" KAFKA_LOCAL_DIR="$T/kafka-none" MTASTREAM_BROKERS=x:1 "$@"); }
+for script in start_services start_producer start_consumer cron_lake_upload; do
+  for h in -h --help; do
+    expect_exit 0 "$script.sh $h exits 0" -- in_sandbox "$ex/$script.sh" "$h"
+    expect_contains "$T/out" "usage: examples/$script.sh" "$script.sh $h prints the usage on stdout"
+    expect_not_contains "$T/out" "set -euo pipefail" "$script.sh $h: no script line in the help"
+    expect_empty "$T/err" "$script.sh $h: nothing on stderr"
+    no_side_effect "$script.sh $h"
+  done
+  expect_exit 2 "$script.sh with an unknown option" -- in_sandbox "$ex/$script.sh" -Z
+  expect_contains "$T/err" "usage: examples/$script.sh" "$script.sh -Z prints the usage on stderr"
+  no_side_effect "$script.sh -Z"
+done
+for bad in "cron_lake_upload.sh" "cron_lake_upload.sh -x" "cron_lake_upload.sh ftp://host/x" "cron_lake_upload.sh a b" \
+           "start_services.sh -p 0" "start_services.sh -p x" "start_services.sh extra" \
+           "start_consumer.sh -d 0" "start_consumer.sh -s 5x" "start_producer.sh -t"; do
+  # shellcheck disable=SC2086
+  set -- $bad
+  expect_exit 2 "$bad: usage error" -- in_sandbox "$ex/$1" "${@:2}"
+  no_side_effect "$bad"
+done
+
+need kafka
 export MTASTREAM KAFKA_LOCAL_DIR=$KAFKA_DIR
 topic=examples-$$-$RANDOM
 count_messages() { { kcat -C -b "$BOOTSTRAP" -t "$1" -e -q 2>/dev/null || true; } | wc -l; }

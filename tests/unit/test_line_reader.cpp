@@ -186,3 +186,12 @@ TEST(LineReader, Errors) {
   }
   EXPECT_EQ(LineReader("-").source_name(), "stdin");
 }
+
+TEST(LineReader, ByteOrderMarkAtTheStartIsDropped) {
+  const std::string bom = "\xEF\xBB\xBF";
+  EXPECT_EQ(read_all(write_file("bom.txt", bom + "a,b\r\nc\n")), (std::vector<std::string>{"a,b", "c"}));
+  EXPECT_EQ(read_all(write_file("bom-only-line.txt", bom + "x")), (std::vector<std::string>{"x"}));
+  EXPECT_EQ(read_all(write_file("bom.gz", gzip_bytes(bom + "{\"a\":1}\n"))), (std::vector<std::string>{"{\"a\":1}"}));
+  // Only at the very start: a BOM later on is data (and the parser rejects it).
+  EXPECT_EQ(read_all(write_file("bom-later.txt", "a\n" + bom + "b\n")), (std::vector<std::string>{"a", bom + "b"}));
+}
