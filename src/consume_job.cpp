@@ -813,6 +813,7 @@ class ConsumeJob {
       states_[tp.partition] = std::move(state);
     }
     if (!list.empty()) assigned_once_ = true;
+    last_read_at_ = Clock::now();  // progress is measured from the assignment
     log::info("assigned partitions{} of {}", names, options_.topic);
     if (!options_.per_partition) {
       std::vector<int32_t> partitions = consumer_->partitions_of(options_.topic, 10s);
