@@ -133,6 +133,7 @@ int run_cli(int argc, char** argv) {
   add_upload_command(app, registry);
   add_broker_command(app, registry);
   add_config_command(app, registry);
+  add_status_command(app, registry);
 
   std::vector<std::string> help_words;
   CLI::App* help = app.add_subcommand("help", "show the help of a command");
