@@ -27,7 +27,7 @@ constexpr const char* exit_code_help =
     "  0  ok: all input handled and delivered\n"
     "  1  runtime error: the job could not be done (broker unreachable, unreadable input, disk full, ...)\n"
     "  2  usage error: bad option or configuration; nothing was done\n"
-    "  3  partial: finished, but some input was rejected or some messages were not delivered\n"
+    "  3  partial: finished, but some input was rejected or some messages were not delivered (status: lag above --max-lag)\n"
     "  4  not implemented yet\n";
 
 struct GlobalOptions {
