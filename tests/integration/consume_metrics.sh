@@ -10,7 +10,6 @@ need kafka
 prom_python=${MTASTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtastream}/prometheus-client-0.26.0/bin/python
 [ -x "$prom_python" ] || { echo "FAIL: no prometheus_client venv at $prom_python: run scripts/install-test-deps.sh" >&2; exit 1; }
 consume_exec() { exec "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 consume "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # scrape URL FILE: the page (curl fails on a non-2xx answer).
 scrape() { curl -sS -f --max-time 5 -o "$2" "$1"; }
 # sums FILE: parses the page with prometheus_client; prints one JSON object {sample name: sum over labels},
@@ -57,13 +56,7 @@ consume_exec -t "$topic" -G "$group" --lake-dir "$T/lake" --metrics-addr "$port"
 pid=$!
 cleanup_hooks+=("kill -9 $pid 2>/dev/null")
 
-healthy=""
-for _ in $(seq 100); do
-  code=$(curl -s -o "$T/healthz" -w '%{http_code}' --max-time 5 "$url/healthz" || true)
-  [ "$code" = 200 ] && { healthy=1; break; }
-  sleep 0.2
-done
-[ -n "$healthy" ] && pass "/healthz 200 while it commits" || fail "/healthz never answered 200 (last: $code)"
+expect_eq "$(wait_http "$url/healthz" 200 "$T/healthz" 100)" "200" "/healthz 200 while it commits"
 expect_contains "$T/run.err" "metrics on $url/metrics" "stderr tells where the metrics are"
 expect_exit 2 "a second consume on the same --metrics-addr is refused (exit 2)" -- \
   "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$topic" -G "busy-$group" --lake-dir "$T/busy-lake" --metrics-addr "$port" -e
@@ -125,13 +118,7 @@ secret=s3cret-$RANDOM$RANDOM
   --lake-dir "$T/lake-gone" --metrics-addr "127.0.0.1:$port" --health-max-age 30s >/dev/null 2>"$T/gone.err" &
 gone=$!
 cleanup_hooks+=("kill -9 $gone 2>/dev/null")
-code=""
-for _ in $(seq 50); do
-  code=$(curl -s -o "$T/gone-health" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz" || true)
-  [ "$code" = 503 ] && break
-  sleep 0.2
-done
-expect_eq "$code" "503" "/healthz 503 when no broker answers"
+expect_eq "$(wait_http "http://127.0.0.1:$port/healthz" 503 "$T/gone-health")" "503" "/healthz 503 when no broker answers"
 expect_contains "$T/gone-health" "no broker answers" "/healthz says why"
 scrape "http://127.0.0.1:$port/metrics" "$T/gone.txt" || fail "scrape with the broker gone"
 expect_contains "$T/gone.txt" 'mtastream_consume_healthy{' "the page has the health gauge"

@@ -81,18 +81,13 @@ expect_contains "$T/err" "Authentication failed" "the error says authentication 
 expect_not_contains "$T/err" "wrong-$SCRAM_PASSWORD" "wrong password not printed"
 
 # 5. The metrics server (libmicrohttpd built in without TLS) answers; with no broker /healthz says 503.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$static" -b 127.0.0.1:1 consume -t static-metrics -G static-metrics --lake-dir "$T/metrics-lake" \
   --metrics-addr "$port" >/dev/null 2>"$T/metrics.err" &
 metrics_pid=$!
 cleanup_hooks+=("kill $metrics_pid 2>/dev/null; wait $metrics_pid 2>/dev/null")
-code=""
-for _ in $(seq 50); do
-  code=$(curl -s -o "$T/health" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz" || true)
-  [ "$code" = 503 ] && break
-  sleep 0.2
-done
-expect_eq "$code" "503" "static consume --metrics-addr: /healthz 503 without a broker"
+expect_eq "$(wait_http "http://127.0.0.1:$port/healthz" 503 "$T/health")" "503" \
+  "static consume --metrics-addr: /healthz 503 without a broker"
 curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$T/metrics.txt" || true
 expect_contains "$T/metrics.txt" "# TYPE mtastream_consume_messages_read_total counter" "static consume serves /metrics"
 kill -TERM "$metrics_pid"
