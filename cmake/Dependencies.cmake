@@ -1,6 +1,7 @@
 # Dependencies come from Debian packages (scripts/install-deps.sh). For `make static`
 # (MTASTREAM_STATIC=ON) librdkafka, libcurl and simdjson are built from Debian's source packages by
-# the recipes in third_party/ (scripts/build-static.sh runs them first), fmt is header-only, and
+# the recipes in third_party/ (scripts/build-static.sh runs them first), libmicrohttpd too (without
+# TLS: Debian's .a needs GnuTLS's static dependencies, which Debian does not ship), fmt is header-only, and
 # OpenSSL, zstd, zlib and libdeflate are Debian's static libraries: the binary depends on the C library only.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
@@ -12,8 +13,10 @@ if(MTASTREAM_STATIC)
   set(THIRD_PARTY_BUILD "${CMAKE_SOURCE_DIR}/third_party/build")
   set(RDKAFKA_PREFIX "${THIRD_PARTY_BUILD}/librdkafka-install")
   set(CURL_PREFIX "${THIRD_PARTY_BUILD}/curl-install")
+  set(MICROHTTPD_PREFIX "${THIRD_PARTY_BUILD}/microhttpd-install")
   file(GLOB SIMDJSON_SINGLEHEADER "${THIRD_PARTY_BUILD}/src/simdjson-*/singleheader")
-  foreach(required "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a" "${SIMDJSON_SINGLEHEADER}")
+  foreach(required "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a"
+                   "${MICROHTTPD_PREFIX}/lib/libmicrohttpd.a" "${SIMDJSON_SINGLEHEADER}")
     if(NOT EXISTS "${required}")
       message(FATAL_ERROR "MTASTREAM_STATIC: ${required} is missing; run scripts/build-static.sh (make static)")
     endif()
@@ -29,11 +32,12 @@ if(MTASTREAM_STATIC)
   target_include_directories(mtastream_simdjson SYSTEM BEFORE PUBLIC "${SIMDJSON_SINGLEHEADER}")
 
   find_package(fmt REQUIRED)
-  target_include_directories(mtastream_deps SYSTEM BEFORE INTERFACE "${RDKAFKA_PREFIX}/include" "${CURL_PREFIX}/include")
+  target_include_directories(mtastream_deps SYSTEM BEFORE INTERFACE "${RDKAFKA_PREFIX}/include" "${CURL_PREFIX}/include"
+                                                                    "${MICROHTTPD_PREFIX}/include")
   target_compile_definitions(mtastream_deps INTERFACE CURL_STATICLIB)
   target_link_libraries(mtastream_deps INTERFACE
     mtastream_simdjson fmt::fmt-header-only
-    "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a"
+    "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a" "${MICROHTTPD_PREFIX}/lib/libmicrohttpd.a"
     ${STATIC_ssl} ${STATIC_crypto} ${STATIC_zstd} ${STATIC_z} ${STATIC_deflate} Threads::Threads ${CMAKE_DL_LIBS} m)
   target_link_options(mtastream_deps INTERFACE -static-libstdc++ -static-libgcc)
 else()
@@ -44,6 +48,8 @@ else()
   pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
   pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)
   pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
-  target_link_libraries(mtastream_deps INTERFACE PkgConfig::RDKAFKA PkgConfig::SIMDJSON fmt::fmt CURL::libcurl
+  pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET libmicrohttpd)
+  target_link_libraries(mtastream_deps INTERFACE PkgConfig::RDKAFKA PkgConfig::SIMDJSON PkgConfig::MICROHTTPD
+                                                 fmt::fmt CURL::libcurl
                                                  OpenSSL::Crypto ZLIB::ZLIB PkgConfig::LIBDEFLATE Threads::Threads)
 endif()

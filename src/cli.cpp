@@ -40,7 +40,7 @@ constexpr const char* exit_code_help =
     "  0  ok: all input handled and delivered\n"
     "  1  runtime error: the job could not be done (broker unreachable, unreadable input, disk full, ...)\n"
     "  2  usage error: bad option or configuration; nothing was done\n"
-    "  3  partial: finished, but some input was rejected or some messages were not delivered\n"
+    "  3  partial: finished, but some input was rejected or some messages were not delivered (status: lag above --max-lag)\n"
     "  4  not implemented yet\n"
     "  130/143  stopped by Ctrl-C/SIGTERM before the end of its input (after a clean stop and the summary)\n";
 
@@ -313,6 +313,7 @@ int run_cli(int argc, char** argv) {
   add_upload_command(app, registry);
   add_broker_command(app, registry);
   add_config_command(app, registry);
+  add_status_command(app, registry);
 
   std::vector<std::string> help_words;
   CLI::App* version = app.add_subcommand("version", "print the version (as -V/--version)");

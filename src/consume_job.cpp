@@ -256,6 +256,10 @@ class ConsumeJob {
     // queued.max.messages.kbytes.
     conf.defaults["queued.min.messages"] = "1000000";
     if (!options.client_id.empty()) conf.required["client.id"] = options.client_id;
+    if (options.on_statistics) {
+      conf.defaults["statistics.interval.ms"] = "1000";
+      consumer_options.on_statistics = options.on_statistics;
+    }
     consumer_options.on_rebalance = [this](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
       on_rebalance(kind, list);
     };
@@ -282,6 +286,7 @@ class ConsumeJob {
     }
     summary_.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     summary_.counts = all_counts();
+    if (on_progress) on_progress(progress());  // the final state, equal to the summary's counts
     return summary_;
   }
 
@@ -476,15 +481,21 @@ class ConsumeJob {
     if (offset < state->next_offset || (state->next_offset < 0 && offset < state->start_offset)) return;
     state->next_offset = offset + 1;
     state->eof = false;
+    ConsumeCounts& mine = partition_counts_[state->partition];
     ++counts_.read;
+    ++mine.read;
     // Offsets below read_through were read before the last commit: their windows are rebuilt, but
     // what was rejected or counted then is not counted or dead-lettered again.
     const bool replaying = offset < state->restored_read_through;
-    if (replaying) ++counts_.replayed;
+    if (replaying) {
+      ++counts_.replayed;
+      ++mine.replayed;
+    }
     std::string_view bytes(static_cast<const char*>(message.payload), message.len);
     if (!parser_.parse(bytes, event_)) {
       if (!replaying) {
         ++counts_.bad;
+        ++mine.bad;
         reject(state->partition, offset, parser_.error(), bytes);
       }
       return;
@@ -500,10 +511,13 @@ class ConsumeJob {
       // Counted and dead-lettered before the restart.
     } else if (result == AddResult::accepted) {
       ++counts_.accepted;
+      ++mine.accepted;
     } else if (result == AddResult::duplicate) {
       ++counts_.duplicates;
+      ++mine.duplicates;
     } else {
       ++(result == AddResult::late ? counts_.late : counts_.overflow);
+      ++(result == AddResult::late ? mine.late : mine.overflow);
       reject(state->partition, offset, rejection_reason(result, event_.timestamp, watermark), bytes);
     }
     if (state->engine->has_closed()) write_closed(*state);
@@ -584,7 +598,10 @@ class ConsumeJob {
       keys.emplace_back(state, std::move(key));
     }
     writer_.wait_idle();  // the files these checkpoints count as written are durable (and uploaded)
-    if (offsets.empty()) return true;
+    if (offsets.empty()) {
+      committed_current_ = std::chrono::system_clock::now();
+      return true;
+    }
     dead_letter_.flush();
     rd_kafka_resp_err_t err = consumer_->commit(offsets);
     if (err) {
@@ -593,6 +610,7 @@ class ConsumeJob {
       return false;
     }
     ++counts_.commits;
+    last_commit_ = committed_current_ = std::chrono::system_clock::now();
     for (size_t i = 0; i < offsets.size(); ++i) {
       keys[i].first->committed = std::move(keys[i].second);
       summary_.committed[offsets[i].partition] = offsets[i].offset;
@@ -716,6 +734,7 @@ class ConsumeJob {
   }
 
   void on_rebalance(kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
+    ++rebalances_;
     if (kind == kafka::RebalanceKind::assign) {
       assign(list);
       return;
@@ -830,19 +849,34 @@ class ConsumeJob {
   ConsumeProgress progress() {
     ConsumeProgress p;
     p.counts = all_counts();
+    p.rebalances = rebalances_;
+    p.last_commit = last_commit_;
+    p.committed_current = committed_current_;
+    std::map<int32_t, PartitionProgress> parts;
+    for (const auto& [partition, counts] : partition_counts_) {
+      parts[partition].partition = partition;
+      parts[partition].counts = counts;
+    }
     int64_t lag = 0;
     bool known = false;
     for (const auto& state : states_) {
       if (!state) continue;
+      PartitionProgress& part = parts[state->partition];
+      part.partition = state->partition;
+      part.assigned = true;
+      part.next_offset = state->next_offset;
+      part.open_windows = state->engine->open_windows();
       ++p.partitions;
-      p.open_windows += state->engine->open_windows();
+      p.open_windows += part.open_windows;
       if (auto marks = consumer_->watermark_offsets(options_.topic, state->partition, true)) {
         int64_t next = state->next_offset >= 0 ? state->next_offset : std::max<int64_t>(state->start_offset, 0);
-        lag += std::max<int64_t>(0, marks->second - next);
+        part.lag = std::max<int64_t>(0, marks->second - next);
+        lag += part.lag;
         known = true;
       }
     }
     p.lag = known ? lag : -1;
+    for (auto& [partition, part] : parts) p.by_partition.push_back(part);
     return p;
   }
 
@@ -855,6 +889,10 @@ class ConsumeJob {
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::vector<std::unique_ptr<PartitionState>> states_;  // by partition id
   ConsumeCounts counts_;
+  std::map<int32_t, ConsumeCounts> partition_counts_;  // the message counts of counts_, by partition
+  uint64_t rebalances_ = 0;
+  std::chrono::system_clock::time_point last_commit_;        // the last successful commit
+  std::chrono::system_clock::time_point committed_current_;  // ... or round with nothing new to commit
   ConsumeSummary summary_;
   uint64_t warnings_ = 0;
   bool failed_ = false;

@@ -2,10 +2,12 @@
 // windows written to the lake (and uploaded) before the offsets that cover them are committed with a
 // recovery checkpoint, so a crash or a rebalance at any moment loses and doubles nothing.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.h"
@@ -47,6 +49,9 @@ struct ConsumeOptions {
   std::function<void(const std::string& path, const std::string& name)> publish;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
   uint64_t max_warnings = 10;            // rejected messages described on stderr before going quiet
+  // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the
+  // consumer thread: for `--metrics-addr` (broker state). Empty: no statistics.
+  std::function<void(std::string_view json)> on_statistics;
 };
 
 struct ConsumeCounts {
@@ -69,11 +74,28 @@ struct ConsumeCounts {
   uint64_t rejected() const { return bad + late + overflow; }
 };
 
+// One partition as this run knows it: counts since the start (also after it was revoked), and position,
+// lag and open windows while it is assigned.
+struct PartitionProgress {
+  int32_t partition = 0;
+  ConsumeCounts counts;     // read, replayed, accepted, bad, late, duplicates, overflow
+  bool assigned = false;
+  int64_t next_offset = -1; // the offset after the last message read (-1 none)
+  int64_t lag = -1;         // messages behind the partition's end (-1 unknown)
+  size_t open_windows = 0;
+};
+
 struct ConsumeProgress {
   ConsumeCounts counts;
   size_t partitions = 0;    // assigned now
   size_t open_windows = 0;
   int64_t lag = -1;         // messages behind the partitions' ends (-1 unknown)
+  std::vector<PartitionProgress> by_partition;  // every partition read or assigned in this run
+  uint64_t rebalances = 0;  // assignments, revocations and losses served
+  // The last successful offset commit (epoch = none yet), and the last time the committed checkpoints
+  // were known to be current: a commit succeeded, or a commit round found nothing new (an idle topic).
+  std::chrono::system_clock::time_point last_commit;
+  std::chrono::system_clock::time_point committed_current;
 };
 
 struct ConsumeGap {
@@ -92,7 +114,8 @@ struct ConsumeSummary {
 };
 
 // Runs until stop_requested() (SIGINT/SIGTERM) or, with exit_at_end, the end of every assigned
-// partition. `on_progress` (may be empty) is called about twice a second. Throws Error on failure
+// partition. `on_progress` (may be empty) is called about twice a second from the consumer thread, and
+// once more at a clean end with the summary's counts. Throws Error on failure
 // (nothing is committed past what is durable).
 ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& options,
                            const std::function<void(const ConsumeProgress&)>& on_progress = {});

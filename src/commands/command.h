@@ -45,5 +45,6 @@ void add_topic_command(CLI::App& app, CommandRegistry& registry);
 void add_upload_command(CLI::App& app, CommandRegistry& registry);
 void add_broker_command(CLI::App& app, CommandRegistry& registry);
 void add_config_command(CLI::App& app, CommandRegistry& registry);
+void add_status_command(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace mtastream

@@ -8,8 +8,10 @@
 #include "cli_checks.h"
 #include "commands/command.h"
 #include "consume_job.h"
+#include "consume_metrics.h"
 #include "duration.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "raw_consume.h"
 #include "stop_signal.h"
 #include "upload/uploader.h"
@@ -46,6 +48,8 @@ struct ConsumeFlags {
   bool flush_open = false;
   bool allow_gaps = false;
   std::string idle_after = "1h";
+  std::string metrics_addr;
+  std::string health_max_age = "2m";
 };
 
 // The live line on stderr (terminal only): rates from the difference between two reports.
@@ -93,11 +97,44 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
   return exit_code_after_stop(ExitCode::ok, !f.exit_at_end && f.count == 0);
 }
 
+// --metrics-addr: the registry the job's progress feeds and the server that renders it.
+struct MetricsEndpoint {
+  std::unique_ptr<ConsumeMetrics> metrics;
+  std::unique_ptr<MetricsServer> server;
+};
+
+MetricsEndpoint start_metrics(const ConsumeFlags& f, const HttpAddress& address) {
+  MetricsEndpoint m;
+  const auto max_age = std::chrono::seconds(parse_duration_seconds(f.health_max_age, "--health-max-age", 1));
+  m.metrics = std::make_unique<ConsumeMetrics>(f.topic, f.group, max_age);
+  ConsumeMetrics* metrics = m.metrics.get();
+  std::map<std::string, HttpHandler> routes;
+  routes["/metrics"] = [metrics] {
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics->render()};
+  };
+  routes["/healthz"] = [metrics] {
+    HealthVerdict v = metrics->health();
+    return HttpResponse{v.healthy ? 200u : 503u, "text/plain; charset=utf-8", v.reason + "\n"};
+  };
+  m.server = std::make_unique<MetricsServer>(address, std::move(routes));
+  log::info("metrics on {}/metrics, health on {}/healthz", m.server->url(), m.server->url());
+  return m;
+}
+
 ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
   install_stop_signal_handlers();
+  for (const char* metrics_only : {"--metrics-addr", "--health-max-age"})
+    if (f.raw && command->count(metrics_only)) throw UsageError(fmt::format("{} does not apply to --raw", metrics_only));
   if (f.raw) return run_raw(context, f);
   for (const char* raw_only : {"--offset", "--count", "--format", "--commit"})
     if (command->count(raw_only)) throw UsageError(fmt::format("{} applies to --raw only", raw_only));
+  if (!f.metrics_addr.empty() || command->count("--health-max-age")) {
+    if (f.metrics_addr.empty()) throw UsageError("--health-max-age applies to --metrics-addr only");
+    parse_duration_seconds(f.health_max_age, "--health-max-age", 1);
+  }
+  // Checked before anything else starts: a bad address is a usage error, not a half-started service.
+  const HttpAddress metrics_address =
+      f.metrics_addr.empty() ? HttpAddress{} : parse_http_address(f.metrics_addr, "--metrics-addr");
   ConsumeOptions o;
   o.topic = f.topic;
   o.group = f.group;
@@ -120,12 +157,16 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.allow_gaps = f.allow_gaps;
   o.idle_after_seconds = parse_duration_seconds(f.idle_after, "--idle-after", 1);
   o.commit_interval_seconds = f.commit_interval;
+  MetricsEndpoint endpoint;
+  if (!f.metrics_addr.empty()) endpoint = start_metrics(f, metrics_address);
+  ConsumeMetrics* metrics = endpoint.metrics.get();
   std::unique_ptr<Uploader> uploader;
   if (f.upload.empty() && !f.endpoint.empty()) throw UsageError("--endpoint applies to --upload only");
   if (!f.upload.empty()) {
     UploadOptions upload_options;
     upload_options.endpoint = f.endpoint;
-    upload_options.on_retry = [](const RetryNotice& n) {
+    upload_options.on_retry = [metrics](const RetryNotice& n) {
+      if (metrics) metrics->count_upload_retry();
       log::warn("upload of {} failed (attempt {}/{}): {}; retrying in {:.1f}s", n.object_url, n.attempt,
                 n.max_attempts, n.reason, n.delay_seconds);
     };
@@ -139,9 +180,14 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   }
 
   LiveStats live;
+  const bool draw = log::stderr_is_terminal() && log::enabled(log::Level::info);
   std::function<void(const ConsumeProgress&)> on_progress;
-  if (log::stderr_is_terminal() && log::enabled(log::Level::info))
-    on_progress = [&live](const ConsumeProgress& p) { live.update(p); };
+  if (draw || metrics)
+    on_progress = [&live, draw, metrics](const ConsumeProgress& p) {
+      if (metrics) metrics->update(p);
+      if (draw) live.update(p);
+    };
+  if (metrics) o.on_statistics = [metrics](std::string_view json) { metrics->update_statistics(json); };
   ConsumeSummary s;
   try {
     s = run_consume(context.settings, o, on_progress);
@@ -257,10 +303,20 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
       ->capture_default_str()
       ->type_name("FORMAT");
   command->add_flag("--commit", f->commit, "--raw with -G: commit the offsets of what was printed");
+  command->add_option("--metrics-addr", f->metrics_addr,
+                      "serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz while "
+                      "running (PORT alone: 127.0.0.1:PORT; HOST:PORT; [IPV6]:PORT; port 0: any free port, logged)")
+      ->type_name("ADDR");
+  command->add_option("--health-max-age", f->health_max_age,
+                      "/healthz answers 503 when the offsets were last known committed longer ago than this, or "
+                      "when no broker answers; a bare number is seconds")
+      ->capture_default_str()
+      ->type_name("DURATION");
   command->add_flag("--json", f->json, "print a JSON summary on stdout at the end");
   set_examples(command,
                "  mtastream consume -b localhost:9092 -t mta-turnstile -G lake-writer --lake-dir storage -e\n"
                "  mtastream consume -t mta-turnstile -G lake-writer --window 10m --slide 5m --upload s3://lake/turnstile\n"
+               "  mtastream consume -t mta-turnstile -G lake-writer --metrics-addr 9108   # scrape :9108/metrics\n"
                "  mtastream consume -t mta-turnstile --raw -o beginning -c 10\n"
                "  mtastream consume -t mta-turnstile --raw -e -f capture > capture.tsv   # for replay --capture\n");
   registry.on_run(command, [f, command](const GlobalContext& context) -> ExitCode { return run(context, command, *f); });

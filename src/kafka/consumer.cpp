@@ -55,6 +55,7 @@ KafkaConsumer::KafkaConsumer(const Settings& settings, ConsumerOptions options) 
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_error_cb(conf.get(), error_callback);
   if (options_.on_rebalance) rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance_callback);
+  if (options_.on_statistics) rd_kafka_conf_set_stats_cb(conf.get(), statistics_callback);
   handle_ = create_handle(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(handle_.get());
   queue_ = rd_kafka_queue_get_consumer(handle_.get());
@@ -90,6 +91,16 @@ void KafkaConsumer::error_callback(rd_kafka_t* handle, int err, const char* reas
     self->pending_error_ = std::make_exception_ptr(
         Error(fmt::format("Kafka authentication failed: {} (check sasl.username / sasl.password)",
                           scrub_secrets(reason))));
+}
+
+int KafkaConsumer::statistics_callback(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+  auto* self = static_cast<KafkaConsumer*>(opaque);
+  try {
+    self->options_.on_statistics(std::string_view(json, json_len));
+  } catch (...) {
+    if (!self->pending_error_) self->pending_error_ = std::current_exception();
+  }
+  return 0;  // librdkafka frees the JSON
 }
 
 MessagePtr KafkaConsumer::poll(std::chrono::milliseconds timeout) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kafka/client.h"
@@ -40,6 +41,8 @@ using RebalanceHandler = std::function<void(RebalanceKind, std::vector<TopicPart
 struct ConsumerOptions {
   ConfRequest conf;           // merged into the user's settings (group.id, enable.auto.commit, ...)
   RebalanceHandler on_rebalance;
+  // librdkafka's statistics JSON every statistics.interval.ms, on the thread that polls (empty: none).
+  std::function<void(std::string_view json)> on_statistics;
 };
 
 class KafkaConsumer {
@@ -82,6 +85,7 @@ class KafkaConsumer {
   rd_kafka_t* handle() { return handle_.get(); }
 
  private:
+  static int statistics_callback(rd_kafka_t* handle, char* json, size_t json_len, void* opaque);
   static void error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque);
   static void rebalance_callback(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t* partitions, void* opaque);

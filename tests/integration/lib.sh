@@ -49,6 +49,21 @@ load_topic() {
   done
 }
 
+# free_port: a loopback TCP port nothing listens on now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_http URL CODE FILE [TRIES]: polls URL every 0.2 s until it answers CODE (body in FILE); prints the
+# last code seen (000: no answer).
+wait_http() {
+  local code=000 i
+  for ((i = 0; i < ${4:-50}; i++)); do
+    code=$(curl -s -o "$3" -w '%{http_code}' --max-time 5 "$1" || true)
+    [ "$code" = "$2" ] && break
+    sleep 0.2
+  done
+  echo "$code"
+}
+
 # gcs_get OBJECT FILE: download from the GCS emulator (needs gcs) through its own media endpoint, not our client.
 gcs_get() {
   local object; object=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1")

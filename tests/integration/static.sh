@@ -1,7 +1,7 @@
 # needs: kafka
 # The release artefact from `make static` (build-static/mtastream): depends on the C library only, is
 # built from the same sources as build/mtastream, embeds librdkafka 2.8, and really talks to Kafka:
-# the embedded broker, and SASL/SCRAM against the real broker.
+# the embedded broker, SASL/SCRAM against the real broker, and the metrics server of consume.
 # `make test` builds it first; it is skipped only when absent AND MTASTREAM_SKIP_STATIC=1 says so.
 source "$(dirname "$0")/lib.sh"
 static=${MTASTREAM_STATIC_BINARY:-$MTASTREAM_SOURCE_DIR/build-static/mtastream}
@@ -79,4 +79,18 @@ if [ "$code" -eq 1 ] || [ "$code" -eq 3 ]; then pass "wrong SCRAM password fails
   fail "wrong SCRAM password: exit $code, expected 1 or 3"; fi
 expect_contains "$T/err" "Authentication failed" "the error says authentication failed"
 expect_not_contains "$T/err" "wrong-$SCRAM_PASSWORD" "wrong password not printed"
+
+# 5. The metrics server (libmicrohttpd built in without TLS) answers; with no broker /healthz says 503.
+port=$(free_port)
+"$static" -b 127.0.0.1:1 consume -t static-metrics -G static-metrics --lake-dir "$T/metrics-lake" \
+  --metrics-addr "$port" >/dev/null 2>"$T/metrics.err" &
+metrics_pid=$!
+cleanup_hooks+=("kill $metrics_pid 2>/dev/null; wait $metrics_pid 2>/dev/null")
+expect_eq "$(wait_http "http://127.0.0.1:$port/healthz" 503 "$T/health")" "503" \
+  "static consume --metrics-addr: /healthz 503 without a broker"
+curl -s --max-time 5 "http://127.0.0.1:$port/metrics" >"$T/metrics.txt" || true
+expect_contains "$T/metrics.txt" "# TYPE mtastream_consume_messages_read_total counter" "static consume serves /metrics"
+kill -TERM "$metrics_pid"
+code=0; wait "$metrics_pid" || code=$?
+expect_eq "$code" "0" "static consume --metrics-addr stops on SIGTERM with exit 0"
 finish
