@@ -4,9 +4,9 @@
 _mtastream_tree() {
   # $1: command path ('' for the root); sets subs, opts, valopts for it
   case "$1" in
-    '') subs='produce consume aggregate replay topic upload broker config version help'; opts='-h --help -V --version --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    '') subs='produce consume aggregate replay topic upload broker config status version help'; opts='-h --help -V --version --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'produce') subs=''; opts='-h --help -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers' ;;
-    'consume') subs=''; opts='-h --help -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint -e --exit-at-end --flush-open --per-partition --idle-after --allow-gaps --assignment-timeout --dead-letter --force-window-config --commit-interval --raw -o --offset -c --count -f --format --commit --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers' ;;
+    'consume') subs=''; opts='-h --help -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint -e --exit-at-end --flush-open --per-partition --idle-after --allow-gaps --assignment-timeout --dead-letter --force-window-config --commit-interval --raw -o --offset -c --count -f --format --commit --metrics-addr --health-max-age --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --metrics-addr --health-max-age --config -X -b --brokers' ;;
     'aggregate') subs=''; opts='-h --help --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers' ;;
     'replay') subs=''; opts='-h --help -t --topic -o --output --speed --as-fast-as-possible --max-delta --value-format --key --capture --dead-letter --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers' ;;
     'topic') subs='create list describe delete'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
@@ -18,6 +18,7 @@ _mtastream_tree() {
     'broker') subs=''; opts='-h --help --brokers --topic --config -X -q --quiet -v --verbose'; valopts='--brokers --topic --config -X' ;;
     'config') subs='show'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'config.show') subs=''; opts='-h --help --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'status') subs=''; opts='-h --help -t --topic -G --group --max-lag --timeout --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -G --group --max-lag --timeout --config -X -b --brokers' ;;
     'version') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'help') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
   esac
@@ -59,6 +60,7 @@ _mtastream_values() {
     'broker --config') echo 'FILE' ;;
     'config --config') echo 'FILE' ;;
     'config.show --config') echo 'FILE' ;;
+    'status --config') echo 'FILE' ;;
     'version --config') echo 'FILE' ;;
     'help --config') echo 'FILE' ;;
   esac

@@ -29,7 +29,7 @@ end
 function __mtastream_subcommands
     switch "$argv"
         case ''
-            printf '%s\n' produce consume aggregate replay topic upload broker config version help
+            printf '%s\n' produce consume aggregate replay topic upload broker config status version help
         case 'topic'
             printf '%s\n' create list describe delete
         case 'config'
@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
@@ -67,6 +67,8 @@ function __mtastream_value_options
             printf '%s\n' -- --config -X -b --brokers
         case 'config show'
             printf '%s\n' -- --config -X -b --brokers
+        case 'status'
+            printf '%s\n' -- -t --topic -G --group --max-lag --timeout --config -X -b --brokers
         case 'version'
             printf '%s\n' -- --config -X -b --brokers
         case 'help'
@@ -85,6 +87,7 @@ complete -c mtastream -n '__mtastream_at' -a topic -d 'create, list, describe an
 complete -c mtastream -n '__mtastream_at' -a upload -d 'upload lake files to file://, s3:// or gs://, verified and retried'
 complete -c mtastream -n '__mtastream_at' -a broker -d 'run an embedded development broker on loopback (librdkafka mock cluster)'
 complete -c mtastream -n '__mtastream_at' -a config -d 'inspect the merged configuration'
+complete -c mtastream -n '__mtastream_at' -a status -d 'show a consumer group\'s committed offsets, lag and stored windows on a topic (read-only)'
 complete -c mtastream -n '__mtastream_at' -a version -d 'print the version (as -V/--version)'
 complete -c mtastream -n '__mtastream_at' -a help -d 'show the help of a command'
 complete -c mtastream -n '__mtastream_at' -s h -l help -d 'Print this help message and exit'
@@ -146,6 +149,8 @@ complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -d '--raw: s
 complete -c mtastream -n '__mtastream_at consume' -s c -l count -x -d '--raw: stop after N messages'
 complete -c mtastream -n '__mtastream_at consume' -s f -l format -x -d '--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t topic, %K/%S key/value length, \\n \\t escapes; \'capture\' = \'%T\\t%k\\t%s\\n\' (replay --capture reads it)'
 complete -c mtastream -n '__mtastream_at consume' -l commit -d '--raw with -G: commit the offsets of what was printed'
+complete -c mtastream -n '__mtastream_at consume' -l metrics-addr -x -d 'serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz while running (PORT alone: 127.0.0.1:PORT; HOST:PORT; [IPV6]:PORT; port 0: any free port, logged)'
+complete -c mtastream -n '__mtastream_at consume' -l health-max-age -x -d '/healthz answers 503 when the offsets were last known committed longer ago than this, or when no broker answers; a bare number is seconds'
 complete -c mtastream -n '__mtastream_at consume' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at consume' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at consume' -s X -x -d 'set any librdkafka property (repeatable)'
@@ -299,6 +304,19 @@ complete -c mtastream -n '__mtastream_at config show' -s X -x -d 'set any librdk
 complete -c mtastream -n '__mtastream_at config show' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
 complete -c mtastream -n '__mtastream_at config show' -s q -l quiet -d 'only errors on stderr'
 complete -c mtastream -n '__mtastream_at config show' -s v -l verbose -d 'more detail on stderr (repeat for more)'
+
+# mtastream status
+complete -c mtastream -n '__mtastream_at status' -s h -l help -d 'Print this help message and exit'
+complete -c mtastream -n '__mtastream_at status' -s t -l topic -x -d 'topic'
+complete -c mtastream -n '__mtastream_at status' -s G -l group -x -d 'consumer group (as given to consume -G)'
+complete -c mtastream -n '__mtastream_at status' -l max-lag -x -d 'exit 3 when a partition\'s read lag (its end minus how far the group has read) is above N'
+complete -c mtastream -n '__mtastream_at status' -l timeout -x -d 'how long to wait for the broker; a bare number is seconds'
+complete -c mtastream -n '__mtastream_at status' -l json -d 'print one JSON object instead of the table'
+complete -c mtastream -n '__mtastream_at status' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
+complete -c mtastream -n '__mtastream_at status' -s X -x -d 'set any librdkafka property (repeatable)'
+complete -c mtastream -n '__mtastream_at status' -s b -l brokers -x -d 'bootstrap servers (sets bootstrap.servers)'
+complete -c mtastream -n '__mtastream_at status' -s q -l quiet -d 'only errors on stderr'
+complete -c mtastream -n '__mtastream_at status' -s v -l verbose -d 'more detail on stderr (repeat for more)'
 
 # mtastream version
 complete -c mtastream -n '__mtastream_at version' -s h -l help -d 'Print this help message and exit'
