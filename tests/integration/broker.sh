@@ -117,4 +117,21 @@ expect_contains "$T/err" "not delivered" "unreachable broker: undelivered messag
 kill -TERM "$broker_pid"
 code=0; wait "$broker_pid" || code=$?
 expect_eq "$code" "0" "broker stops on SIGTERM with exit 0"
+# consume -e when the broker dies mid-run: exit 1 saying so, never 0 with the topic half read.
+kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
+start_embedded_broker --topic doomed:2
+expect_exit 0 "produce 150000 events for the broker-loss case" -- "$MTASTREAM" -b "$BOOTSTRAP" produce -t doomed \
+  --generate city --count 150000 --rate 0 --start-time "2023-09-23 00:00:00" --step 5m -q
+# Small fetches keep the run going for a while after the group join.
+"$MTASTREAM" -b "$BOOTSTRAP" -X message.max.bytes=20000 -X fetch.max.bytes=20000 -X max.partition.fetch.bytes=20000 consume -t doomed -G lost -e \
+  --lake-dir "$T/doomed" --assignment-timeout 5 --json >"$T/doomed.out" 2>"$T/doomed.err" &
+consumer=$!
+cleanup_hooks+=("kill -9 $consumer 2>/dev/null")
+for _ in $(seq 300); do grep -q "assigned partitions" "$T/doomed.err" && break; sleep 0.05; done
+kill -9 "$broker_pid"
+code=0; wait "$consumer" || code=$?
+expect_eq "$code" 1 "consume -e after the broker died: exit 1"
+expect_contains "$T/doomed.err" "gone?" "the error says the broker may be gone"
+expect_empty "$T/doomed.out" "no summary on stdout after the failure"
+
 finish
