@@ -131,7 +131,7 @@ rm -rf "$odd"
 
 # --- replay: hostile batch rows -------------------------------------------------------------------------
 expect_exit 3 "replay of hostile batch rows: exit 3" -- \
-  "$MTASTREAM" replay -o - --as-fast-as-possible --dead-letter replay-dead.ndjson --json "$box/batch.txt"
+  "$MTASTREAM" replay -o - --as-fast-as-possible --dead-letter replay-dead.ndjson "$box/batch.txt"
 cp "$T/out" "$T/replay.out"; cp "$T/err" "$T/replay.err"
 expect_contains "$T/replay.err" "batch.txt:6" "1 MB batch line named by file:line"
 expect_contains "$T/replay.err" "batch.txt:7" "NUL batch row named"
