@@ -15,7 +15,7 @@ _mtastream_tree() {
     'topic.describe') subs=''; opts='-h --help --all-configs --json --timeout --config -X -b --brokers -q --quiet -v --verbose'; valopts='--timeout --config -X -b --brokers' ;;
     'topic.delete') subs=''; opts='-h --help --if-exists --timeout --config -X -b --brokers -q --quiet -v --verbose'; valopts='--timeout --config -X -b --brokers' ;;
     'upload') subs=''; opts='-h --help --to --endpoint --s3-addressing --region --profile -j --jobs --retries --timeout --delete-after --move-to --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--to --endpoint --s3-addressing --region --profile -j --jobs --retries --timeout --move-to --config -X -b --brokers' ;;
-    'broker') subs=''; opts='-h --help --brokers --topic --config -X -q --quiet -v --verbose'; valopts='--brokers --topic --config -X' ;;
+    'broker') subs=''; opts='-h --help --brokers --topic --bootstrap-file --config -X -q --quiet -v --verbose'; valopts='--brokers --topic --bootstrap-file --config -X' ;;
     'config') subs='show'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'config.show') subs=''; opts='-h --help --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'status') subs=''; opts='-h --help -t --topic -G --group --max-lag --timeout --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -G --group --max-lag --timeout --config -X -b --brokers' ;;
@@ -57,6 +57,7 @@ _mtastream_values() {
     'upload --s3-addressing') echo 'auto path virtual' ;;
     'upload --move-to') echo 'DIR' ;;
     'upload --config') echo 'FILE' ;;
+    'broker --bootstrap-file') echo 'FILE' ;;
     'broker --config') echo 'FILE' ;;
     'config --config') echo 'FILE' ;;
     'config.show --config') echo 'FILE' ;;

@@ -62,7 +62,7 @@ function __mtastream_value_options
         case 'upload'
             printf '%s\n' -- --to --endpoint --s3-addressing --region --profile -j --jobs --retries --timeout --move-to --config -X -b --brokers
         case 'broker'
-            printf '%s\n' -- --brokers --topic --config -X
+            printf '%s\n' -- --brokers --topic --bootstrap-file --config -X
         case 'config'
             printf '%s\n' -- --config -X -b --brokers
         case 'config show'
@@ -282,6 +282,7 @@ complete -c mtastream -n '__mtastream_at upload' -F
 complete -c mtastream -n '__mtastream_at broker' -s h -l help -d 'Print this help message and exit'
 complete -c mtastream -n '__mtastream_at broker' -l brokers -x -d 'number of brokers in the mock cluster'
 complete -c mtastream -n '__mtastream_at broker' -l topic -x -d 'create a topic up front (default 4 partitions; repeatable)'
+complete -c mtastream -n '__mtastream_at broker' -l bootstrap-file -r -F -d 'also write the BOOTSTRAP=host:port,... line to FILE once the broker serves (a shell can source it; for a broker run in the background)'
 complete -c mtastream -n '__mtastream_at broker' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at broker' -s X -x -d 'set any librdkafka property (repeatable)'
 complete -c mtastream -n '__mtastream_at broker' -s q -l quiet -d 'only errors on stderr'

@@ -8,6 +8,7 @@
 #include "commands/command.h"
 #include "kafka/mock_cluster.h"
 #include "log.h"
+#include "output_file.h"
 #include "stop_signal.h"
 #include "text.h"
 
@@ -17,6 +18,7 @@ namespace {
 struct BrokerOptions {
   int brokers = 1;
   std::vector<std::string> topics;  // NAME or NAME:PARTITIONS
+  std::string bootstrap_file;       // also write BOOTSTRAP=... there once serving (for a background broker)
 };
 
 std::pair<std::string, int> parse_topic_argument(const std::string& text) {
@@ -46,6 +48,11 @@ ExitCode run_broker(const BrokerOptions& options) {
   std::string bootstrap = cluster.bootstrap_servers();
   write_stdout(fmt::format("BOOTSTRAP={}\n", bootstrap));
   flush_stdout();
+  if (!options.bootstrap_file.empty()) {  // complete when it appears: a script may wait for it to be non-empty
+    OutputFile file(options.bootstrap_file);
+    file.write(fmt::format("BOOTSTRAP={}\n", bootstrap));
+    file.commit();
+  }
   log::info("embedded broker ({} broker{}) at {}; in memory only, stop with Ctrl-C", options.brokers,
             options.brokers == 1 ? "" : "s", bootstrap);
   for (const auto& [name, partitions] : topics) log::info("topic '{}' with {} partitions", name, partitions);
@@ -66,9 +73,15 @@ void add_broker_command(CLI::App& app, CommandRegistry& registry) {
       ->check(whole_number(1, 16));
   command->add_option("--topic", options->topics, "create a topic up front (default 4 partitions; repeatable)")
       ->type_name("NAME[:PARTITIONS]");
+  command->add_option("--bootstrap-file", options->bootstrap_file,
+                      "also write the BOOTSTRAP=host:port,... line to FILE once the broker serves (a shell can "
+                      "source it; for a broker run in the background)")
+      ->type_name("FILE");
   set_examples(command,
                "  mtastream broker --topic mta-turnstile:4\n"
-               "  eval \"$(mtastream broker --topic mta-turnstile | head -1)\"   # in a script: BOOTSTRAP=host:port\n"
+               "  # in a script: start it in the background, wait for its address, use it\n"
+               "  mtastream broker --topic mta-turnstile --bootstrap-file broker.env &\n"
+               "  until [ -s broker.env ]; do sleep 0.1; done; . ./broker.env; echo \"$BOOTSTRAP\"\n"
                "Prints BOOTSTRAP=host:port,... as the first stdout line, then serves until SIGINT/SIGTERM.\n"
                "Limits: in memory only; about 5 MB or 100,000 message sets kept per partition; topics are\n"
                "created on first use with 4 partitions; no topic create/delete, configs, SASL or SSL.\n");

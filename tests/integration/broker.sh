@@ -3,16 +3,17 @@
 source "$(dirname "$0")/lib.sh"
 
 start_embedded_broker() {
-  "$MTASTREAM" broker "$@" >"$T/broker.out" 2>"$T/broker.err" &
+  rm -f "$T/broker.out"
+  "$MTASTREAM" broker "$@" --bootstrap-file "$T/broker.out" >"$T/broker.stdout" 2>"$T/broker.err" &
   broker_pid=$!
   cleanup_hooks+=("kill $broker_pid 2>/dev/null")
-  for _ in $(seq 100); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
   BOOTSTRAP=$(sed -n 's/^BOOTSTRAP=//p' "$T/broker.out" | head -1)
   [ -n "$BOOTSTRAP" ] || { fail "broker printed no BOOTSTRAP line"; cat "$T/broker.err" >&2; finish; }
 }
 
 start_embedded_broker --brokers 2 --topic events:3 --topic other
-expect_eq "$(head -c 10 "$T/broker.out")" "BOOTSTRAP=" "broker's first stdout line is BOOTSTRAP=..."
+expect_eq "$(head -c 10 "$T/broker.stdout")" "BOOTSTRAP=" "broker's first stdout line is BOOTSTRAP=..."
 
 expect_exit 2 "bad --topic spec is a usage error" -- "$MTASTREAM" broker --topic events:zero
 expect_contains "$T/err" "NAME:PARTITIONS" "bad --topic spec says the expected form"
@@ -117,6 +118,17 @@ expect_contains "$T/err" "not delivered" "unreachable broker: undelivered messag
 kill -TERM "$broker_pid"
 code=0; wait "$broker_pid" || code=$?
 expect_eq "$code" "0" "broker stops on SIGTERM with exit 0"
+# The help's own example for a background broker, run as printed (mtastream on PATH): it returns with the address.
+mkdir -p "$T/bin" "$T/example"
+ln -sf "$MTASTREAM" "$T/bin/mtastream"
+"$MTASTREAM" broker --help | sed -n '/# in a script/,/echo "$BOOTSTRAP"/p' | sed 's/^  //' >"$T/example/run.sh"
+expect_eq "$(wc -l <"$T/example/run.sh")" "3" "broker --help shows the background example"
+echo 'mtastream -b "$BOOTSTRAP" topic list >topics.txt; kill %1' >>"$T/example/run.sh"
+code=0; (cd "$T/example" && PATH="$T/bin:$PATH" timeout 60 bash -e run.sh >example.out 2>example.err) || code=$?
+expect_eq "$code" "0" "the broker --help background example returns"
+expect_contains "$T/example/example.out" "127.0.0.1:" "the example prints the broker's address"
+expect_contains "$T/example/topics.txt" "mta-turnstile" "the address from --bootstrap-file serves the topic"
+
 # consume -e when the broker dies mid-run: exit 1 saying so, never 0 with the topic half read.
 kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true
 start_embedded_broker --topic doomed:2
