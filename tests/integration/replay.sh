@@ -159,4 +159,9 @@ printf 'C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\nA,U
 expect_exit 3 "bad date: partial" -- "$MTASTREAM" replay -o - "$T/bad-date.txt"
 expect_contains "$T/err" "bad-date.txt:2: rejected: DATE '13/01/2020'" "bad date named by file:line"
 
+# The sample in the repository that the README's first replay example uses.
+expect_exit 0 "replay of examples/data/turnstile_170617_sample.txt" -- \
+  "$MTASTREAM" replay "$MTASTREAM_SOURCE_DIR/examples/data/turnstile_170617_sample.txt"
+[ "$(wc -l <"$T/out")" -gt 900 ] && pass "the sample gives $(wc -l <"$T/out") events" || fail "the sample gave $(wc -l <"$T/out") events"
+
 finish
