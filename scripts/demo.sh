@@ -15,12 +15,6 @@ topic=${DEMO_TOPIC:-mta-turnstile}
 [ -x "$mtastream" ] || { echo "demo: no binary at $mtastream (run 'make demo' or 'make' first)" >&2; exit 1; }
 
 say() { printf '\n== %s\n' "$*" >&2; }
-# A command option exists in this build (option-tree lists MTASTREAM_<COMMAND>_<OPTION> per option).
-has_option() { "$mtastream" option-tree | grep -q "\"env\":\"$1\""; }
-if ! has_option MTASTREAM_CONSUME_LAKE_DIR; then
-  echo "demo: 'consume' is not implemented in this build yet (exit 4 = not implemented)" >&2
-  exit 4
-fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/mtastream-demo.XXXXXX")
 broker_pid=""
 stop_all() {

@@ -41,7 +41,6 @@ constexpr const char* exit_code_help =
     "  1  runtime error: the job could not be done (broker unreachable, unreadable input, disk full, ...)\n"
     "  2  usage error: bad option or configuration; nothing was done\n"
     "  3  partial: finished, but some input was rejected or some messages were not delivered (status: lag above --max-lag)\n"
-    "  4  not implemented yet\n"
     "  130/143  stopped by Ctrl-C/SIGTERM before the end of its input (after a clean stop and the summary)\n";
 
 struct GlobalOptions {

@@ -11,7 +11,6 @@ enum class ExitCode : int {
   runtime_error = 1,    // could not do the job (broker unreachable, disk full, bad input file, ...)
   usage_error = 2,      // bad command line or bad configuration; nothing was done
   partial = 3,          // done, but some input was rejected or some messages were not delivered
-  not_implemented = 4,  // the command exists but is not built yet
 };
 
 // Thrown by the core for anything that stops a command; the top level prints it and exits.

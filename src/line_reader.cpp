@@ -67,7 +67,6 @@ size_t LineReader::read_raw(char* dst, size_t capacity) {
   while (true) {
     ssize_t n = ::read(fd_, dst, capacity);
     if (n >= 0) {
-      raw_bytes_ += static_cast<uint64_t>(n);
       return static_cast<size_t>(n);
     }
     // SIGINT/SIGTERM interrupt a read blocked on a pipe or terminal: end the input so the command can

@@ -33,7 +33,6 @@ class LineReader {
   bool last_line_unterminated() const { return unterminated_; }  // the input's last line had no '\n'
   bool is_gzip() const { return gzip_; }
   bool is_regular_file() const { return regular_; }  // not a pipe, terminal or device: all of it is there
-  uint64_t bytes_read() const { return raw_bytes_; }  // bytes read from the file (compressed size for gzip)
 
  private:
   void strip_bom(std::string_view& line) const;  // a UTF-8 byte order mark before the first line is dropped
@@ -54,7 +53,6 @@ class LineReader {
   std::vector<char> buf_;  // decoded bytes: [begin_, end_) not yet returned
   size_t begin_ = 0, end_ = 0;
   uint64_t line_number_ = 0;
-  uint64_t raw_bytes_ = 0;
   bool eof_ = false;
   bool too_long_ = false;
   bool unterminated_ = false;

@@ -56,19 +56,12 @@ expect_eq "$got" "$delivered" "every delivered event is in the topic ($delivered
 expect_not_contains "$T/err" "$SCRAM_PASSWORD" "password not printed"
 
 code=0
-"$static" option-tree | grep -q '"long":\["generate"\]' || code=4  # the stub has no options yet
-if [ "$code" -eq 0 ]; then
-  "$static" -b "$SASL_BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-256 \
-    -X "sasl.username=$SCRAM_USER" -X "sasl.password=$SCRAM_PASSWORD" \
-    produce -t "$topic-produce" --generate city --count 200 --rate 100000 >"$T/out" 2>"$T/err" || code=$?
-fi
-if [ "$code" -eq 4 ]; then
-  echo "SKIP (part): 'produce' is not implemented on main yet (exit 4); SCRAM is covered by replay -t above" >&2
-else
-  expect_eq "$code" 0 "static produce over SCRAM-SHA-256 exits 0"
-  got=$(count_messages "$BOOTSTRAP" "$topic-produce")
-  expect_eq "$got" 200 "static produce delivered 200 generated events over SCRAM"
-fi
+"$static" -b "$SASL_BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=SCRAM-SHA-256 \
+  -X "sasl.username=$SCRAM_USER" -X "sasl.password=$SCRAM_PASSWORD" \
+  produce -t "$topic-produce" --generate city --count 200 --rate 100000 >"$T/out" 2>"$T/err" || code=$?
+expect_eq "$code" 0 "static produce over SCRAM-SHA-256 exits 0"
+got=$(count_messages "$BOOTSTRAP" "$topic-produce")
+expect_eq "$got" 200 "static produce delivered 200 generated events over SCRAM"
 
 # A wrong password fails (1 runtime error, or 3: nothing delivered) and is not echoed.
 code=0
