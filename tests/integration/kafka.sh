@@ -101,10 +101,7 @@ make_lines 60000 >"$T/restart.csv"
 t=$(topic restart)
 "$MTASTREAM" -b "$private_bootstrap" produce -t "$t" --rate 10000 --json "$T/restart.csv" >"$T/restart.out" 2>"$T/restart.err" &
 producer_pid=$!
-# The broker goes down mid-stream: once some messages are in the topic.
-until [ "$(kcat -b "$private_bootstrap" -C -t "$t" -e -q 2>/dev/null | wc -l)" -gt 1000 ] || ! kill -0 "$producer_pid" 2>/dev/null; do
-  sleep 0.1
-done
+sleep 2
 "$KAFKA_LOCAL" stop --dir "$T/kafka" 2>>"$T/kafka-start.err"
 kill -0 "$producer_pid" 2>/dev/null && pass "produce still running while the broker is down" || fail "produce ended before the broker stopped"
 sleep 2
