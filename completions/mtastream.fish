@@ -42,7 +42,7 @@ function __mtastream_value_options
         case ''
             printf '%s\n' -- --config -X -b --brokers
         case 'produce'
-            printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --config -X -b --brokers
+            printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
             printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
@@ -113,6 +113,7 @@ complete -c mtastream -n '__mtastream_at produce' -l seed -x -d 'generators: sam
 complete -c mtastream -n '__mtastream_at produce' -l turnstiles -x -d 'city generator: number of turnstiles (1 to 1000000)'
 complete -c mtastream -n '__mtastream_at produce' -l start-time -x -d 'city generator: simulated clock from this time instead of the wall clock'
 complete -c mtastream -n '__mtastream_at produce' -l step -x -d 'city generator with --start-time: time between two reports of a turnstile'
+complete -c mtastream -n '__mtastream_at produce' -l timeout -x -d 'give up on a message not delivered within DURATION (default: librdkafka\'s 5m; a bare number is seconds): an unreachable broker then fails the run that soon'
 complete -c mtastream -n '__mtastream_at produce' -l json -d 'print one JSON summary object on stdout at the end'
 complete -c mtastream -n '__mtastream_at produce' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at produce' -s X -x -d 'set any librdkafka property (repeatable)'

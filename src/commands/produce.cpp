@@ -31,6 +31,7 @@ struct ProduceOptions {
   size_t turnstiles = 4000;
   std::string start_time;
   std::string step = "5m";
+  std::string timeout;  // "" = librdkafka's message.timeout.ms (5 minutes) or what -X/config say
   bool json = false;
   std::vector<std::string> files;
   CLI::Option* count_option = nullptr;
@@ -121,6 +122,10 @@ ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options
     producer_options.conf.required["compression.type"] = options.compression;
   else
     producer_options.conf.defaults["compression.type"] = options.compression;
+  // --timeout: how long a message may wait for delivery (an unreachable broker fails the run that soon).
+  if (!options.timeout.empty())
+    producer_options.conf.required["message.timeout.ms"] =
+        std::to_string(parse_duration_seconds(options.timeout, "--timeout", 1) * 1000);
 
   install_stop_signal_handlers();
   PublishHooks hooks;
@@ -213,6 +218,10 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--step", o->step, "city generator with --start-time: time between two reports of a turnstile")
       ->type_name("DURATION")
       ->default_val("5m");
+  command->add_option("--timeout", o->timeout,
+                      "give up on a message not delivered within DURATION (default: librdkafka's 5m; a bare "
+                      "number is seconds): an unreachable broker then fails the run that soon")
+      ->type_name("DURATION");
   command->add_flag("--json", o->json, "print one JSON summary object on stdout at the end");
   command->add_option("files", o->files, "CSV or NDJSON files, plain or .gz; '-' or nothing = stdin")
       ->type_name("FILE...");

@@ -205,4 +205,11 @@ fi
 out=$( { "$MTASTREAM" --config "$T/client.properties" config show | head -c 1 >/dev/null; } 2>&1 )
 expect_eq "$out" "" "closed pipe prints nothing on stderr"
 
+# produce --timeout: an unreachable broker fails the run that soon (librdkafka's default waits 5 minutes;
+# `timeout` only guards against a hang).
+expect_exit 1 "produce --timeout 2 to an unreachable broker: exit 1" -- \
+  timeout 120 "$MTASTREAM" -b 127.0.0.1:1 produce -t x --generate city -c 5 --rate 0 --timeout 2
+expect_contains "$T/err" "5 messages not delivered" "the undelivered messages are reported"
+expect_exit 2 "produce --timeout 0 is a usage error" -- "$MTASTREAM" -b 127.0.0.1:1 produce -t x --generate city -c 1 --timeout 0
+
 finish
