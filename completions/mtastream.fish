@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -f --format --metrics-addr --health-max-age --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
@@ -148,7 +148,8 @@ complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seco
 complete -c mtastream -n '__mtastream_at consume' -l raw -d 'print messages (kcat -C style) instead of windowing them; no commits'
 complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
 complete -c mtastream -n '__mtastream_at consume' -s c -l count -x -d '--raw: stop after N messages'
-complete -c mtastream -n '__mtastream_at consume' -s f -l format -x -d '--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t topic, %K/%S key/value length, \\n \\t escapes; \'capture\' = \'%T\\t%k\\t%s\\n\' (replay --capture reads it)'
+complete -c mtastream -n '__mtastream_at consume' -s p -l partition -x -d '--raw without -G: read only this partition'
+complete -c mtastream -n '__mtastream_at consume' -s f -l format -x -d '--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t topic, %K/%S key/value length (-1: null), %h headers (name=value,...), \\n \\t escapes; \'capture\' = \'%T\\t%k\\t%s\\n\' (replay --capture reads it)'
 complete -c mtastream -n '__mtastream_at consume' -l commit -d '--raw with -G: commit the offsets of what was printed'
 complete -c mtastream -n '__mtastream_at consume' -l metrics-addr -x -d 'serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz while running (PORT alone: 127.0.0.1:PORT; HOST:PORT; [IPV6]:PORT; port 0: any free port, logged)'
 complete -c mtastream -n '__mtastream_at consume' -l health-max-age -x -d '/healthz answers 503 when the offsets were last known committed longer ago than this, or when no broker answers; a bare number is seconds'

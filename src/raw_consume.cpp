@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <utility>
@@ -47,6 +48,7 @@ RawMessageFormat::RawMessageFormat(std::string_view format) {
         case 't': push(Part::topic); break;
         case 'K': push(Part::key_length); break;
         case 'S': push(Part::value_length); break;
+        case 'h': push(Part::headers); break;
         case '%': text += '%'; break;
         default:
           throw UsageError(fmt::format("-f: unknown format '%{}' (known: %k %s %p %o %T %t %K %S %%)", n));
@@ -68,10 +70,21 @@ void RawMessageFormat::append(const Fields& f, std::string& out) const {
       case Part::offset: fmt::format_to(std::back_inserter(out), "{}", f.offset); break;
       case Part::timestamp: fmt::format_to(std::back_inserter(out), "{}", f.timestamp_ms); break;
       case Part::topic: out.append(f.topic); break;
-      case Part::key_length: fmt::format_to(std::back_inserter(out), "{}", f.key.size()); break;
-      case Part::value_length: fmt::format_to(std::back_inserter(out), "{}", f.value.size()); break;
+      case Part::key_length:
+        fmt::format_to(std::back_inserter(out), "{}", f.null_key ? -1 : static_cast<int64_t>(f.key.size()));
+        break;
+      case Part::value_length:
+        fmt::format_to(std::back_inserter(out), "{}", f.null_value ? -1 : static_cast<int64_t>(f.value.size()));
+        break;
+      case Part::headers: out.append(f.headers); break;
     }
   }
+}
+
+bool RawMessageFormat::uses_headers() const {
+  for (const auto& [part, text] : parts_)
+    if (part == Part::headers) return true;
+  return false;
 }
 
 int64_t parse_start_offset(std::string_view text) {
@@ -94,6 +107,8 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
   if (!o.group.empty() && start >= 0)
     throw UsageError("-o N with -G: a group starts where it committed; use -o beginning|end|stored");
   if (o.commit && o.group.empty()) throw UsageError("--commit needs a consumer group (-G)");
+  if (o.partition >= 0 && !o.group.empty())
+    throw UsageError("-p PARTITION reads one partition without a group; a group's members get theirs assigned");
 
   kafka::ConsumerOptions options;
   options.conf.required["enable.partition.eof"] = "true";
@@ -125,7 +140,11 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
   kafka::KafkaConsumer consumer(settings, std::move(options));
   if (o.group.empty()) {
     std::vector<kafka::TopicPartition> partitions;
-    for (int32_t p : consumer.partitions_of(o.topic, 30s)) {
+    std::vector<int32_t> all = consumer.partitions_of(o.topic, 30s);
+    if (o.partition >= 0 && std::find(all.begin(), all.end(), o.partition) == all.end())
+      throw UsageError(fmt::format("-p {}: {} has partitions 0 to {}", o.partition, o.topic, all.size() - 1));
+    for (int32_t p : all) {
+      if (o.partition >= 0 && p != o.partition) continue;
       partitions.push_back({o.topic, p, start, {}});
       assigned.insert(p);
     }
@@ -136,6 +155,8 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
 
   RawConsumeSummary summary;
   std::string out;
+  const bool with_headers = format.uses_headers();
+  std::string headers;
   auto flush = [&]() {
     if (out.empty()) return;
     write_stdout(out);
@@ -170,6 +191,23 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
     f.timestamp_ms = rd_kafka_message_timestamp(m.get(), &type);
     if (m->key) f.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
     if (m->payload) f.value = std::string_view(static_cast<const char*>(m->payload), m->len);
+    f.null_key = !m->key;
+    f.null_value = !m->payload;
+    if (with_headers) {
+      headers.clear();
+      rd_kafka_headers_t* list = nullptr;
+      if (rd_kafka_message_headers(m.get(), &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(list, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+          if (i) headers += ',';
+          headers.append(name) += '=';
+          if (value) headers.append(static_cast<const char*>(value), size);
+        }
+      }
+      f.headers = headers;
+    }
     format.append(f, out);
     ++summary.messages;
     summary.bytes += m->len;

@@ -23,11 +23,15 @@ class RawMessageFormat {
     int64_t timestamp_ms = -1;
     std::string_view key;
     std::string_view value;
+    bool null_key = false;    // a null key or value prints as kcat prints it: %K/%S -1, not 0
+    bool null_value = false;
+    std::string_view headers;  // %h: "name=value,name=value" (kcat's form)
   };
   void append(const Fields& fields, std::string& out) const;
+  bool uses_headers() const;
 
  private:
-  enum class Part : char { text, key, value, partition, offset, timestamp, topic, key_length, value_length };
+  enum class Part : char { text, key, value, partition, offset, timestamp, topic, key_length, value_length, headers };
   std::vector<std::pair<Part, std::string>> parts_;
 };
 
@@ -42,6 +46,7 @@ struct RawConsumeOptions {
   uint64_t count = 0;               // -c: stop after this many messages (0 = no limit)
   bool exit_at_end = false;         // -e
   std::string format = "%s\\n";     // -f
+  int32_t partition = -1;           // -p: only this partition (without a group); -1 = all
   bool commit = false;              // with a group: commit what was printed at the end
 };
 

@@ -39,6 +39,7 @@ struct ConsumeFlags {
   bool raw = false;
   std::string offset;
   uint64_t count = 0;
+  int32_t partition = -1;
   std::string format = "%s\\n";
   bool commit = false;
   bool json = false;
@@ -89,6 +90,7 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
   o.count = f.count;
   o.exit_at_end = f.exit_at_end;
   o.format = f.format;
+  o.partition = f.partition;
   o.commit = f.commit;
   RawConsumeSummary s = run_raw_consume(context.settings, o);
   log::info("printed {} messages ({} bytes) in {:.2f}s", s.messages, s.bytes, s.seconds);
@@ -126,7 +128,7 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   for (const char* metrics_only : {"--metrics-addr", "--health-max-age"})
     if (f.raw && command->count(metrics_only)) throw UsageError(fmt::format("{} does not apply to --raw", metrics_only));
   if (f.raw) return run_raw(context, f);
-  for (const char* raw_only : {"--offset", "--count", "--format", "--commit"})
+  for (const char* raw_only : {"--offset", "--count", "--format", "--commit", "--partition"})
     if (command->count(raw_only)) throw UsageError(fmt::format("{} applies to --raw only", raw_only));
   if (!f.metrics_addr.empty() || command->count("--health-max-age")) {
     if (f.metrics_addr.empty()) throw UsageError("--health-max-age applies to --metrics-addr only");
@@ -296,9 +298,12 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "(stored with -G)")
       ->type_name("OFFSET");
   command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N")->check(whole_number(1));
+  command->add_option("-p,--partition", f->partition, "--raw without -G: read only this partition")
+      ->type_name("N")
+      ->check(whole_number(0, 1000000));
   command->add_option("-f,--format", f->format,
                       "--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t "
-                      "topic, %K/%S key/value length, \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "
+                      "topic, %K/%S key/value length (-1: null), %h headers (name=value,...), \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "
                       "--capture reads it)")
       ->capture_default_str()
       ->type_name("FORMAT");

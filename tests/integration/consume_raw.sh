@@ -35,6 +35,24 @@ expect_eq "$(grep -cE "^$topic\|[0-9]{13}\|5\|5"$'\t'"%$" "$T/out")" "1" "%t %T 
 expect_exit 2 "unknown %x in -f" -- raw -f '%q' -e
 expect_contains "$T/err" "%q" "the error names the unknown format"
 
+# kcat parity, line by line on the same topic: null key and value (%K/%S -1, unlike an empty one: 0),
+# headers (%h), and -p PARTITION.
+parity=$topic-parity
+expect_exit 0 "topic create $parity" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$parity" -p 2
+printf 'v1\nv2\n' | kcat -P -b "$BOOTSTRAP" -t "$parity" -p 0 2>/dev/null || fail "kcat -P null keys"
+printf 'k3\t\n' | kcat -P -b "$BOOTSTRAP" -K $'\t' -Z -t "$parity" -p 1 2>/dev/null || fail "kcat -P null value"
+printf 'k4\tv4\n' | kcat -P -b "$BOOTSTRAP" -K $'\t' -H h1=x -H h2=y -t "$parity" -p 1 2>/dev/null || fail "kcat -P headers"
+printf 'k5\t\n' | kcat -P -b "$BOOTSTRAP" -K $'\t' -t "$parity" -p 1 2>/dev/null || fail "kcat -P empty value"
+format='%p %o %K %S [%k] [%s] [%h]\n'
+kcat -C -b "$BOOTSTRAP" -t "$parity" -e -q -f "$format" | sort >"$T/kcat.txt"
+expect_exit 0 "--raw -f with %K %S %h" -- "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$parity" --raw -e -f "$format"
+expect_eq "$(sort "$T/out" | md5sum)" "$(md5sum <"$T/kcat.txt")" "--raw prints null keys/values and headers as kcat does"
+expect_contains "$T/out" "1 1 2 2 [k4] [v4] [h1=x,h2=y]" "%h: name=value pairs"
+expect_exit 0 "--raw -p 1" -- "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$parity" --raw -p 1 -e -f '%p:%o\n'
+expect_eq "$(paste -sd' ' "$T/out")" "1:0 1:1 1:2" "-p 1 reads partition 1 only"
+expect_exit 2 "--raw -p 7 on a topic of 2 partitions" -- "$MTASTREAM" -b "$BOOTSTRAP" consume -t "$parity" --raw -p 7 -e
+expect_contains "$T/err" "partitions 0 to 1" "the error says which partitions exist"
+
 # The capture preset is what replay --capture reads: replaying the capture gives the same key/values.
 expect_exit 0 "-f capture" -- raw -e -f capture
 cp "$T/out" "$T/capture.tsv"
