@@ -132,7 +132,10 @@ class Publisher {
           at_end = false;
           break;
         }
-        if (!reader.next(line)) break;
+        if (!reader.next(line)) {
+          if (stop_requested()) at_end = false;  // the interrupted read returned, not the end of the input
+          break;
+        }
         if (stop_requested() && reader.last_line_unterminated()) {
           at_end = false;  // a line cut by the interrupted read is not sent
           break;
@@ -152,9 +155,8 @@ class Publisher {
         pace(summary_.read - 1);
         send_event(event, trimmed, parser.form() == job_.value_form, make_tag(input, reader.line_number()));
       }
-      if (!at_end) {
-        // stdin is a stream that a signal normally ends; a file stopped midway was not all sent.
-        if (job_.files[input] != "-") summary_.input_complete = false;
+      if (!at_end) {  // stopped before the end of this input (stdin too: it had not ended)
+        summary_.input_complete = false;
         break;
       }
     }

@@ -81,6 +81,7 @@ code=0; wait "$producer_pid" || code=$?
 exec 3>&-
 expect_eq "$code" "130" "SIGINT on a waiting stdin: exit 130 (interrupted)"
 expect_contains "$T/stdin.out" '"delivered":3' "SIGINT on a waiting stdin: the 3 lines read were delivered"
+expect_contains "$T/stdin.out" '"input_complete":false' "SIGINT on a waiting stdin: the input is not reported complete"
 expect_eq "$(kcat -b "$BOOTSTRAP" -C -t fromstdin -e -q | wc -l)" "3" "SIGINT on a waiting stdin: the topic holds 3"
 
 # One message that cannot go (too large for message.max.bytes): the rest delivered, exit 3, file:line named,
