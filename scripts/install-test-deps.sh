@@ -6,7 +6,7 @@
 # PyPI test deps go into venvs under ${MTASTREAM_CACHE:-~/.cache/mtastream}: prometheus_client parses the
 # /metrics page (tests/integration/consume_metrics.sh); moto is installed by scripts/s3-local.sh.
 set -euo pipefail
-packages=(kcat mawk curl python3 python3-venv zsh fish groff-base openssl)
+packages=(kcat mawk curl python3 python3-venv zsh fish groff-base openssl strace)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)  # fetches the Kafka broker jars (scripts/kafka-local.sh)
 missing=()

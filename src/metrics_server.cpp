@@ -52,7 +52,7 @@ enum MHD_Result answer(void* self, MHD_Connection* connection, const char* url, 
     return MHD_YES;
   }
   *upload_size = 0;
-  HttpResponse r;
+  MetricsPage r;
   try {
     r = static_cast<const MetricsServer*>(self)->respond(method, url);
   } catch (const std::exception& e) {
@@ -138,7 +138,7 @@ std::string MetricsServer::url() const {
                                                : fmt::format("http://{}:{}", host_, port_);
 }
 
-HttpResponse MetricsServer::respond(std::string_view method, std::string_view path) const {
+MetricsPage MetricsServer::respond(std::string_view method, std::string_view path) const {
   if (method != "GET" && method != "HEAD") return {405, "text/plain; charset=utf-8", "only GET and HEAD\n"};
   auto it = routes_.find(std::string(path));
   if (it == routes_.end()) {

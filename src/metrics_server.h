@@ -19,13 +19,13 @@ struct HttpAddress {
 // "PORT" or ":PORT" (loopback), "HOST:PORT", "[IPV6]:PORT". Throws UsageError naming `option`.
 HttpAddress parse_http_address(std::string_view text, std::string_view option);
 
-struct HttpResponse {
+struct MetricsPage {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
 };
 
-using HttpHandler = std::function<HttpResponse()>;
+using HttpHandler = std::function<MetricsPage()>;
 
 class MetricsServer {
  public:
@@ -41,7 +41,7 @@ class MetricsServer {
   std::string url() const;
 
   // Answers one request (also what the server thread calls).
-  HttpResponse respond(std::string_view method, std::string_view path) const;
+  MetricsPage respond(std::string_view method, std::string_view path) const;
 
  private:
   std::string host_;

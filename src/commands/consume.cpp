@@ -112,11 +112,11 @@ MetricsEndpoint start_metrics(const ConsumeFlags& f, const HttpAddress& address)
   ConsumeMetrics* metrics = m.metrics.get();
   std::map<std::string, HttpHandler> routes;
   routes["/metrics"] = [metrics] {
-    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics->render()};
+    return MetricsPage{200, "text/plain; version=0.0.4; charset=utf-8", metrics->render()};
   };
   routes["/healthz"] = [metrics] {
     HealthVerdict v = metrics->health();
-    return HttpResponse{v.healthy ? 200u : 503u, "text/plain; charset=utf-8", v.reason + "\n"};
+    return MetricsPage{v.healthy ? 200u : 503u, "text/plain; charset=utf-8", v.reason + "\n"};
   };
   m.server = std::make_unique<MetricsServer>(address, std::move(routes));
   log::info("metrics on {}/metrics, health on {}/healthz", m.server->url(), m.server->url());

@@ -24,7 +24,7 @@ TEST(MetricsServer, ParsesAddresses) {
 }
 
 TEST(MetricsServer, RoutesGetAndHeadOnly) {
-  MetricsServer server({"127.0.0.1", 0}, {{"/metrics", [] { return HttpResponse{200, "text/plain", "m 1\n"}; }}});
+  MetricsServer server({"127.0.0.1", 0}, {{"/metrics", [] { return MetricsPage{200, "text/plain", "m 1\n"}; }}});
   EXPECT_GT(server.port(), 0);
   EXPECT_EQ(server.respond("GET", "/metrics").body, "m 1\n");
   EXPECT_EQ(server.respond("HEAD", "/metrics").status, 200u);
@@ -33,7 +33,7 @@ TEST(MetricsServer, RoutesGetAndHeadOnly) {
 }
 
 TEST(MetricsServer, ServesOverHttp) {
-  MetricsServer server({"127.0.0.1", 0}, {{"/healthz", [] { return HttpResponse{503, "text/plain", "stale\n"}; }}});
+  MetricsServer server({"127.0.0.1", 0}, {{"/healthz", [] { return MetricsPage{503, "text/plain", "stale\n"}; }}});
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in to{};
   to.sin_family = AF_INET;
