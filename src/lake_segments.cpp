@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -81,9 +82,11 @@ bool parse_int(std::string_view text, int64_t& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-ClosedWindow parse_segment(const std::string& path, int64_t start, int64_t end) {
+// nullopt when the segment is gone: another member merged its window and deleted it meanwhile.
+std::optional<ClosedWindow> parse_segment(const std::string& path, int64_t start, int64_t end) {
   std::string text;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return std::nullopt;
   if (fd < 0) throw Error(fmt::format("cannot open segment '{}': {}", path, std::strerror(errno)));
   char buf[1 << 16];
   for (;;) {
@@ -325,7 +328,21 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   for (const Staged& s : ready) {
     if (exists(merged_marker(s.start, s.end))) continue;
     std::vector<ClosedWindow> parts;
-    for (const auto& [partition, name] : s.files) parts.push_back(parse_segment(segments_dir_ + "/" + name, s.start, s.end));
+    bool gone = false;
+    for (const auto& [partition, name] : s.files) {
+      std::optional<ClosedWindow> part = parse_segment(segments_dir_ + "/" + name, s.start, s.end);
+      if (!part) {
+        gone = true;
+        break;
+      }
+      parts.push_back(std::move(*part));
+    }
+    if (gone) {
+      // Segments are deleted only after their window is marked merged.
+      if (exists(merged_marker(s.start, s.end))) continue;
+      throw Error(fmt::format("a segment of window {}_{} in '{}' vanished before the window was merged",
+                              s.start, s.end, segments_dir_));
+    }
     duplicates += drop_cross_partition_copies(parts);
     ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
     std::string bytes = lake_file_bytes(merged, layout_);
