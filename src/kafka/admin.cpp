@@ -62,12 +62,39 @@ KafkaAdmin::KafkaAdmin(const Settings& settings, std::chrono::milliseconds timeo
   bootstrap_servers(settings);
   ConfRequest request;
   // Admin requests go through a producer handle; it never produces, so nothing needs flushing.
-  handle_ = create_handle(RD_KAFKA_PRODUCER, build_conf(settings, request));
+  ConfPtr conf = build_conf(settings, request);
+  rd_kafka_conf_set_error_cb(conf.get(), error_callback);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  handle_ = create_handle(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+// Wrong credentials are not transient: metadata() stops waiting as soon as librdkafka reports them.
+void KafkaAdmin::error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque) {
+  report_client_error(handle, err, reason, opaque);
+  auto* self = static_cast<KafkaAdmin*>(opaque);
+  if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) &&
+      !self->authentication_failed_) {
+    self->authentication_error_ = scrub_secrets(reason);
+    self->authentication_failed_ = true;
+  }
 }
 
 ClusterMetadata KafkaAdmin::metadata() {
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle_.get(), 1, nullptr, &raw, static_cast<int>(timeout_.count()));
+  // In slices, serving the error callback between them, so that an authentication failure ends it at once.
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  rd_kafka_resp_err_t err;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    err = rd_kafka_metadata(handle_.get(), 1, nullptr, &raw,
+                            static_cast<int>(std::clamp<int64_t>(left.count(), 1, 500)));
+    rd_kafka_poll(handle_.get(), 0);
+    if (authentication_failed_)
+      throw Error(fmt::format("Kafka authentication failed: {} (check sasl.mechanisms, sasl.username and "
+                              "sasl.password)",
+                              authentication_error_));
+    if (err != RD_KAFKA_RESP_ERR__TIMED_OUT || std::chrono::steady_clock::now() >= deadline) break;
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw_error(err, "cannot read cluster metadata");
   ClusterMetadata result;
   result.answered_by = raw->orig_broker_id;

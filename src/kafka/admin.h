@@ -1,5 +1,6 @@
 // KafkaAdmin: topics and cluster metadata (create, delete, describe, list) over librdkafka's Admin API.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -78,8 +79,12 @@ class KafkaAdmin {
  private:
   void require_controller(const std::string& what);
 
+  static void error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque);
+
   HandlePtr handle_;
   std::chrono::milliseconds timeout_;
+  std::atomic<bool> authentication_failed_{false};  // set by librdkafka's error callback
+  std::string authentication_error_;
 };
 
 }  // namespace mtastream::kafka

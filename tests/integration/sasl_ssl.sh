@@ -50,4 +50,11 @@ expect_exit 1 "wrong SCRAM password over SASL_SSL: exit 1" -- \
   -X message.timeout.ms=4000 produce -t "tls-denied-$$" "$T/in.csv"
 expect_contains "$T/err" "Authentication failed" "the authentication failure is reported"
 expect_not_contains "$T/err" "wrong-$SCRAM_PASSWORD" "the wrong password is not printed"
+# topic list with a wrong password says "authentication failed" at once, as consume does (not a transport
+# timeout after --timeout).
+expect_exit 1 "topic list with a wrong password: exit 1" -- "$MTASTREAM" -b "$SASL_BOOTSTRAP" \
+  -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username="$SASL_USER" \
+  -X "sasl.password=wrong-$SASL_PASSWORD" topic list --timeout 120
+expect_contains "$T/err" "Kafka authentication failed" "topic list names the authentication failure"
+expect_not_contains "$T/err" "wrong-$SASL_PASSWORD" "topic list does not print the wrong password"
 finish
