@@ -20,7 +20,7 @@ _mtastream_tree() {
     'config.show') subs=''; opts='-h --help --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
     'status') subs=''; opts='-h --help -t --topic -G --group --max-lag --timeout --json --config -X -b --brokers -q --quiet -v --verbose'; valopts='-t --topic -G --group --max-lag --timeout --config -X -b --brokers' ;;
     'version') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
-    'help') subs=''; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
+    'help') subs='produce consume aggregate replay topic upload broker config status'; opts='-h --help --config -X -b --brokers -q --quiet -v --verbose'; valopts='--config -X -b --brokers' ;;
   esac
 }
 
@@ -38,6 +38,8 @@ _mtastream_values() {
     'consume --lake-dir') echo 'DIR' ;;
     'consume --layout') echo 'original clean' ;;
     'consume --dead-letter') echo 'FILE' ;;
+    'consume -o') echo 'beginning end stored' ;;
+    'consume --offset') echo 'beginning end stored' ;;
     'consume --config') echo 'FILE' ;;
     'aggregate --layout') echo 'original clean' ;;
     'aggregate --lake-dir') echo 'DIR' ;;

@@ -146,7 +146,7 @@ complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'appen
 complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout'
 complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seconds between offset commits while running'
 complete -c mtastream -n '__mtastream_at consume' -l raw -d 'print messages (kcat -C style) instead of windowing them; no commits'
-complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
+complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -a 'beginning end stored' -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
 complete -c mtastream -n '__mtastream_at consume' -s c -l count -x -d '--raw: stop after N messages'
 complete -c mtastream -n '__mtastream_at consume' -s p -l partition -x -d '--raw without -G: read only this partition'
 complete -c mtastream -n '__mtastream_at consume' -s f -l format -x -d '--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t topic, %K/%S key/value length (-1: null), %h headers (name=value,...), \\n \\t escapes; \'capture\' = \'%T\\t%k\\t%s\\n\' (replay --capture reads it)'

@@ -115,9 +115,14 @@ def allowed_values(option):
     spells them out (`csv|json-string|json`)."""
     if option["allowed"]:
         return option["allowed"]
-    if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*(\|[a-z0-9][a-z0-9_.-]*)+", option["type"] or ""):
-        return option["type"].split("|")
-    return []
+    return type_name_values(option["type"] or "")
+
+
+def type_name_values(type_name):
+    """The lowercase words of a `a|b|c` type name (`beginning|end|stored|N|-N`: the first three), when it
+    spells at least two; placeholders such as N are left to the user."""
+    words = [w for w in type_name.split("|") if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", w)]
+    return words if "|" in type_name and len(words) >= 2 else []
 
 
 def value_kind(option):
@@ -316,6 +321,8 @@ def bash_completion(root):
            "  case \"$1\" in"]
     for c in commands:
         subs = " ".join(s["name"] for s in c["commands"])
+        if c["path"] == "help":  # `mtastream help COMMAND`
+            subs = " ".join(s["name"] for s in root["commands"] if s["name"] not in PAGELESS)
         all_opts = c["options"] + inherited(root, c)
         opts = " ".join(n for o in all_opts for n in spelled(o))
         valopts = " ".join(n for o in all_opts if o["takes_value"] for n in spelled(o))

@@ -296,7 +296,7 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("-o,--offset", f->offset,
                       "--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning "
                       "(stored with -G)")
-      ->type_name("OFFSET");
+      ->type_name("beginning|end|stored|N|-N");
   command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N")->check(whole_number(1));
   command->add_option("-p,--partition", f->partition, "--raw without -G: read only this partition")
       ->type_name("N")

@@ -60,7 +60,8 @@ for c in walk(tree):
             if n.startswith("--") and n not in fish_opts and "-" + n.lstrip("-") not in fish_opts:
                 bad("%s: fish does not complete %s" % (c["path"] or "mtastream", n))
             if n not in zsh_text: bad("%s: %s missing from completions/_mtastream" % (c["path"] or "mtastream", n))
-        values = o["allowed"] or (o["type"].split("|") if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*(\|[a-z0-9][a-z0-9_.-]*)+", o["type"]) else [])
+        type_words = [w for w in o["type"].split("|") if re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", w)]
+        values = o["allowed"] or (type_words if "|" in o["type"] and len(type_words) >= 2 else [])
         if values:
             n = spelled(o)[-1]
             want = set(values)
@@ -84,6 +85,9 @@ for c in walk(tree):
         if "Examples:\n  mtastream" not in h: bad("'mtastream %s --help' has no examples" % " ".join(words))
         if subprocess.run([binary, "help"] + words, stdout=subprocess.PIPE, text=True).stdout != h:
             bad("'mtastream help %s' differs from --help" % " ".join(words))
+got = bash_complete(["mtastream", "help", ""])
+want = {s["name"] for s in tree["commands"] if s["name"] not in ("help", "version")}
+if got != want: bad("help: bash completes %s, expected the commands %s" % (sorted(got), sorted(want)))
 print("ok: %d option spellings checked in the man pages and the bash, zsh and fish completions" % checked)
 sys.exit(1 if failures else 0)
 PY
