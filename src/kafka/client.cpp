@@ -28,7 +28,8 @@ void log_callback(const rd_kafka_t* handle, int level, const char* facility, con
   // what matters reaches the command through delivery reports and error callbacks, so 3 is a warning.
   log::Level to;
   // Waiting for the idempotence PID while the broker's coordinator loads is routine; librdkafka retries.
-  if (level == 4 && std::string_view(facility) == "GETPID")
+  // A broker failure ("FAIL") also reaches the error callback, which reports it: said once, not twice.
+  if ((level == 4 && std::string_view(facility) == "GETPID") || std::string_view(facility) == "FAIL")
     to = log::Level::debug;
   else if (level <= 2)
     to = log::Level::error;
@@ -47,10 +48,11 @@ void log_callback(const rd_kafka_t* handle, int level, const char* facility, con
 
 void report_client_error(rd_kafka_t*, int err, const char* reason, void*) {
   auto code = static_cast<rd_kafka_resp_err_t>(err);
-  // Transient broker trouble is retried by librdkafka; say it once at debug level, and louder when fatal.
+  // Transient broker trouble is retried by librdkafka; the broker's own failure is said once (the log
+  // callback leaves "FAIL" lines to this), the summary "all brokers down" at debug, louder when fatal.
   if (code == RD_KAFKA_RESP_ERR__FATAL)
     log::error("kafka fatal error: {}", scrub_secrets(reason));
-  else if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT)
+  else if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
     log::debug("kafka: {}", scrub_secrets(reason));
   else
     log::warn("kafka: {}", scrub_secrets(reason));

@@ -210,6 +210,8 @@ expect_eq "$out" "" "closed pipe prints nothing on stderr"
 expect_exit 1 "produce --timeout 2 to an unreachable broker: exit 1" -- \
   timeout 120 "$MTASTREAM" -b 127.0.0.1:1 produce -t x --generate city -c 5 --rate 0 --timeout 2
 expect_contains "$T/err" "5 messages not delivered" "the undelivered messages are reported"
+expect_eq "$(grep 'Connection refused' "$T/err" | grep -vc 'suppressed' || true)" "1" \
+  "the broker's connection failure is said once (not by the log and the error callback both)"
 expect_exit 2 "produce --timeout 0 is a usage error" -- "$MTASTREAM" -b 127.0.0.1:1 produce -t x --generate city -c 1 --timeout 0
 
 finish
