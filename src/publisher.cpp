@@ -101,7 +101,10 @@ class Publisher {
     hooks_.on_progress(summary_);
   }
 
-  bool count_reached() const { return job_.count && summary_.read >= *job_.count; }
+  // Reading stops at -c, and at wrong credentials (nothing would be delivered).
+  bool count_reached() const {
+    return (job_.count && summary_.read >= *job_.count) || !producer_->authentication_error().empty();
+  }
 
   // Keeps to --rate: waits (serving delivery reports) until message `n` is due.
   void pace(uint64_t n) {
@@ -222,8 +225,11 @@ class Publisher {
                   producer_->counts().in_flight());
         warned = true;
       }
-      return stop_signal_count() <= signals_at_start;
+      return stop_signal_count() <= signals_at_start && producer_->authentication_error().empty();
     });
+    if (!producer_->authentication_error().empty())
+      log::error("Kafka authentication failed: {} (check sasl.mechanisms, sasl.username and sasl.password)",
+                 producer_->authentication_error());
     if (!all) {
       log::warn("giving up on {} messages in flight", producer_->counts().in_flight());
       producer_->abort_in_flight();

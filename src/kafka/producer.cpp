@@ -19,6 +19,7 @@ KafkaProducer::KafkaProducer(const Settings& settings, ProducerOptions options) 
   request.required.emplace("acks", "all");
   ConfPtr conf = build_conf(settings, request);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &KafkaProducer::delivery_callback);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaProducer::error_callback);
   rd_kafka_conf_set_opaque(conf.get(), this);
   handle_ = create_handle(RD_KAFKA_PRODUCER, std::move(conf));
 }
@@ -29,6 +30,14 @@ KafkaProducer::~KafkaProducer() {
   if (handle_ && rd_kafka_outq_len(handle_.get()) > 0)
     rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   handle_.reset();  // before the counters it reports into go away
+}
+
+void KafkaProducer::error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque) {
+  report_client_error(handle, err, reason, opaque);
+  auto* self = static_cast<KafkaProducer*>(opaque);
+  if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED) &&
+      self->authentication_error_.empty())
+    self->authentication_error_ = scrub_secrets(reason);
 }
 
 void KafkaProducer::delivery_callback(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
@@ -87,6 +96,10 @@ void KafkaProducer::produce(std::string_view topic, std::string_view key, std::s
     rd_kafka_resp_err_t err = rd_kafka_last_error();
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(handle_.get(), 10);  // delivery reports make room
+      if (!authentication_error_.empty()) {  // no report will come before message.timeout.ms: fail it now
+        fail_locally(RD_KAFKA_RESP_ERR__AUTHENTICATION, key, value, tag, partition);
+        return;
+      }
       continue;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) check_fatal();

@@ -73,8 +73,13 @@ class KafkaProducer {
   std::string fatal_error() const;
   rd_kafka_t* handle() { return handle_.get(); }
 
+  // Set once librdkafka reported wrong credentials (served by poll/flush): they are not transient, so the
+  // caller stops instead of waiting message.timeout.ms for every message. "" while none.
+  const std::string& authentication_error() const { return authentication_error_; }
+
  private:
   static void delivery_callback(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque);
+  static void error_callback(rd_kafka_t* handle, int err, const char* reason, void* opaque);
   rd_kafka_topic_t* topic_handle(std::string_view topic);
   void check_fatal();
   // Counts a message librdkafka refused at produce() time as sent-and-failed, with its report.
@@ -83,6 +88,7 @@ class KafkaProducer {
 
   ProducerOptions options_;
   HandlePtr handle_;
+  std::string authentication_error_;
   std::map<std::string, rd_kafka_topic_t*, std::less<>> topics_;
   rd_kafka_topic_t* last_topic_ = nullptr;
   std::string last_topic_name_;

@@ -57,4 +57,12 @@ expect_exit 1 "topic list with a wrong password: exit 1" -- "$MTASTREAM" -b "$SA
   -X "sasl.password=wrong-$SASL_PASSWORD" topic list --timeout 120
 expect_contains "$T/err" "Kafka authentication failed" "topic list names the authentication failure"
 expect_not_contains "$T/err" "wrong-$SASL_PASSWORD" "topic list does not print the wrong password"
+# produce with a wrong password stops at once (no message.timeout.ms wait), saying why, and counts every
+# message it read as not delivered.
+expect_exit 1 "produce with a wrong password: exit 1" -- timeout 120 "$MTASTREAM" -b "$SASL_BOOTSTRAP" \
+  -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username="$SASL_USER" \
+  -X "sasl.password=wrong-$SASL_PASSWORD" produce -t "denied-$$" --json "$T/in.csv"
+expect_contains "$T/err" "Kafka authentication failed" "produce names the authentication failure"
+expect_contains "$T/out" '"delivered":0' "produce: nothing delivered"
+expect_not_contains "$T/err" "wrong-$SASL_PASSWORD" "produce does not print the wrong password"
 finish
