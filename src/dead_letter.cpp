@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "error.h"
+#include "output_file.h"
 #include "log.h"
 
 namespace mtastream {
@@ -143,17 +144,7 @@ void DeadLetterWriter::add(std::string_view source, std::string_view reason, std
 }
 
 void DeadLetterWriter::write_buffer() {
-  const char* p = buffer_.data();
-  size_t left = buffer_.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write dead-letter file '{}': {}", path_, std::strerror(errno)));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  write_fully(fd_, buffer_, fmt::format("dead-letter file '{}'", path_));
   buffer_.clear();
 }
 

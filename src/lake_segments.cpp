@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "output_file.h"
 
 namespace mtastream {
 

@@ -75,17 +75,7 @@ void append_name_time(int64_t seconds, std::string& out) {
 std::string errno_text() { return std::strerror(errno); }
 
 void write_all(int fd, std::string_view bytes, const std::string& what) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write '{}': {}", what, errno_text()));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  write_fully(fd, bytes, fmt::format("'{}'", what));
 }
 
 void make_dirs(const std::string& dir) {
@@ -106,17 +96,7 @@ void make_dirs(const std::string& dir) {
     throw Error(fmt::format("'{}' is not a directory", dir));
 }
 
-void fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw Error(fmt::format("cannot open directory '{}': {}", dir, errno_text()));
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0) {
-    errno = saved;
-    throw Error(fmt::format("cannot fsync directory '{}': {}", dir, errno_text()));
-  }
-}
+void fsync_dir(const std::string& dir) { fsync_directory(dir); }
 
 std::string temp_name_for(const std::string& name) { return fmt::format(".{}.tmp.{}", name, ::getpid()); }
 
@@ -480,7 +460,6 @@ std::vector<bool> write_files_once(const std::string& dir,
 }
 
 void create_directories(const std::string& dir) { make_dirs(dir); }
-void fsync_directory(const std::string& dir) { fsync_dir(dir); }
 
 size_t remove_stale_temp_files(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());

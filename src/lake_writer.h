@@ -64,9 +64,8 @@ void write_files_durably(const std::string& dir, const std::vector<std::pair<std
 // file, whether this call created it. Durable when it returns. Throws Error.
 std::vector<bool> write_files_once(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
 
-// mkdir -p (Error when it fails or `dir` is not a directory), and fsync of a directory (Error).
+// mkdir -p (Error when it fails or `dir` is not a directory).
 void create_directories(const std::string& dir);
-void fsync_directory(const std::string& dir);
 
 // Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running.
 size_t remove_stale_temp_files(const std::string& dir);

@@ -28,8 +28,24 @@ bool is_kernel_path(const std::string& path) {
   return starts_with(path, "/dev/") || starts_with(path, "/proc/");
 }
 
+}  // namespace
+
+void write_fully(int fd, std::string_view bytes, const std::string& what) {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(fmt::format("cannot write {}: {}", what, errno_text()));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
 void fsync_directory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw Error(fmt::format("cannot open directory '{}': {}", dir, errno_text()));
   int rc = ::fsync(fd);
   int saved = errno;
@@ -39,8 +55,6 @@ void fsync_directory(const std::string& dir) {
     throw Error(fmt::format("cannot fsync directory '{}': {}", dir, errno_text()));
   }
 }
-
-}  // namespace
 
 OutputTarget resolve_output_target(const std::string& path) {
   std::string current = path;
@@ -85,19 +99,7 @@ OutputFile::~OutputFile() {
   if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
-void OutputFile::write(std::string_view bytes) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write '{}': {}", path_, errno_text()));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
+void OutputFile::write(std::string_view bytes) { write_fully(fd_, bytes, fmt::format("'{}'", path_)); }
 
 void OutputFile::commit() {
   if (fd_ < 0) return;

@@ -16,6 +16,12 @@ struct OutputTarget {
   std::string path;
 };
 
+// write(2) until all of `bytes` is written (EINTR retried); Error "cannot write WHAT: reason".
+void write_fully(int fd, std::string_view bytes, const std::string& what);
+// fsync of a directory ("" = the current one), so renames in it are durable; a file system that cannot
+// sync directories (EINVAL) is accepted. Throws Error.
+void fsync_directory(const std::string& dir);
+
 // Follows the symlink chain of `path`. Throws Error for a directory or a symlink loop.
 OutputTarget resolve_output_target(const std::string& path);
 
