@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --staging --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
         case 'replay'
@@ -135,7 +135,8 @@ complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write on
 complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
 complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
 complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
-complete -c mtastream -n '__mtastream_at consume' -l endpoint -x -d '--upload: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'
+complete -c mtastream -n '__mtastream_at consume' -l staging -x -d 'keep topic-wide windows\' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member the same URL'
+complete -c mtastream -n '__mtastream_at consume' -l endpoint -x -d '--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'
 complete -c mtastream -n '__mtastream_at consume' -s e -l exit-at-end -d 'stop when every assigned partition is read to its end: write the closed windows, commit, exit (the cron-job mode; open windows stay in the checkpoint for the next run)'
 complete -c mtastream -n '__mtastream_at consume' -l flush-open -d 'with -e: the stream has ended (a replayed week): write the open windows too; later events of these partitions count as late'
 complete -c mtastream -n '__mtastream_at consume' -l per-partition -d 'one lake file per (partition, window), named _p<N>, without the topic-wide merge: for a topic keyed by the group columns (CA,UNIT,SCP)'

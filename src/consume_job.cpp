@@ -65,7 +65,7 @@ class LakeFileWriter {
  public:
   LakeFileWriter(const ConsumeOptions& options)
       : options_(options),
-        segments_(options.lake_dir, options.prefix, options.topic, options.layout),
+        segments_(options.lake_dir, options.prefix, options.topic, options.layout, options.shared_staging),
         thread_([this] { run(); }) {}
   ~LakeFileWriter() {
     {
@@ -919,7 +919,7 @@ ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& optio
   if (options.flush_open && !options.exit_at_end)
     throw UsageError("--flush-open applies to -e (a stream that has ended) only");
   if (options.idle_after_seconds < 0) throw UsageError("--idle-after must not be negative");
-  if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout).remove_stale_temp_files())
+  if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout, options.shared_staging).remove_stale_temp_files())
     log::info("removed {} temporary files a killed writer left in '{}'", removed, options.lake_dir);
   ConsumeJob job(settings, options);
   return job.run(on_progress);

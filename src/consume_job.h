@@ -16,6 +16,8 @@
 
 namespace mtastream {
 
+class Uploader;
+
 struct ConsumeOptions {
   std::string topic;
   std::string group;
@@ -47,6 +49,10 @@ struct ConsumeOptions {
   // Called for each lake file once it is durable on disk; must return only when the copy is durable
   // too (throwing stops the run before any offset past the file is committed). Empty: no upload.
   std::function<void(const std::string& path, const std::string& name)> publish;
+  // Topic-wide windows: where segments and progress markers are staged. Null: DIR/.mtastream in lake_dir
+  // (every member on one machine, sharing that folder). A fleet on several machines shares an object
+  // store here (it must outlive the run).
+  Uploader* shared_staging = nullptr;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
   uint64_t max_warnings = 10;            // rejected messages described on stderr before going quiet
   // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "log.h"
 #include "output_file.h"
+#include "upload/uploader.h"
 
 namespace mtastream {
 
@@ -83,25 +84,8 @@ bool parse_int(std::string_view text, int64_t& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// nullopt when the segment is gone: another member merged its window and deleted it meanwhile.
-std::optional<ClosedWindow> parse_segment(const std::string& path, int64_t start, int64_t end) {
-  std::string text;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) return std::nullopt;
-  if (fd < 0) throw Error(fmt::format("cannot open segment '{}': {}", path, std::strerror(errno)));
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      throw Error(fmt::format("cannot read segment '{}': {}", path, std::strerror(saved)));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
+// `path` names the segment in messages.
+ClosedWindow parse_segment(const std::string& text, const std::string& path, int64_t start, int64_t end) {
   ClosedWindow w;
   w.start = start;
   w.end = end;
@@ -158,20 +142,93 @@ bool parse_segment_name(std::string_view name, int64_t& start, int64_t& end, int
   return true;
 }
 
-std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return names;
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-  ::closedir(d);
-  return names;
+std::string read_whole_file(const std::string& path, bool& missing) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  missing = fd < 0 && errno == ENOENT;
+  if (missing) return text;
+  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(saved)));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
 }
 
-bool exists(const std::string& path) {
-  struct stat st{};
-  return ::stat(path.c_str(), &st) == 0;
-}
+// The lake folder's <lake_dir>/.mtastream/<prefix>_<topic>/: members on one machine.
+class LocalStagingStore : public StagingStore {
+ public:
+  explicit LocalStagingStore(std::string root) : root_(std::move(root)) {}
+  std::vector<std::string> list(const std::string& folder) const override {
+    std::vector<std::string> names;
+    DIR* d = ::opendir(location(folder).c_str());
+    if (!d) return names;
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    ::closedir(d);
+    return names;
+  }
+  std::optional<std::string> read(const std::string& folder, const std::string& name) const override {
+    bool missing = false;
+    std::string text = read_whole_file(location(folder) + "/" + name, missing);
+    if (missing) return std::nullopt;
+    return text;
+  }
+  void write(const std::string& folder, const std::vector<std::pair<std::string, std::string>>& files) override {
+    if (!files.empty()) write_files_durably(location(folder), files);
+  }
+  void remove(const std::string& folder, const std::vector<std::string>& names) override {
+    if (names.empty()) return;
+    for (const std::string& name : names) ::unlink((location(folder) + "/" + name).c_str());
+    fsync_directory(location(folder));
+  }
+  std::string location(const std::string& folder) const override {
+    return folder.empty() ? root_ : root_ + "/" + folder;
+  }
+  size_t remove_stale_temp_files() const override {
+    size_t removed = 0;
+    for (const char* folder : {"segments", "merged", "progress"})
+      removed += mtastream::remove_stale_temp_files(location(folder));
+    return removed;
+  }
+
+ private:
+  std::string root_;
+};
+
+// <prefix>_<topic>/ under an object store's destination: a fleet on several machines.
+class SharedStagingStore : public StagingStore {
+ public:
+  SharedStagingStore(Uploader& store, std::string root) : store_(store), root_(std::move(root)) {}
+  std::vector<std::string> list(const std::string& folder) const override {
+    return store_.list_objects(root_ + "/" + folder);
+  }
+  std::optional<std::string> read(const std::string& folder, const std::string& name) const override {
+    return store_.get_object(root_ + "/" + folder + "/" + name);
+  }
+  void write(const std::string& folder, const std::vector<std::pair<std::string, std::string>>& files) override {
+    for (const auto& [name, bytes] : files) store_.put_object(root_ + "/" + folder + "/" + name, bytes);
+  }
+  void remove(const std::string& folder, const std::vector<std::string>& names) override {
+    for (const std::string& name : names) store_.delete_object(root_ + "/" + folder + "/" + name);
+  }
+  std::string location(const std::string& folder) const override {
+    return store_.destination().url_for(folder.empty() ? root_ : root_ + "/" + folder);
+  }
+
+ private:
+  Uploader& store_;
+  std::string root_;
+};
 
 }  // namespace
 
@@ -244,53 +301,48 @@ ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<Clo
   return out;
 }
 
-LakeSegments::LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout)
+LakeSegments::LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
+                           Uploader* shared)
     : lake_dir_(std::move(lake_dir)), prefix_(prefix), topic_(topic), layout_(layout) {
-  staging_ = fmt::format("{}/.mtastream/{}_{}", lake_dir_, sanitize_name_part(prefix), sanitize_name_part(topic));
-  segments_dir_ = staging_ + "/segments";
-  merged_dir_ = staging_ + "/merged";
-  progress_dir_ = staging_ + "/progress";
+  std::string root = fmt::format("{}_{}", sanitize_name_part(prefix), sanitize_name_part(topic));
+  if (shared)
+    store_ = std::make_unique<SharedStagingStore>(*shared, root);
+  else
+    store_ = std::make_unique<LocalStagingStore>(lake_dir_ + "/.mtastream/" + root);
 }
 
 void LakeSegments::write_progress(const std::vector<std::pair<int32_t, std::string>>& markers) {
-  if (markers.empty()) return;
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& [partition, text] : markers) files.emplace_back(fmt::format("p{}", partition), text);
-  write_files_durably(progress_dir_, files);
+  store_->write("progress", files);
 }
 
 std::map<int32_t, std::string> LakeSegments::read_progress() const {
   std::map<int32_t, std::string> out;
-  for (const std::string& name : list_dir(progress_dir_)) {
+  for (const std::string& name : store_->list("progress")) {
     int64_t p = 0;
     if (name.size() < 2 || name[0] != 'p' || !parse_int(std::string_view(name).substr(1), p) || p < 0 || p > INT32_MAX)
       continue;
-    std::string text;
-    int fd = ::open((progress_dir_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;  // replaced meanwhile: read at the next pass
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n > 0) out[static_cast<int32_t>(p)] = std::string(buf, static_cast<size_t>(n));
+    std::optional<std::string> text = store_->read("progress", name);
+    if (text && !text->empty()) out[static_cast<int32_t>(p)] = std::move(*text);  // else replaced meanwhile
   }
   return out;
 }
 
 void LakeSegments::write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments) {
-  if (segments.empty()) return;
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& [partition, window] : segments)
     files.emplace_back(fmt::format("{}_{}.p{}", window->start, window->end, partition), segment_text(*window));
-  write_files_durably(segments_dir_, files);  // a rewrite after a crash holds the same bytes
+  store_->write("segments", files);  // a rewrite after a crash holds the same bytes
 }
 
-std::string LakeSegments::merged_marker(int64_t start, int64_t end) const {
-  return fmt::format("{}/{}_{}", merged_dir_, start, end);
+bool LakeSegments::is_merged(int64_t start, int64_t end) const {
+  return store_->read("merged", fmt::format("{}_{}", start, end)).has_value();
 }
 
 std::vector<LakeSegments::Staged> LakeSegments::list_staged() const {
   std::map<std::pair<int64_t, int64_t>, Staged> by_window;  // (end, start): merge in order of end
-  for (const std::string& name : list_dir(segments_dir_)) {
+  for (const std::string& name : store_->list("segments")) {
     int64_t start, end;
     int32_t partition;
     if (!parse_segment_name(name, start, end, partition)) continue;
@@ -318,7 +370,6 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     if (s.end <= through) ready.push_back(std::move(s));
   if (ready.empty()) return out;
   create_directories(lake_dir_);
-  create_directories(merged_dir_);
 
   // 1. The lake files, all durable before any window is marked merged. A window already marked merged
   //    (by another member, or before a crash) is only cleaned up: its file may have been moved away by
@@ -327,28 +378,28 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   std::vector<const Staged*> merging;
   std::vector<uint64_t> rows;
   for (const Staged& s : ready) {
-    if (exists(merged_marker(s.start, s.end))) continue;
+    if (is_merged(s.start, s.end)) continue;
     std::vector<ClosedWindow> parts;
     bool gone = false;
     for (const auto& [partition, name] : s.files) {
-      std::optional<ClosedWindow> part = parse_segment(segments_dir_ + "/" + name, s.start, s.end);
-      if (!part) {
+      std::optional<std::string> text = store_->read("segments", name);
+      if (!text) {
         gone = true;
         break;
       }
-      parts.push_back(std::move(*part));
+      parts.push_back(parse_segment(*text, store_->location("segments") + "/" + name, s.start, s.end));
     }
     if (gone) {
       // Segments are deleted only after their window is marked merged.
-      if (exists(merged_marker(s.start, s.end))) continue;
+      if (is_merged(s.start, s.end)) continue;
       throw Error(fmt::format("a segment of window {}_{} in '{}' vanished before the window was merged",
-                              s.start, s.end, segments_dir_));
+                              s.start, s.end, store_->location("segments")));
     }
     duplicates += drop_cross_partition_copies(parts);
     ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
     std::string bytes = lake_file_bytes(merged, layout_);
     // Checked again after reading: a member that marked it meanwhile may have deleted segments we read.
-    if (exists(merged_marker(s.start, s.end))) continue;
+    if (is_merged(s.start, s.end)) continue;
     files.emplace_back(lake_file_name(prefix_, topic_, std::nullopt, s.start, s.end), std::move(bytes));
     merging.push_back(&s);
     rows.push_back(merged.rows.size());
@@ -369,16 +420,16 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   // 2. Mark them merged (durably), 3. then drop their segments.
   std::vector<std::pair<std::string, std::string>> markers;
   for (const Staged* s : merging) markers.emplace_back(fmt::format("{}_{}", s->start, s->end), std::string());
-  write_files_durably(merged_dir_, markers);
+  store_->write("merged", markers);
+  std::vector<std::string> done;
   for (const Staged& s : ready)
-    for (const auto& [partition, name] : s.files) ::unlink((segments_dir_ + "/" + name).c_str());
-  fsync_directory(segments_dir_);
+    for (const auto& [partition, name] : s.files) done.push_back(name);
+  store_->remove("segments", done);
   return out;
 }
 
 size_t LakeSegments::remove_stale_temp_files() const {
-  return mtastream::remove_stale_temp_files(segments_dir_) + mtastream::remove_stale_temp_files(merged_dir_) +
-         mtastream::remove_stale_temp_files(progress_dir_) + mtastream::remove_stale_temp_files(lake_dir_);
+  return store_->remove_stale_temp_files() + mtastream::remove_stale_temp_files(lake_dir_);
 }
 
 }  // namespace mtastream

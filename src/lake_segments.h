@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,10 +29,28 @@ ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<Clo
 // are in partition order. Returns how many copies were dropped.
 uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts);
 
+class Uploader;
+
+// Where the staging state lives: folders "segments", "progress" and "merged" of small files, in the lake
+// folder (members on one machine) or in an object store every member reaches (a fleet on several
+// machines). write() is durable when it returns; read() gives nullopt for a file that is not there.
+class StagingStore {
+ public:
+  virtual ~StagingStore() = default;
+  virtual std::vector<std::string> list(const std::string& folder) const = 0;
+  virtual std::optional<std::string> read(const std::string& folder, const std::string& name) const = 0;
+  virtual void write(const std::string& folder, const std::vector<std::pair<std::string, std::string>>& files) = 0;
+  virtual void remove(const std::string& folder, const std::vector<std::string>& names) = 0;
+  virtual std::string location(const std::string& folder) const = 0;  // for messages
+  virtual size_t remove_stale_temp_files() const { return 0; }
+};
+
 class LakeSegments {
  public:
-  // Staging folder: <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names).
-  LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout);
+  // Staging in <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names), or, with
+  // `shared`, in <prefix>_<topic>/ under that store's destination (it must outlive this object).
+  LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
+               Uploader* shared = nullptr);
 
   // Writes each (partition, window) segment; all are durable when it returns (one directory fsync).
   void write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments);
@@ -60,7 +80,7 @@ class LakeSegments {
   // Temporary files a killed writer left in the staging folders (see remove_stale_temp_files).
   size_t remove_stale_temp_files() const;
 
-  const std::string& staging_dir() const { return staging_; }
+  std::string staging_location() const { return store_->location(""); }
 
  private:
   struct Staged {
@@ -68,10 +88,11 @@ class LakeSegments {
     std::vector<std::pair<int32_t, std::string>> files;  // partition, segment file name
   };
   std::vector<Staged> list_staged() const;
-  std::string merged_marker(int64_t start, int64_t end) const;
+  bool is_merged(int64_t start, int64_t end) const;
 
-  std::string lake_dir_, prefix_, topic_, staging_, segments_dir_, merged_dir_, progress_dir_;
+  std::string lake_dir_, prefix_, topic_;
   LakeLayout layout_;
+  std::unique_ptr<StagingStore> store_;
 };
 
 }  // namespace mtastream

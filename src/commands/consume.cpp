@@ -32,6 +32,7 @@ struct ConsumeFlags {
   std::string prefix = "turnstile";
   std::string layout = "original";
   std::string upload;
+  std::string staging;
   std::string endpoint;
   bool exit_at_end = false;
   std::string assignment_timeout = "2m";
@@ -162,16 +163,22 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   MetricsEndpoint endpoint;
   if (!f.metrics_addr.empty()) endpoint = start_metrics(f, metrics_address);
   ConsumeMetrics* metrics = endpoint.metrics.get();
-  std::unique_ptr<Uploader> uploader;
-  if (f.upload.empty() && !f.endpoint.empty()) throw UsageError("--endpoint applies to --upload only");
+  std::unique_ptr<Uploader> uploader, staging;
+  if (f.upload.empty() && f.staging.empty() && !f.endpoint.empty())
+    throw UsageError("--endpoint applies to --upload and --staging only");
+  UploadOptions upload_options;
+  upload_options.endpoint = f.endpoint;
+  upload_options.on_retry = [metrics](const RetryNotice& n) {
+    if (metrics) metrics->count_upload_retry();
+    log::warn("{} failed (attempt {}/{}): {}; retrying in {:.1f}s", n.object_url, n.attempt, n.max_attempts,
+              n.reason, n.delay_seconds);
+  };
+  if (!f.staging.empty()) {
+    if (f.per_partition) throw UsageError("--staging applies to topic-wide windows; --per-partition stages nothing");
+    staging = Uploader::create(f.staging, upload_options);
+    o.shared_staging = staging.get();
+  }
   if (!f.upload.empty()) {
-    UploadOptions upload_options;
-    upload_options.endpoint = f.endpoint;
-    upload_options.on_retry = [metrics](const RetryNotice& n) {
-      if (metrics) metrics->count_upload_retry();
-      log::warn("upload of {} failed (attempt {}/{}): {}; retrying in {:.1f}s", n.object_url, n.attempt,
-                n.max_attempts, n.reason, n.delay_seconds);
-    };
     uploader = Uploader::create(f.upload, upload_options);
     if (size_t removed = uploader->remove_stale_temporaries())
       log::info("removed {} temporary files a killed upload left at {}", removed, f.upload);
@@ -256,8 +263,13 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before "
                       "committing the offsets it covers")
       ->type_name("URL");
+  command->add_option("--staging", f->staging,
+                      "keep topic-wide windows' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, "
+                      "gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member "
+                      "the same URL")
+      ->type_name("URL");
   command->add_option("--endpoint", f->endpoint,
-                      "--upload: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, "
+                      "--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, "
                       "STORAGE_EMULATOR_HOST, else the cloud's own)")
       ->type_name("URL");
   command->add_flag("-e,--exit-at-end", f->exit_at_end,

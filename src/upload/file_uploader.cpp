@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "error.h"
+#include "lake_writer.h"
 #include "output_file.h"
 #include "upload/checksum.h"
 #include "upload/store_uploaders.h"
@@ -118,7 +120,57 @@ class FileUploader : public Uploader {
     return result;
   }
 
+  void put_object(const std::string& object_name, const std::string& bytes) override {
+    fs::path path = object_path(object_name);
+    create_directories(path.parent_path().string());
+    write_file_durably(path.parent_path().string(), path.filename().string(), bytes);
+  }
+
+  std::optional<std::string> get_object(const std::string& object_name) override {
+    fs::path path = object_path(object_name);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return std::nullopt;
+    if (fd < 0) fail("cannot open", path.string());
+    std::string bytes;
+    char buffer[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        fail("read failed", path.string());
+      }
+      if (n == 0) break;
+      bytes.append(buffer, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return bytes;
+  }
+
+  // Regular files only; names starting with '.' are temporary copies.
+  std::vector<std::string> list_objects(const std::string& folder) override {
+    std::vector<std::string> names;
+    std::error_code error;
+    for (fs::directory_iterator it(object_path(folder), error), end; !error && it != end; it.increment(error)) {
+      std::string name = it->path().filename().string();
+      if (!name.empty() && name[0] != '.' && it->is_regular_file(error)) names.push_back(std::move(name));
+    }
+    return names;
+  }
+
+  void delete_object(const std::string& object_name) override {
+    fs::path path = object_path(object_name);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("cannot remove", path.string());
+    fsync_directory(path.parent_path());
+  }
+
  private:
+  fs::path object_path(const std::string& object_name) const {
+    return fs::path(destination_.directory) / destination_.key_for(object_name);
+  }
+
   static void copy_synced(const std::string& from, const std::string& to) {
     int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0) fail("cannot open", from);

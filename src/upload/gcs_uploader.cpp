@@ -3,6 +3,7 @@
 // local file. A single-request upload becomes visible only when complete.
 #include <atomic>
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -76,7 +77,111 @@ class GcsJsonUploader : public Uploader {
     return result;
   }
 
+  void put_object(const std::string& object_name, const std::string& bytes) override {
+    const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
+    const std::string md5 = base64_encode(md5_of(bytes));
+    run_with_retries(options_, object_url, [&] {
+      HttpRequest request = multipart_upload(key, md5, "application/octet-stream");
+      request.body_prefix += bytes;
+      request.body_suffix = "\r\n--" + boundary_of(md5) + "--\r\n";
+      authorize(request);
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status != 200) fail(response, "upload", object_url, key);
+      if (parse_object(response, object_url).md5_base64 != md5)
+        throw TransientError(fmt::format("stored object {} differs from what was sent", object_url));
+    });
+  }
+
+  std::optional<std::string> get_object(const std::string& object_name) override {
+    const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
+    std::optional<std::string> body;
+    run_with_retries(options_, object_url, [&] {
+      HttpRequest request;
+      request.url = object_api_url(key) + "?alt=media";
+      authorize(request);
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status == 404) {
+        body.reset();
+        return;
+      }
+      if (response.status != 200) fail(response, "download", object_url, key);
+      body = std::move(response.body);
+    });
+    return body;
+  }
+
+  std::vector<std::string> list_objects(const std::string& folder) override {
+    const std::string prefix = destination_.key_for(folder) + "/", folder_url = destination_.url_for(folder) + "/";
+    std::vector<std::string> names;
+    std::string token;
+    do {
+      run_with_retries(options_, folder_url, [&] {
+        HttpRequest request;
+        request.url = fmt::format("{}/storage/v1/b/{}/o?delimiter=%2F&prefix={}{}", endpoint_.url(),
+                                  uri_encode(destination_.bucket, false), uri_encode(prefix, false),
+                                  token.empty() ? "" : "&pageToken=" + uri_encode(token, false));
+        authorize(request);
+        HttpResponse response = pool_.lease()->perform(request);
+        if (response.status != 200) fail(response, "list", folder_url, prefix);
+        simdjson::dom::parser parser;
+        simdjson::dom::element document;
+        if (parser.parse(response.body).get(document) != simdjson::SUCCESS || !document.is_object())
+          throw TransientError(fmt::format("unreadable object list from GCS for {}", folder_url));
+        simdjson::dom::array items;
+        if (document["items"].get(items) == simdjson::SUCCESS)
+          for (simdjson::dom::element item : items) {
+            std::string name = json_string(item, "name");
+            if (name.starts_with(prefix) && name.size() > prefix.size() &&
+                name.find('/', prefix.size()) == std::string::npos)
+              names.push_back(name.substr(prefix.size()));
+          }
+        token = json_string(document, "nextPageToken");
+      });
+    } while (!token.empty());
+    return names;
+  }
+
+  void delete_object(const std::string& object_name) override {
+    const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
+    run_with_retries(options_, object_url, [&] {
+      HttpRequest request;
+      request.method = "DELETE";
+      request.url = object_api_url(key);
+      authorize(request);
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status != 204 && response.status != 200 && response.status != 404)
+        fail(response, "delete", object_url, key);
+    });
+  }
+
  private:
+  std::string object_api_url(const std::string& key) const {
+    return fmt::format("{}/storage/v1/b/{}/o/{}", endpoint_.url(), uri_encode(destination_.bucket, false),
+                       uri_encode(key, false));
+  }
+  static std::string boundary_of(const std::string& md5_base64) {
+    std::string boundary = "mtastream-";
+    for (char c : md5_base64)
+      if (std::isalnum(static_cast<unsigned char>(c))) boundary += c;
+    return boundary;
+  }
+  // A single-request multipart upload up to the media part's first byte; the caller appends the bytes
+  // and the closing boundary.
+  HttpRequest multipart_upload(const std::string& key, const std::string& md5_base64, const std::string& content_type,
+                               const std::string& more_metadata = "") {
+    const std::string boundary = boundary_of(md5_base64);
+    std::string metadata = fmt::format(R"({{"name":{},"contentType":{},"md5Hash":{}{}}})", json_quote(key),
+                                       json_quote(content_type), json_quote(md5_base64), more_metadata);
+    HttpRequest request;
+    request.method = "POST";
+    request.url = fmt::format("{}/upload/storage/v1/b/{}/o?uploadType=multipart", endpoint_.url(),
+                              uri_encode(destination_.bucket, false));
+    request.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
+    request.body_prefix = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + metadata +
+                          "\r\n--" + boundary + "\r\nContent-Type: " + content_type + "\r\n\r\n";
+    return request;
+  }
+
   // Every checksum the store reports must match, and at least one must be there.
   static bool same_content(const StoredObject& stored, const FileDigest& local) {
     if (stored.size != local.size) return false;
@@ -134,8 +239,7 @@ class GcsJsonUploader : public Uploader {
 
   std::optional<StoredObject> lookup(const std::string& key, const std::string& object_url) {
     HttpRequest request;
-    request.url = fmt::format("{}/storage/v1/b/{}/o/{}", endpoint_.url(), uri_encode(destination_.bucket, false),
-                              uri_encode(key, false));
+    request.url = object_api_url(key);
     authorize(request);
     HttpResponse response = pool_.lease()->perform(request);
     if (response.status == 404) return std::nullopt;  // a missing bucket shows at the upload
@@ -145,21 +249,12 @@ class GcsJsonUploader : public Uploader {
 
   StoredObject send(const std::string& key, const std::string& local_path, const FileDigest& local,
                     const std::string& object_url) {
-    const std::string boundary = "mtastream-" + local.sha256_hex().substr(0, 32);
     std::string content_type = key.ends_with(".gz") ? "application/gzip" : "application/octet-stream";
-    std::string metadata = fmt::format(R"({{"name":{},"contentType":{},"md5Hash":{},"crc32c":{}}})", json_quote(key),
-                                       json_quote(content_type), json_quote(local.md5_base64()),
-                                       json_quote(local.crc32c_base64()));
-    HttpRequest request;
-    request.method = "POST";
-    request.url = fmt::format("{}/upload/storage/v1/b/{}/o?uploadType=multipart", endpoint_.url(),
-                              uri_encode(destination_.bucket, false));
-    request.headers.emplace_back("Content-Type", "multipart/related; boundary=" + boundary);
-    request.body_prefix = "--" + boundary + "\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n" + metadata +
-                          "\r\n--" + boundary + "\r\nContent-Type: " + content_type + "\r\n\r\n";
+    HttpRequest request = multipart_upload(key, local.md5_base64(), content_type,
+                                           fmt::format(R"(,"crc32c":{})", json_quote(local.crc32c_base64())));
     request.body_file = local_path;
     request.body_file_size = local.size;
-    request.body_suffix = "\r\n--" + boundary + "--\r\n";
+    request.body_suffix = "\r\n--" + boundary_of(local.md5_base64()) + "--\r\n";
     authorize(request);
     HttpResponse response = pool_.lease()->perform(request);
     if (response.status != 200) fail(response, "upload", object_url, key);

@@ -2,6 +2,7 @@
 // PUT signed with SigV4 carrying Content-MD5, so the store itself rejects a damaged body; the ETag (or our
 // MD5 metadata) of what was stored is compared with the local file.
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,37 @@ std::string xml_element(const std::string& body, const std::string& name) {
   start += name.size() + 2;
   auto end = body.find("</" + name + ">", start);
   return end == std::string::npos ? "" : body.substr(start, end - start);
+}
+
+// Every <name>...</name> in order (ListObjectsV2's <Key>s), XML entities decoded.
+std::vector<std::string> xml_elements(const std::string& body, const std::string& name) {
+  std::vector<std::string> out;
+  const std::string open = "<" + name + ">", close = "</" + name + ">";
+  for (size_t at = body.find(open); at != std::string::npos; at = body.find(open, at)) {
+    at += open.size();
+    size_t end = body.find(close, at);
+    if (end == std::string::npos) break;
+    std::string text;
+    for (size_t i = at; i < end; ++i) {
+      if (body[i] != '&') {
+        text += body[i];
+        continue;
+      }
+      size_t semi = body.find(';', i);
+      std::string_view entity = std::string_view(body).substr(i + 1, semi == std::string::npos ? 0 : semi - i - 1);
+      char c = entity == "amp" ? '&' : entity == "lt" ? '<' : entity == "gt" ? '>' : entity == "quot" ? '"'
+             : entity == "apos" ? '\'' : 0;
+      if (c == 0) {
+        text += body[i];
+        continue;
+      }
+      text += c;
+      i = semi;
+    }
+    out.push_back(std::move(text));
+    at = end + close.size();
+  }
+  return out;
 }
 
 std::string unquote(std::string text) {
@@ -96,6 +128,86 @@ class S3Uploader : public Uploader {
     return result;
   }
 
+  void put_object(const std::string& object_name, const std::string& bytes) override {
+    const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
+    const auto md5 = md5_of(bytes);
+    run_with_retries(options_, object_url, [&] {
+      Target target = target_for(key);
+      HttpRequest request;
+      request.method = "PUT";
+      request.url = target.url;
+      request.body_prefix = bytes;
+      request.headers.emplace_back("Content-MD5", base64_encode(md5));
+      request.headers.emplace_back("Content-Type", "application/octet-stream");
+      request.headers.emplace_back("Content-Length", std::to_string(bytes.size()));
+      sign(request, target, sha256_hex(bytes));
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status != 200) fail(response, "PUT", object_url, key);
+    });
+  }
+
+  std::optional<std::string> get_object(const std::string& object_name) override {
+    const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
+    std::optional<std::string> body;
+    run_with_retries(options_, object_url, [&] {
+      Target target = target_for(key);
+      HttpRequest request;
+      request.url = target.url;
+      sign(request, target, sha256_hex(""));
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status == 404) {
+        body.reset();
+        return;
+      }
+      if (response.status != 200) fail(response, "GET", object_url, key);
+      std::string etag = unquote(response.header("etag"));
+      if (is_md5_hex(etag) && etag != hex_encode(md5_of(response.body)))
+        throw TransientError(fmt::format("GET {}: body differs from its ETag", object_url));
+      body = std::move(response.body);
+    });
+    return body;
+  }
+
+  std::vector<std::string> list_objects(const std::string& folder) override {
+    const std::string prefix = destination_.key_for(folder) + "/", folder_url = destination_.url_for(folder) + "/";
+    std::vector<std::string> names;
+    std::string token;
+    do {
+      run_with_retries(options_, folder_url, [&] {
+        Target target = target_for("");
+        // SigV4 signs the query sorted by name, each value URI-encoded ('/' too).
+        std::string query;
+        if (!token.empty()) query = "continuation-token=" + uri_encode(token, false) + "&";
+        query += "delimiter=%2F&list-type=2&prefix=" + uri_encode(prefix, false);
+        HttpRequest request;
+        request.url = target.url + "?" + query;
+        sign(request, target, sha256_hex(""), query);
+        HttpResponse response = pool_.lease()->perform(request);
+        if (response.status != 200) fail(response, "LIST", folder_url, prefix);
+        for (std::string& key : xml_elements(response.body, "Key"))
+          if (key.starts_with(prefix) && key.size() > prefix.size() && key.find('/', prefix.size()) == std::string::npos)
+            names.push_back(key.substr(prefix.size()));
+        token = xml_element(response.body, "IsTruncated") == "true" ? xml_element(response.body, "NextContinuationToken")
+                                                                    : std::string();
+      });
+    } while (!token.empty());
+    return names;
+  }
+
+  void delete_object(const std::string& object_name) override {
+    const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
+    run_with_retries(options_, object_url, [&] {
+      Target target = target_for(key);
+      HttpRequest request;
+      request.method = "DELETE";
+      request.url = target.url;
+      sign(request, target, sha256_hex(""));
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status != 204 && response.status != 200 && response.status != 404)
+        fail(response, "DELETE", object_url, key);
+    });
+  }
+
  private:
   static bool same_content(const StoredObject& stored, const FileDigest& local) {
     if (stored.size != local.size) return false;
@@ -109,14 +221,15 @@ class S3Uploader : public Uploader {
   }
 
   // Adds x-amz-date, the session token and the Authorization header over every header in `request`.
-  void sign(HttpRequest& request, const Target& target, const std::string& payload_sha256) const {
+  void sign(HttpRequest& request, const Target& target, const std::string& payload_sha256,
+            const std::string& canonical_query = "") const {
     std::string date = amz_date_now();
     request.headers.emplace_back("Host", target.host);
     request.headers.emplace_back("x-amz-date", date);
     request.headers.emplace_back("x-amz-content-sha256", payload_sha256);
     if (!config_.credentials.session_token.empty())
       request.headers.emplace_back("x-amz-security-token", config_.credentials.session_token);
-    SigV4Request signing{request.method, target.canonical_uri, "", request.headers, payload_sha256};
+    SigV4Request signing{request.method, target.canonical_uri, canonical_query, request.headers, payload_sha256};
     request.headers.emplace_back(
         "Authorization", sigv4_authorization(signing, SigV4Scope{config_.region, config_.service, date}, config_.credentials));
   }

@@ -129,7 +129,7 @@ int run_with_retries(const UploadOptions& options, const std::string& object_url
       return number;
     } catch (const TransientError& e) {
       if (number >= policy.max_attempts)
-        throw Error(fmt::format("{}: upload failed after {} attempts: {}", object_url, number, e.what()));
+        throw Error(fmt::format("{}: failed after {} attempts: {}", object_url, number, e.what()));
       double delay = backoff_delay(policy, number, random_unit());
       if (e.retry_after_seconds() > 0) delay = std::min(std::max(delay, e.retry_after_seconds()), policy.max_seconds);
       if (options.on_retry) options.on_retry(RetryNotice{object_url, number, policy.max_attempts, delay, e.what()});

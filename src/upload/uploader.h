@@ -20,7 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace mtastream {
 
@@ -92,6 +94,15 @@ class Uploader {
   // Removes temporary copies a killed uploader left at the destination (file:// only: an object store
   // never shows a half-written object). Returns how many were removed.
   virtual size_t remove_stale_temporaries() { return 0; }
+
+  // Small objects kept in memory, for state that every member of a fleet must see (the staging of
+  // topic-wide windows, see LakeSegments). put_object replaces the object; get_object gives nullopt when
+  // there is none; list_objects gives the names of the objects directly in `folder` (without the folder);
+  // delete_object accepts a missing object. Retried like upload(); each throws Error when it failed.
+  virtual void put_object(const std::string& object_name, const std::string& bytes) = 0;
+  virtual std::optional<std::string> get_object(const std::string& object_name) = 0;
+  virtual std::vector<std::string> list_objects(const std::string& folder) = 0;
+  virtual void delete_object(const std::string& object_name) = 0;
 
   const UploadDestination& destination() const { return destination_; }
 

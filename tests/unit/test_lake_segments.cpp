@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "lake_segments.h"
+#include "upload/uploader.h"
 
 namespace mtastream {
 namespace {
@@ -102,9 +104,10 @@ TEST(LakeSegments, EngineKeepsEventSharesWithSortedRowIndexes) {
   EXPECT_EQ(closed[0].rows[closed[0].events[1].row].ca, "A");
 }
 
-TEST(LakeSegments, StagedWindowsMergeOnceAndTheLakeFileIsNeverReplaced) {
-  TempDir dir;
-  LakeSegments segments(dir.path.string(), "turnstile", "mta", LakeLayout::clean);
+// The same rules whether the staging is the lake folder's or a store every member shares.
+void merge_once_and_never_replace(const std::filesystem::path& lake, Uploader* shared) {
+  LakeSegments segments(lake.string(), "turnstile", "mta", LakeLayout::clean, shared);
+  const std::filesystem::path& dir_path = lake;
   ClosedWindow w0{0, 300, {row("A001", 1, 2)}};
   w0.events = {{1, 0, 1, 2}};
   ClosedWindow w1{0, 300, {row("A001", 10, 20)}};
@@ -120,7 +123,7 @@ TEST(LakeSegments, StagedWindowsMergeOnceAndTheLakeFileIsNeverReplaced) {
   EXPECT_TRUE(merged[0].created);
   EXPECT_EQ(merged[0].name, "turnstile_mta_19700101T000000_19700101T000500.csv.gz");
   EXPECT_EQ(published, std::vector<std::string>{merged[0].name});
-  const auto file = dir.path / merged[0].name;
+  const auto file = dir_path / merged[0].name;
   EXPECT_EQ(gunzip_file(file),
             "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
             "A001,R001,00-00-00,59 ST,NQR456W,BMT,01/01/1970,00:05:00,REGULAR,11,22\n");
@@ -135,7 +138,7 @@ TEST(LakeSegments, StagedWindowsMergeOnceAndTheLakeFileIsNeverReplaced) {
   EXPECT_EQ(segments.staged_windows(), 1u);
 
   // A lake file already there (another member merged first) is kept as it is.
-  const auto other = dir.path / "turnstile_mta_19700101T000500_19700101T001000.csv.gz";
+  const auto other = dir_path / "turnstile_mta_19700101T000500_19700101T001000.csv.gz";
   std::ofstream(other) << "theirs";
   merged = segments.merge_through(600, publish, overflowed, duplicates);
   ASSERT_EQ(merged.size(), 1u);
@@ -145,15 +148,40 @@ TEST(LakeSegments, StagedWindowsMergeOnceAndTheLakeFileIsNeverReplaced) {
   EXPECT_EQ(text, "theirs");
 }
 
-TEST(LakeSegments, ProgressMarkersRoundTrip) {
+TEST(LakeSegments, StagedWindowsMergeOnceAndTheLakeFileIsNeverReplaced) {
   TempDir dir;
-  LakeSegments segments(dir.path.string(), "turnstile", "mta", LakeLayout::original);
+  merge_once_and_never_replace(dir.path, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(dir.path / ".mtastream/turnstile_mta/merged/0_300"));
+}
+
+TEST(LakeSegments, SharedStagingInAStoreFollowsTheSameRules) {
+  TempDir dir;
+  auto store = Uploader::create("file://" + (dir.path / "store").string());
+  merge_once_and_never_replace(dir.path / "lake", store.get());
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "lake/.mtastream"));  // nothing staged on this machine
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "store/turnstile_mta/merged/0_300"));
+  auto merged = store->list_objects("turnstile_mta/merged");
+  std::sort(merged.begin(), merged.end());
+  EXPECT_EQ(merged, (std::vector<std::string>{"0_300", "300_600"}));
+  EXPECT_TRUE(store->list_objects("turnstile_mta/segments").empty());  // dropped once merged
+  EXPECT_EQ(store->get_object("turnstile_mta/nothing"), std::nullopt);
+}
+
+void progress_round_trip(const std::filesystem::path& lake, Uploader* shared) {
+  LakeSegments segments(lake.string(), "turnstile", "mta", LakeLayout::original, shared);
   segments.write_progress({{0, "v1;ct=5"}, {3, "v1;ct=7"}});
   segments.write_progress({{0, "v1;ct=9"}});
   auto markers = segments.read_progress();
   ASSERT_EQ(markers.size(), 2u);
   EXPECT_EQ(markers[0], "v1;ct=9");
   EXPECT_EQ(markers[3], "v1;ct=7");
+}
+
+TEST(LakeSegments, ProgressMarkersRoundTrip) {
+  TempDir dir;
+  progress_round_trip(dir.path, nullptr);
+  auto store = Uploader::create("file://" + (dir.path / "store").string());
+  progress_round_trip(dir.path / "shared", store.get());
 }
 
 }  // namespace
