@@ -603,7 +603,8 @@ class ConsumeJob {
       return true;
     }
     dead_letter_.flush();
-    rd_kafka_resp_err_t err = consumer_->commit(offsets);
+    // A broker that does not answer is a failed commit, not a hang; Ctrl-C shortens the wait.
+    rd_kafka_resp_err_t err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
     if (err) {
       last_commit_error_ = kafka::describe_error(err);
       log::warn("committing offsets of {}: {}", options_.topic, last_commit_error_);

@@ -177,6 +177,9 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     if (f.per_partition) throw UsageError("--staging applies to topic-wide windows; --per-partition stages nothing");
     staging = Uploader::create(f.staging, upload_options);
     o.shared_staging = staging.get();
+    if (f.upload.empty() && staging->destination().scheme != UploadDestination::Scheme::file)
+      log::warn("--staging {} without --upload: each member's --lake-dir gets only the windows it merges; "
+                "--upload gathers the whole lake in one place", f.staging);
   }
   if (!f.upload.empty()) {
     uploader = Uploader::create(f.upload, upload_options);

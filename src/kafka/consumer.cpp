@@ -117,10 +117,35 @@ void KafkaConsumer::poll_batch(std::chrono::milliseconds timeout, size_t max, st
   if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
 }
 
-rd_kafka_resp_err_t KafkaConsumer::commit(const std::vector<TopicPartition>& offsets) {
+rd_kafka_resp_err_t KafkaConsumer::commit(const std::vector<TopicPartition>& offsets, std::chrono::milliseconds timeout,
+                                          const std::function<bool()>& hurry) {
   if (offsets.empty()) return RD_KAFKA_RESP_ERR_NO_ERROR;
   ListPtr list = to_list(offsets, true);
-  return rd_kafka_commit(handle_.get(), list.get(), 0);
+  // Through a queue of our own rather than rd_kafka_commit(), which waits as long as librdkafka looks
+  // for a coordinator (a minute and more with the broker gone, and Ctrl-C must not wait that long).
+  rd_kafka_queue_t* replies = rd_kafka_queue_new(handle_.get());
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(handle_.get(), list.get(), replies, nullptr, nullptr);
+  if (!err) {
+    using clock = std::chrono::steady_clock;
+    auto deadline = clock::now() + timeout;
+    rd_kafka_event_t* event = nullptr;
+    while (!event && clock::now() < deadline) {
+      event = rd_kafka_queue_poll(replies, 100);
+      if (hurry && hurry()) deadline = std::min(deadline, clock::now() + hurried_commit_timeout);
+    }
+    if (!event) {
+      err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    } else {
+      err = rd_kafka_event_error(event);
+      if (!err)
+        if (const rd_kafka_topic_partition_list_t* done = rd_kafka_event_topic_partition_list(event))
+          for (int i = 0; i < done->cnt && !err; ++i) err = done->elems[i].err;
+      rd_kafka_event_destroy(event);
+    }
+  }
+  rd_kafka_queue_destroy(replies);
+  unresponsive_ = err == RD_KAFKA_RESP_ERR__TIMED_OUT;
+  return err;
 }
 
 std::vector<TopicPartition> KafkaConsumer::committed(const std::vector<TopicPartition>& partitions,
@@ -176,6 +201,17 @@ bool KafkaConsumer::cooperative() const {
 void KafkaConsumer::close() {
   if (closed_ || !handle_) return;
   closed_ = true;
+  if (unresponsive_) {
+    // Leaving the group, or even destroying the handle, waits until librdkafka's requests to the gone
+    // broker time out (a minute and more), and Ctrl-C must not. The handle is left to the process exit
+    // (kept reachable: no callback of ours is served without a poll); the group forgets this member
+    // when its session times out.
+    log::debug("the broker did not answer the last commit: leaving without saying goodbye to the group");
+    static auto* abandoned = new std::vector<rd_kafka_t*>;
+    abandoned->push_back(handle_.release());
+    queue_ = nullptr;
+    return;
+  }
   rd_kafka_resp_err_t err = rd_kafka_consumer_close(handle_.get());
   if (pending_error_) std::rethrow_exception(std::exchange(pending_error_, nullptr));
   if (err) log::debug("closing the consumer: {}", rd_kafka_err2str(err));

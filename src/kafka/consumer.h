@@ -64,8 +64,12 @@ class KafkaConsumer {
   // for the first; `out` is cleared first. Serves rebalances like poll().
   void poll_batch(std::chrono::milliseconds timeout, size_t max, std::vector<MessagePtr>& out);
 
-  // Synchronous commit of exactly these offsets and metadata. Returns the error (NO_ERROR on success).
-  rd_kafka_resp_err_t commit(const std::vector<TopicPartition>& offsets);
+  // Synchronous commit of exactly these offsets and metadata. Returns the error (NO_ERROR on success;
+  // __TIMED_OUT when no answer came within `timeout`: the commit may still land later). Once `hurry`
+  // returns true (checked every 100 ms: the user asked to stop), it waits at most hurried_commit_timeout.
+  static constexpr std::chrono::seconds hurried_commit_timeout{3};
+  rd_kafka_resp_err_t commit(const std::vector<TopicPartition>& offsets, std::chrono::milliseconds timeout,
+                             const std::function<bool()>& hurry = {});
   // The group's committed offsets and metadata for these partitions (offset INVALID when none).
   // Throws Error when the group coordinator does not answer within `timeout`.
   std::vector<TopicPartition> committed(const std::vector<TopicPartition>& partitions,
@@ -80,7 +84,9 @@ class KafkaConsumer {
                                                                std::chrono::milliseconds timeout = {});
 
   bool cooperative() const;
-  // Leaves the group (revoke handler runs) and stops fetching. Idempotent.
+  // Leaves the group (revoke handler runs) and stops fetching. Idempotent. After a commit the broker did
+  // not answer, the handle is dropped without leaving (the group forgets this member once its session
+  // times out), so that a run with the broker gone still ends at once.
   void close();
   rd_kafka_t* handle() { return handle_.get(); }
 
@@ -94,6 +100,7 @@ class KafkaConsumer {
   ConsumerOptions options_;
   HandlePtr handle_;
   bool closed_ = false;
+  bool unresponsive_ = false;  // the last commit timed out
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue (for poll_batch)
   std::vector<rd_kafka_message_t*> batch_;
   std::exception_ptr pending_error_;
