@@ -144,7 +144,9 @@ rd_kafka_resp_err_t KafkaConsumer::commit(const std::vector<TopicPartition>& off
     }
   }
   rd_kafka_queue_destroy(replies);
-  unresponsive_ = err == RD_KAFKA_RESP_ERR__TIMED_OUT;
+  unresponsive_ = err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                  err == RD_KAFKA_RESP_ERR__WAIT_COORD || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+                  err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE;
   return err;
 }
 

@@ -100,7 +100,7 @@ class KafkaConsumer {
   ConsumerOptions options_;
   HandlePtr handle_;
   bool closed_ = false;
-  bool unresponsive_ = false;  // the last commit timed out
+  bool unresponsive_ = false;  // the last commit found no broker or coordinator to answer it
   rd_kafka_queue_t* queue_ = nullptr;  // the consumer queue (for poll_batch)
   std::vector<rd_kafka_message_t*> batch_;
   std::exception_ptr pending_error_;

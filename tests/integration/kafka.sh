@@ -101,10 +101,13 @@ make_lines 60000 >"$T/restart.csv"
 t=$(topic restart)
 "$MTASTREAM" -b "$private_bootstrap" produce -t "$t" --rate 10000 --json "$T/restart.csv" >"$T/restart.out" 2>"$T/restart.err" &
 producer_pid=$!
-sleep 2
+# Stopped once part of the input is in the topic, restarted once the producer has seen it gone.
+until [ "$(kcat -b "$private_bootstrap" -C -t "$t" -e -q -c 2000 2>/dev/null | wc -l)" -ge 2000 ] || ! kill -0 "$producer_pid" 2>/dev/null; do
+  sleep 0.1
+done
 "$KAFKA_LOCAL" stop --dir "$T/kafka" 2>>"$T/kafka-start.err"
 kill -0 "$producer_pid" 2>/dev/null && pass "produce still running while the broker is down" || fail "produce ended before the broker stopped"
-sleep 2
+until grep -q "Connection refused\|Disconnected" "$T/restart.err" || ! kill -0 "$producer_pid" 2>/dev/null; do sleep 0.1; done
 "$KAFKA_LOCAL" start --dir "$T/kafka" --env-file "$T/kafka.env" 2>>"$T/kafka-start.err" || { cat "$T/kafka-start.err" >&2; fail "private broker did not restart"; }
 code=0; wait "$producer_pid" || code=$?
 expect_eq "$code" "0" "produce across a broker restart exits 0"
@@ -112,4 +115,19 @@ expect_contains "$T/restart.out" '"delivered":60000' "all 60000 delivered across
 kcat -b "$private_bootstrap" -C -t "$t" -e -q >"$T/restart.back"
 expect_eq "$(wc -l <"$T/restart.back")" "60000" "the topic holds 60000 messages (no duplicates)"
 expect_eq "$(sort "$T/restart.back" | md5sum)" "$(sort "$T/restart.csv" | md5sum)" "each line exactly once after the restart"
+
+# --- consume when the broker goes away: Ctrl-C ends the run with exit 1, nothing claimed committed ----
+port=$(free_port)
+"$MTASTREAM" -b "$private_bootstrap" consume -t "$t" -G "gone-$t" --lake-dir "$T/gone" --commit-interval 3600 \
+  --metrics-addr "127.0.0.1:$port" >/dev/null 2>"$T/gone.err" &
+consumer_pid=$!
+cleanup_hooks+=("kill -9 $consumer_pid 2>/dev/null")
+# Read everything (the metrics say so); no commit yet (one an hour), then the broker stops.
+until curl -s "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -q '^mtastream_consume_messages_read_total{.*} 60000$' ||
+  ! kill -0 "$consumer_pid" 2>/dev/null; do sleep 0.1; done
+"$KAFKA_LOCAL" stop --dir "$T/kafka" 2>>"$T/kafka-start.err"
+kill -INT "$consumer_pid"
+code=0; wait "$consumer_pid" || code=$?
+expect_eq "$code" "1" "Ctrl-C with the broker gone: exit 1 (the offsets could not be committed)"
+expect_contains "$T/gone.err" "could not be committed" "the error says the commit failed and the lake is safe"
 finish
