@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "warehouse_sink.h"
 #include "lake_writer.h"
 #include "window_engine.h"
 
@@ -47,6 +48,10 @@ struct ConsumeOptions {
   // Called for each lake file once it is durable on disk; must return only when the copy is durable
   // too (throwing stops the run before any offset past the file is committed). Empty: no upload.
   std::function<void(const std::string& path, const std::string& name)> publish;
+  // --sink: every merged window is loaded into the warehouse (one transaction per merge pass, before the
+  // window is marked merged), the checkpoints are stored there before each Kafka commit, and on assignment
+  // the warehouse's checkpoint wins over Kafka's when they differ. Topic-wide windows only. Not owned.
+  WarehouseSink* sink = nullptr;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
   uint64_t max_warnings = 10;            // rejected messages described on stderr before going quiet
   // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the
