@@ -127,15 +127,20 @@ expect_same_rows lost.rows ref.rows "after resuming from the warehouse's checkpo
 ktable=kill_$id
 mkdir -p "$T/kill"
 progress() { local n; n=$(find "$T/kill" -type f | wc -l) || true; echo "${n:-0}"; }
+# Small fetches keep the partitions in step, so windows are merged (and loaded) all through the run.
+slow_exec() {
+  exec "$MTASTREAM" -b "$BOOTSTRAP" -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+    -X max.partition.fetch.bytes=8192 -X queued.min.messages=2000 -X queued.max.messages.kbytes=64 consume "$@"
+}
 loaded() { sql "SELECT count(*) FROM mtastream_windows WHERE table_name = '$ktable'" 2>/dev/null || echo 0; }
 kills=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-  consume_exec -t "$topic" -G "kill-$id" --lake-dir "$T/kill" -e --flush-open --sink "$url" --sink-table "$ktable" \
-    --commit-interval 0.2 >/dev/null 2>"$T/kill$i.err" &
+  slow_exec -t "$topic" -G "kill-$id" --lake-dir "$T/kill" -e --flush-open --sink "$url" --sink-table "$ktable" \
+    --commit-interval 0.02 >/dev/null 2>"$T/kill$i.err" &
   pid=$!
   cleanup_hooks+=("kill -9 $pid 2>/dev/null")
   if [ $((i % 2)) = 1 ]; then  # after some staging progress (segments, markers, lake files)
-    target=$(( $(progress) + 10 + RANDOM % 60 ))
+    target=$(( $(progress) + 5 + RANDOM % 30 ))
     while kill -0 "$pid" 2>/dev/null && [ "$(progress)" -lt "$target" ]; do sleep 0.02; done
   else  # while windows are being loaded: after 1-4 more loaded windows
     target=$(( $(loaded) + 1 + RANDOM % 4 ))
