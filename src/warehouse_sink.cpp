@@ -102,7 +102,10 @@ SinkTarget parse_sink_url(std::string_view url) {
   SinkTarget t;
   t.redacted = redact_url_passwords(url);
   if (!starts_with(url, "postgresql://") && !starts_with(url, "postgres://"))
-    throw UsageError(fmt::format("--sink '{}': expected postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME]", t.redacted));
+    // Not a URL at all ("host=... password=..."): not echoed, it may hold a password anywhere.
+    throw UsageError(fmt::format("--sink {}: expected postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME]",
+                                 url.find("://") != std::string_view::npos ? "'" + t.redacted + "'"
+                                                                           : std::string("(value not shown)")));
   // Our own parameter (table=) is taken out; the others are libpq's (sslmode=, connect_timeout=, ...).
   std::string base(url), query;
   if (size_t q = base.find('?'); q != std::string::npos) {
