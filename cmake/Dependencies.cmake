@@ -1,5 +1,5 @@
 # Dependencies come from Debian packages (scripts/install-deps.sh). For `make static`
-# (MTASTREAM_STATIC=ON) librdkafka, libcurl and simdjson are built from Debian's source packages by
+# (MTASTREAM_STATIC=ON) librdkafka, libcurl, libpq (without GSSAPI/LDAP) and simdjson are built from Debian's source packages by
 # the recipes in third_party/ (scripts/build-static.sh runs them first), libmicrohttpd too (without
 # TLS: Debian's .a needs GnuTLS's static dependencies, which Debian does not ship), fmt is header-only, and
 # OpenSSL, zstd, zlib and libdeflate are Debian's static libraries: the binary depends on the C library only.
@@ -14,9 +14,10 @@ if(MTASTREAM_STATIC)
   set(RDKAFKA_PREFIX "${THIRD_PARTY_BUILD}/librdkafka-install")
   set(CURL_PREFIX "${THIRD_PARTY_BUILD}/curl-install")
   set(MICROHTTPD_PREFIX "${THIRD_PARTY_BUILD}/microhttpd-install")
+  set(LIBPQ_PREFIX "${THIRD_PARTY_BUILD}/libpq-install")
   file(GLOB SIMDJSON_SINGLEHEADER "${THIRD_PARTY_BUILD}/src/simdjson-*/singleheader")
   foreach(required "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a"
-                   "${MICROHTTPD_PREFIX}/lib/libmicrohttpd.a" "${SIMDJSON_SINGLEHEADER}")
+                   "${MICROHTTPD_PREFIX}/lib/libmicrohttpd.a" "${LIBPQ_PREFIX}/lib/libpq.a" "${SIMDJSON_SINGLEHEADER}")
     if(NOT EXISTS "${required}")
       message(FATAL_ERROR "MTASTREAM_STATIC: ${required} is missing; run scripts/build-static.sh (make static)")
     endif()
@@ -33,11 +34,12 @@ if(MTASTREAM_STATIC)
 
   find_package(fmt REQUIRED)
   target_include_directories(mtastream_deps SYSTEM BEFORE INTERFACE "${RDKAFKA_PREFIX}/include" "${CURL_PREFIX}/include"
-                                                                    "${MICROHTTPD_PREFIX}/include")
+                                                                    "${MICROHTTPD_PREFIX}/include" "${LIBPQ_PREFIX}/include")
   target_compile_definitions(mtastream_deps INTERFACE CURL_STATICLIB)
   target_link_libraries(mtastream_deps INTERFACE
     mtastream_simdjson fmt::fmt-header-only
     "${RDKAFKA_PREFIX}/lib/librdkafka.a" "${CURL_PREFIX}/lib/libcurl.a" "${MICROHTTPD_PREFIX}/lib/libmicrohttpd.a"
+    "${LIBPQ_PREFIX}/lib/libpq.a" "${LIBPQ_PREFIX}/lib/libpgcommon_shlib.a" "${LIBPQ_PREFIX}/lib/libpgport_shlib.a"
     ${STATIC_ssl} ${STATIC_crypto} ${STATIC_zstd} ${STATIC_z} ${STATIC_deflate} Threads::Threads ${CMAKE_DL_LIBS} m)
   target_link_options(mtastream_deps INTERFACE -static-libstdc++ -static-libgcc)
 else()
@@ -49,7 +51,9 @@ else()
   pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)
   pkg_check_modules(LIBDEFLATE REQUIRED IMPORTED_TARGET libdeflate)
   pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET libmicrohttpd)
+  pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
   target_link_libraries(mtastream_deps INTERFACE PkgConfig::RDKAFKA PkgConfig::SIMDJSON PkgConfig::MICROHTTPD
+                                                 PkgConfig::LIBPQ
                                                  fmt::fmt CURL::libcurl
                                                  OpenSSL::Crypto ZLIB::ZLIB PkgConfig::LIBDEFLATE Threads::Threads)
 endif()

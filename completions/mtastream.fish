@@ -44,9 +44,9 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --staging --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
-            printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
+            printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --config -X -b --brokers
         case 'replay'
             printf '%s\n' -- -t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers
         case 'topic'
@@ -137,6 +137,8 @@ complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clea
 complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
 complete -c mtastream -n '__mtastream_at consume' -l staging -x -d 'keep topic-wide windows\' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member the same URL'
 complete -c mtastream -n '__mtastream_at consume' -l endpoint -x -d '--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'
+complete -c mtastream -n '__mtastream_at consume' -l sink -x -d 'also load every merged window into a PostgreSQL table (created if missing), one transaction per merge; checkpoints are stored there before each offset commit and win over Kafka\'s on a restart; password from the URL, PGPASSWORD or ~/.pgpass, never printed'
+complete -c mtastream -n '__mtastream_at consume' -l sink-table -x -d '--sink: the table (default <prefix>_<topic>, lower case, other bytes as _)'
 complete -c mtastream -n '__mtastream_at consume' -s e -l exit-at-end -d 'stop when every assigned partition is read to its end: write the closed windows, commit, exit (the cron-job mode; open windows stay in the checkpoint for the next run)'
 complete -c mtastream -n '__mtastream_at consume' -l flush-open -d 'with -e: the stream has ended (a replayed week): write the open windows too; later events of these partitions count as late'
 complete -c mtastream -n '__mtastream_at consume' -l per-partition -d 'one lake file per (partition, window), named _p<N>, without the topic-wide merge: for a topic keyed by the group columns (CA,UNIT,SCP)'
@@ -173,6 +175,8 @@ complete -c mtastream -n '__mtastream_at aggregate' -s o -l output -r -F -d 'wri
 complete -c mtastream -n '__mtastream_at aggregate' -l prefix -x -d 'lake file name prefix'
 complete -c mtastream -n '__mtastream_at aggregate' -l name -x -d 'stream name in lake file names (default: the first input\'s base name, \'stdin\' for -)'
 complete -c mtastream -n '__mtastream_at aggregate' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with source and reason'
+complete -c mtastream -n '__mtastream_at aggregate' -l sink -x -d 'also load every window into a PostgreSQL table, one transaction per batch (alone: no lake files unless --lake-dir is given); a window already there is checked equal and skipped'
+complete -c mtastream -n '__mtastream_at aggregate' -l sink-table -x -d '--sink: the table (created if missing; default <prefix>_<stream name>, lower case)'
 complete -c mtastream -n '__mtastream_at aggregate' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at aggregate' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at aggregate' -s X -x -d 'set any librdkafka property (repeatable)'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make static`: builds the release artefact, one `mtastream` binary that needs nothing but the C library,
-# into build-static/mtastream. librdkafka (Debian trixie 2.8.0), libcurl, libmicrohttpd and simdjson are built from
+# into build-static/mtastream. librdkafka (Debian trixie 2.8.0), libcurl, libmicrohttpd, libpq (bookworm's postgresql-15) and simdjson are built from
 # Debian source packages by third_party/ recipes (cached in third_party/build/, outside git).
 # Env: JOBS (parallel jobs, default nproc), BUILD_DIR (default build-static).
 set -euo pipefail
@@ -13,6 +13,7 @@ scripts/install-deps.sh
 third_party/build-librdkafka.sh
 third_party/build-curl.sh
 third_party/build-microhttpd.sh
+third_party/build-libpq.sh
 third_party/fetch-debian-source.sh simdjson bookworm 3.0.1-1 >/dev/null
 cmake -S . -B "$build_dir" -G Ninja -DMTASTREAM_STATIC=ON -DMTASTREAM_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j "$JOBS" --target mtastream

@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config librdkafka-dev libcli11-dev libfmt-dev
           libsimdjson-dev libtomlplusplus-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev libcurl4-openssl-dev
-          libmicrohttpd-dev libgtest-dev)
+          libmicrohttpd-dev libpq-dev libgtest-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

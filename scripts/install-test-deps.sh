@@ -2,11 +2,12 @@
 # Installs what the integration tests and benchmarks use besides the build: Java for the real Kafka
 # broker, kcat and mawk as peers, Python for the S3 server. Kafka jars are fetched by scripts/kafka-local.sh.
 # zsh, fish and groff check the generated completions and man pages (tests/integration/docs.sh).
+# postgresql-15 is the warehouse server of the --sink tests (scripts/postgres-local.sh).
 # openssl makes the test CA for the broker's SASL_SSL listener (scripts/kafka-local.sh).
 # PyPI test deps go into venvs under ${MTASTREAM_CACHE:-~/.cache/mtastream}: prometheus_client parses the
 # /metrics page (tests/integration/consume_metrics.sh); moto is installed by scripts/s3-local.sh.
 set -euo pipefail
-packages=(kcat mawk curl python3 python3-venv zsh fish groff-base openssl strace)
+packages=(kcat mawk curl python3 python3-venv zsh fish groff-base openssl strace postgresql-15 postgresql-client-15)
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)  # fetches the Kafka broker jars (scripts/kafka-local.sh)
 missing=()

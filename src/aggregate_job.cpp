@@ -25,7 +25,7 @@ class WindowSink {
   explicit WindowSink(const AggregateOptions& o) : options_(o) {
     if (!o.output.empty())
       stream_ = std::make_unique<CsvStreamWriter>(o.output, o.layout);
-    else
+    else if (!o.lake_dir.empty() || !o.sink)
       lake_ = std::make_unique<LakeWriter>(o.lake_dir, o.layout);
     stream_name_ = o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name;
   }
@@ -34,6 +34,11 @@ class WindowSink {
   // A batch is written when it holds 64 windows or 16 MiB, at the end, and after the windows that one
   // message closed when the input is a pipe (lines may come slowly; their windows must not wait).
   void write(const ClosedWindow& window, AggregateSummary& summary) {
+    if (options_.sink) {
+      to_sink_.push_back(window);
+      if (!lake_ && to_sink_.size() >= 64) flush(summary);
+      if (!lake_ && !stream_) return;
+    }
     if (stream_) {
       stream_->write(window);
       return;
@@ -54,6 +59,7 @@ class WindowSink {
     stream_->finish();
     summary.bytes += stream_->bytes();
     if (options_.output != "-") ++summary.files;
+    flush(summary);  // --sink
   }
 
   // On an error: the windows that closed before it are still written, as they would be one by one.
@@ -70,13 +76,20 @@ class WindowSink {
   std::unique_ptr<CsvStreamWriter> stream_;
   std::unique_ptr<LakeWriter> lake_;
   std::string stream_name_;
+  std::vector<ClosedWindow> to_sink_;  // --sink: closed windows not yet loaded
 
   void flush(AggregateSummary& summary) {
-    if (!lake_) return;
-    for (const LakeWriter::Written& written : lake_->flush()) {
-      ++summary.files;
-      summary.bytes += written.bytes;
-      log::debug("wrote {} ({} rows)", written.path, written.rows);
+    if (lake_)
+      for (const LakeWriter::Written& written : lake_->flush()) {
+        ++summary.files;
+        summary.bytes += written.bytes;
+        log::debug("wrote {} ({} rows)", written.path, written.rows);
+      }
+    if (!to_sink_.empty()) {  // after the lake files: a window in the warehouse is in the lake too
+      std::vector<const ClosedWindow*> windows;
+      for (const ClosedWindow& w : to_sink_) windows.push_back(&w);
+      options_.sink->load_windows(windows);
+      to_sink_.clear();
     }
   }
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lake_writer.h"
+#include "warehouse_sink.h"
 #include "window_engine.h"
 
 namespace mtastream {
@@ -14,13 +15,16 @@ namespace mtastream {
 struct AggregateOptions {
   WindowConfig window;
   LakeLayout layout = LakeLayout::original;
-  std::string lake_dir;      // one .csv.gz file per window here, or
+  std::string lake_dir;      // one .csv.gz file per window here ("" with a sink: none), or
   std::string output;        // "-" (stdout) or a FILE: one CSV stream (gzip if FILE ends in .gz)
   std::string prefix = "turnstile";
   std::string stream_name;   // for file names; "" = derived from the inputs (see aggregate_stream_name)
   std::string dead_letter;   // "" = rejected messages are only counted and reported on stderr
   std::vector<std::string> inputs;  // files or "-"; empty = stdin
   uint64_t max_warnings = 10;       // rejected messages described on stderr before going quiet
+  // --sink: windows are also (or, without lake_dir and output, only) loaded into the warehouse, in
+  // batches of one transaction each. Not owned.
+  WarehouseSink* sink = nullptr;
 };
 
 struct AggregateSummary {

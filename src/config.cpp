@@ -1,4 +1,5 @@
 #include "config.h"
+#include "warehouse_sink.h"
 
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
@@ -47,7 +48,8 @@ bool is_secret_key(std::string_view key) {
 }
 
 std::string redact(std::string_view key, std::string_view value) {
-  return is_secret_key(key) ? std::string("[redacted]") : std::string(value);
+  // A URL's password (--sink postgresql://user:pass@host/db) is redacted whatever the key.
+  return is_secret_key(key) ? std::string("[redacted]") : redact_url_passwords(value);
 }
 
 static std::string read_whole_file(const std::string& path) {

@@ -211,7 +211,10 @@ class LakeFileWriter {
         options_.publish(path, name);
         ++done.uploaded;
       };
-    for (const LakeSegments::Merged& m : segments_.merge_through(through, publish, done.merge_overflow, done.merge_duplicates)) {
+    std::function<void(const std::vector<const ClosedWindow*>&)> load;
+    if (options_.sink) load = [this](const std::vector<const ClosedWindow*>& windows) { options_.sink->load_windows(windows); };
+    for (const LakeSegments::Merged& m :
+         segments_.merge_through(through, publish, done.merge_overflow, done.merge_duplicates, load)) {
       log::debug("merged {} ({} rows){}", m.path, m.rows, m.created ? "" : ", already there");
       if (!m.created) continue;
       ++done.files;
@@ -603,6 +606,11 @@ class ConsumeJob {
       return true;
     }
     dead_letter_.flush();
+    if (options_.sink) {  // first the warehouse (the table's own recovery point), then Kafka
+      std::map<int32_t, SinkCheckpoint> stored;
+      for (const kafka::TopicPartition& tp : offsets) stored[tp.partition] = {tp.offset, tp.metadata};
+      options_.sink->store_checkpoints(options_.group, options_.topic, stored);
+    }
     // A broker that does not answer is a failed commit, not a hang; Ctrl-C shortens the wait.
     rd_kafka_resp_err_t err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
     if (err) {
@@ -781,6 +789,20 @@ class ConsumeJob {
         std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
       }
     }
+    if (options_.sink) {
+      // The warehouse's checkpoint is stored before the Kafka commit, in step with the table: when a crash
+      // or a failed commit left Kafka's behind (or without one), the warehouse's is where the table is.
+      std::map<int32_t, SinkCheckpoint> in_sink = options_.sink->read_checkpoints(options_.group, options_.topic);
+      for (kafka::TopicPartition& committed : stored) {
+        auto it = in_sink.find(committed.partition);
+        if (it == in_sink.end()) continue;
+        if (committed.offset == it->second.offset && committed.metadata == it->second.metadata) continue;
+        log::info("{}/{}: resuming from the warehouse's checkpoint (offset {}), not Kafka's ({})", options_.topic,
+                  committed.partition, it->second.offset, committed.offset < 0 ? std::string("none") : std::to_string(committed.offset));
+        committed.offset = it->second.offset;
+        committed.metadata = it->second.metadata;
+      }
+    }
     std::string names;
     for (size_t i = 0; i < list.size(); ++i) {
       kafka::TopicPartition& tp = list[i];
@@ -920,6 +942,8 @@ ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& optio
   if (options.flush_open && !options.exit_at_end)
     throw UsageError("--flush-open applies to -e (a stream that has ended) only");
   if (options.idle_after_seconds < 0) throw UsageError("--idle-after must not be negative");
+  if (options.sink && options.per_partition)
+    throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
   if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout, options.shared_staging).remove_stale_temp_files())
     log::info("removed {} temporary files a killed writer left in '{}'", removed, options.lake_dir);
   ConsumeJob job(settings, options);

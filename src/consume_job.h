@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config.h"
+#include "warehouse_sink.h"
 #include "lake_writer.h"
 #include "window_engine.h"
 
@@ -53,6 +54,10 @@ struct ConsumeOptions {
   // (every member on one machine, sharing that folder). A fleet on several machines shares an object
   // store here (it must outlive the run).
   Uploader* shared_staging = nullptr;
+  // --sink: every merged window is loaded into the warehouse (one transaction per merge pass, before the
+  // window is marked merged), the checkpoints are stored there before each Kafka commit, and on assignment
+  // the warehouse's checkpoint wins over Kafka's when they differ. Topic-wide windows only. Not owned.
+  WarehouseSink* sink = nullptr;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
   uint64_t max_warnings = 10;            // rejected messages described on stderr before going quiet
   // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the

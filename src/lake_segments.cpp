@@ -363,7 +363,8 @@ size_t LakeSegments::staged_windows() const { return list_staged().size(); }
 
 std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     int64_t through, const std::function<void(const std::string&, const std::string&)>& publish,
-    uint64_t& overflowed, uint64_t& duplicates) {
+    uint64_t& overflowed, uint64_t& duplicates,
+    const std::function<void(const std::vector<const ClosedWindow*>&)>& load) {
   std::vector<Merged> out;
   std::vector<Staged> ready;
   for (Staged& s : list_staged())
@@ -377,6 +378,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<const Staged*> merging;
   std::vector<uint64_t> rows;
+  std::vector<ClosedWindow> windows;  // kept for `load`
   for (const Staged& s : ready) {
     if (is_merged(s.start, s.end)) continue;
     std::vector<ClosedWindow> parts;
@@ -403,6 +405,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     files.emplace_back(lake_file_name(prefix_, topic_, std::nullopt, s.start, s.end), std::move(bytes));
     merging.push_back(&s);
     rows.push_back(merged.rows.size());
+    if (load) windows.push_back(std::move(merged));
   }
   std::vector<bool> created = write_files_once(lake_dir_, files);
   for (size_t i = 0; i < files.size(); ++i) {
@@ -415,6 +418,11 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     if (!m.created) log::debug("{} is already in the lake (final; not replaced)", m.path);
     if (publish) publish(m.path, m.name);  // also when it was there: the upload may not have finished
     out.push_back(std::move(m));
+  }
+  if (load && !windows.empty()) {
+    std::vector<const ClosedWindow*> loaded;
+    for (const ClosedWindow& w : windows) loaded.push_back(&w);
+    load(loaded);
   }
 
   // 2. Mark them merged (durably), 3. then drop their segments.

@@ -71,9 +71,13 @@ class LakeSegments {
   // <prefix>_<topic>_<start>_<end>.csv.gz (never replacing an existing one), calls `publish` for each
   // (it must return only when the copy is durable), records the window as merged, then drops its segments.
   // Copies of one ID counted by several partitions count once (drop_cross_partition_copies).
+  // `load` (may be empty) gets the merged windows of the pass (also those whose file was already there)
+  // after their files and before they are marked merged: the warehouse sink (it must return only when
+  // they are committed there).
   std::vector<Merged> merge_through(int64_t through,
                                     const std::function<void(const std::string&, const std::string&)>& publish,
-                                    uint64_t& overflowed, uint64_t& duplicates);
+                                    uint64_t& overflowed, uint64_t& duplicates,
+                                    const std::function<void(const std::vector<const ClosedWindow*>&)>& load = {});
 
   // Windows staged but not merged yet (for the summary).
   size_t staged_windows() const;

@@ -6,6 +6,7 @@
 #include "commands/command.h"
 #include "duration.h"
 #include "log.h"
+#include "warehouse_sink.h"
 #include "stop_signal.h"
 
 namespace mtastream {
@@ -23,6 +24,8 @@ struct AggregateFlags {
   std::string prefix = "turnstile";
   std::string name;
   std::string dead_letter;
+  std::string sink;
+  std::string sink_table;
   bool json = false;
   std::vector<std::string> inputs;
 };
@@ -48,7 +51,9 @@ ExitCode run(const AggregateFlags& f) {
   validate_window_config(o.window);
   o.layout = parse_lake_layout(f.layout);
   o.output = f.output;
-  o.lake_dir = f.output.empty() ? (f.lake_dir.empty() ? std::string("storage") : f.lake_dir) : "";
+  // With --sink alone the windows go straight into the warehouse: no lake files unless --lake-dir says so.
+  o.lake_dir = f.output.empty() ? (f.lake_dir.empty() ? (f.sink.empty() ? std::string("storage") : "") : f.lake_dir) : "";
+  if (f.sink.empty() && !f.sink_table.empty()) throw UsageError("--sink-table applies to --sink only");
   o.prefix = f.prefix;
   o.stream_name = f.name;
   o.dead_letter = f.dead_letter;
@@ -57,13 +62,26 @@ ExitCode run(const AggregateFlags& f) {
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
 
+  std::unique_ptr<WarehouseSink> sink;
+  if (!f.sink.empty()) {
+    SinkTarget target = parse_sink_url(f.sink);
+    std::string table = !f.sink_table.empty() ? f.sink_table
+                        : !target.table.empty() ? target.table
+                        : default_sink_table(o.prefix, o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name);
+    sink = std::make_unique<WarehouseSink>(target, table);
+    o.sink = sink.get();
+  }
+
   install_stop_signal_handlers();
   AggregateSummary s = run_aggregate(o);
 
   log::info("read {} messages in {:.2f}s: {} accepted, {} duplicates, {} late, {} bad{}; {} windows, {} rows, {} {}",
             s.read, s.seconds, s.accepted, s.duplicates, s.late, s.bad,
             s.overflow ? fmt::format(", {} overflowing", s.overflow) : "", s.windows, s.rows,
-            o.output.empty() ? s.files : s.rows, o.output.empty() ? fmt::format("files in {}", o.lake_dir) : "rows written");
+            o.output.empty() ? s.files : s.rows, o.output.empty() ? fmt::format("files in {}", o.lake_dir.empty() ? "no lake" : o.lake_dir) : "rows written");
+  if (sink)
+    log::info("warehouse: {} windows ({} rows) loaded into table {} at {}, {} already there", sink->windows_loaded(),
+              sink->rows_loaded(), sink->table(), sink->redacted_url(), sink->windows_skipped());
   if (s.rejected() > 0 && !o.dead_letter.empty())
     log::info("{} rejected messages are in '{}'", s.rejected(), o.dead_letter);
   if (s.interrupted) log::warn("interrupted: stopped reading; the windows read so far were written");
@@ -106,12 +124,20 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--dead-letter", flags->dead_letter,
                       "append malformed, late and overflowing messages to FILE as NDJSON with source and reason")
       ->type_name("FILE");
+  command->add_option("--sink", flags->sink,
+                      "also load every window into a PostgreSQL table, one transaction per batch (alone: no lake "
+                      "files unless --lake-dir is given); a window already there is checked equal and skipped")
+      ->type_name("postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME]");
+  command->add_option("--sink-table", flags->sink_table,
+                      "--sink: the table (created if missing; default <prefix>_<stream name>, lower case)")
+      ->type_name("NAME");
   command->add_flag("--json", flags->json, "print a JSON summary on stdout at the end");
   command->add_option("inputs", flags->inputs, "input files (plain or gzip; '-' or none: stdin)")->type_name("FILE...");
   set_examples(command,
                "  mtastream aggregate --window 5m events.csv.gz -o -\n"
                "  cat events.csv | mtastream aggregate --lake-dir storage --dead-letter rejected.ndjson\n"
-               "  mtastream aggregate --window 10m --slide 5m --layout clean --json day1.csv.gz day2.csv.gz\n");
+               "  mtastream aggregate --window 10m --slide 5m --layout clean --json day1.csv.gz day2.csv.gz\n"
+               "  PGPASSWORD=... mtastream aggregate events.csv.gz --sink postgresql://loader@db:5432/warehouse   # straight into a table\n");
   registry.on_run(command, [flags](const GlobalContext&) -> ExitCode { return run(*flags); });
 }
 

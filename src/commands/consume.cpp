@@ -15,6 +15,7 @@
 #include "raw_consume.h"
 #include "stop_signal.h"
 #include "upload/uploader.h"
+#include "warehouse_sink.h"
 
 namespace mtastream {
 
@@ -34,6 +35,8 @@ struct ConsumeFlags {
   std::string upload;
   std::string staging;
   std::string endpoint;
+  std::string sink;
+  std::string sink_table;
   bool exit_at_end = false;
   std::string assignment_timeout = "2m";
   std::string dead_letter;
@@ -191,6 +194,20 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     };
   }
 
+  std::unique_ptr<WarehouseSink> sink;
+  if (f.sink.empty() && !f.sink_table.empty()) throw UsageError("--sink-table applies to --sink only");
+  if (!f.sink.empty()) {
+    if (f.per_partition)
+      throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
+    SinkTarget target = parse_sink_url(f.sink);
+    std::string table = !f.sink_table.empty() ? f.sink_table
+                        : !target.table.empty() ? target.table
+                        : default_sink_table(o.prefix, o.topic);
+    sink = std::make_unique<WarehouseSink>(target, table);
+    o.sink = sink.get();
+    log::info("loading windows into table {} at {}", sink->table(), sink->redacted_url());
+  }
+
   LiveStats live;
   const bool draw = log::stderr_is_terminal() && log::enabled(log::Level::info);
   std::function<void(const ConsumeProgress&)> on_progress;
@@ -214,6 +231,9 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
             c.read, o.topic, s.seconds, c.replayed, c.accepted, c.duplicates, c.late, c.bad,
             c.overflow ? fmt::format(", {} overflowing", c.overflow) : "", c.files, o.lake_dir,
             c.uploaded ? fmt::format(", {} uploaded to {}", c.uploaded, f.upload) : "");
+  if (sink)
+    log::info("warehouse: {} windows ({} rows) loaded into table {} at {}, {} already there", sink->windows_loaded(),
+              sink->rows_loaded(), sink->table(), sink->redacted_url(), sink->windows_skipped());
   if (c.rejected() > 0 && !o.dead_letter.empty()) log::info("{} rejected messages are in '{}'", c.rejected(), o.dead_letter);
   if (s.open_windows || s.staged_windows)
     log::info("{} windows still open (kept in the checkpoints for the next run), {} closed in some partitions "
@@ -275,6 +295,14 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, "
                       "STORAGE_EMULATOR_HOST, else the cloud's own)")
       ->type_name("URL");
+  command->add_option("--sink", f->sink,
+                      "also load every merged window into a PostgreSQL table (created if missing), one transaction "
+                      "per merge; checkpoints are stored there before each offset commit and win over Kafka's on a "
+                      "restart; password from the URL, PGPASSWORD or ~/.pgpass, never printed")
+      ->type_name("postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME]");
+  command->add_option("--sink-table", f->sink_table,
+                      "--sink: the table (default <prefix>_<topic>, lower case, other bytes as _)")
+      ->type_name("NAME");
   command->add_flag("-e,--exit-at-end", f->exit_at_end,
                     "stop when every assigned partition is read to its end: write the closed windows, commit, exit "
                     "(the cron-job mode; open windows stay in the checkpoint for the next run)");
@@ -337,6 +365,7 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                "  mtastream consume -b localhost:9092 -t mta-turnstile -G lake-writer --lake-dir storage -e\n"
                "  mtastream consume -t mta-turnstile -G lake-writer --window 10m --slide 5m --upload s3://lake/turnstile\n"
                "  mtastream consume -t mta-turnstile -G lake-writer --metrics-addr 9108   # scrape :9108/metrics\n"
+               "  PGPASSWORD=... mtastream consume -t mta-turnstile -G warehouse -e --sink postgresql://loader@db:5432/warehouse\n"
                "  mtastream consume -t mta-turnstile --raw -o beginning -c 10\n"
                "  mtastream consume -t mta-turnstile --raw -e -f capture > capture.tsv   # for replay --capture\n");
   registry.on_run(command, [f, command](const GlobalContext& context) -> ExitCode { return run(context, command, *f); });

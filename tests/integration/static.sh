@@ -1,7 +1,8 @@
-# needs: kafka
+# needs: kafka postgres
 # The release artefact from `make static` (build-static/mtastream): depends on the C library only, is
 # built from the same sources as build/mtastream, embeds librdkafka 2.8, and really talks to Kafka:
-# the embedded broker, SASL/SCRAM against the real broker, and the metrics server of consume.
+# the embedded broker, SASL/SCRAM against the real broker, the metrics server of consume, and the
+# warehouse sink (libpq built in without GSSAPI/LDAP) against the real PostgreSQL server, SCRAM login.
 # `make test` builds it first; it is skipped only when absent AND MTASTREAM_SKIP_STATIC=1 says so.
 source "$(dirname "$0")/lib.sh"
 static=${MTASTREAM_STATIC_BINARY:-$MTASTREAM_SOURCE_DIR/build-static/mtastream}
@@ -11,6 +12,7 @@ if [ ! -x "$static" ]; then
   finish
 fi
 need kafka
+need postgres
 # Messages in a topic, read with kcat from the plaintext listener (0 when the topic does not exist).
 count_messages() { { kcat -C -b "$1" -t "$2" -e -q 2>/dev/null || true; } | wc -l; }
 
@@ -86,4 +88,25 @@ expect_contains "$T/metrics.txt" "# TYPE mtastream_consume_messages_read_total c
 kill -TERM "$metrics_pid"
 code=0; wait "$metrics_pid" || code=$?
 expect_eq "$code" "0" "static consume --metrics-addr stops on SIGTERM with exit 0"
+
+# 6. --sink: the static libpq logs in with SCRAM (OpenSSL built in) and loads what the lake holds.
+table=static_$$_$RANDOM
+topic=static-sink-$$-$RANDOM
+expect_exit 0 "topic create $topic" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$topic" -p 2
+expect_exit 0 "produce --generate city into $topic" -- "$MTASTREAM" -b "$BOOTSTRAP" produce -t "$topic" --generate city \
+  --turnstiles 50 --count 3000 --rate 0 --start-time "2023-09-23 00:00:00" --step 1m --seed 4
+expect_exit 0 "static consume -e --flush-open --sink (SCRAM password login)" -- \
+  "$static" -b "$BOOTSTRAP" consume -t "$topic" -G "static-sink-$topic" --lake-dir "$T/sink-lake" -e --flush-open \
+  --sink "$POSTGRES_URL" --sink-table "$table"
+expect_not_contains "$T/err" "$POSTGRES_PASSWORD" "the warehouse password is not printed"
+lake_rows=$(for f in "$T"/sink-lake/*.csv.gz; do gzip -dc "$f" | tail -n +2; done | wc -l)
+table_rows=$(psql "$POSTGRES_URL" -X -At -c "SELECT count(*) FROM \"$table\"" 2>/dev/null || echo "?")
+[ "$lake_rows" -gt 0 ] && expect_eq "$table_rows" "$lake_rows" "static --sink: the table holds every lake row ($lake_rows)" ||
+  fail "static --sink: the lake is empty"
+lake_entries=$(for f in "$T"/sink-lake/*.csv.gz; do gzip -dc "$f" | tail -n +2; done | awk -F, '{s += $11} END {print s}')
+expect_eq "$(psql "$POSTGRES_URL" -X -At -c "SELECT sum(entries) FROM \"$table\"" 2>/dev/null || echo "?")" "$lake_entries" \
+  "static --sink: the table's ENTRIES sum equals the lake's"
+expect_exit 1 "static --sink with a wrong password: exit 1" -- \
+  "$static" aggregate --sink "postgresql://$POSTGRES_USER:wrong-pw@127.0.0.1:$POSTGRES_PORT/$POSTGRES_DB" /dev/null
+expect_contains "$T/err" "password authentication failed" "the static binary reports the refused login"
 finish
