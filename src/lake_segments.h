@@ -30,7 +30,8 @@ uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts);
 class LakeSegments {
  public:
   // Staging folder: <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names).
-  LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout);
+  LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
+               GroupColumns columns = all_group_columns, LakePartitioning partitioning = {});
 
   // Writes each (partition, window) segment; all are durable when it returns (one directory fsync).
   void write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments);
@@ -42,13 +43,14 @@ class LakeSegments {
 
   struct Merged {
     std::string path;  // the lake file
-    std::string name;
+    std::string name;  // relative to the lake directory (partition folders included)
     uint64_t rows = 0;
     uint64_t bytes = 0;
     bool created = false;  // false: the file was already there (another member, or a run before a crash)
+    bool first_of_window = true;  // partitioned: a window's first file (counts the window)
   };
   // Merges every staged window ending at or before `through` that is not merged yet into its lake file
-  // <prefix>_<topic>_<start>_<end>.csv.gz (never replacing an existing one), calls `publish` for each
+  // <prefix>_<topic>_<start>_<end>.csv.gz (one per partition folder; never replacing an existing one), calls `publish` for each
   // (it must return only when the copy is durable), records the window as merged, then drops its segments.
   // Copies of one ID counted by several partitions count once (drop_cross_partition_copies).
   std::vector<Merged> merge_through(int64_t through,
@@ -72,6 +74,8 @@ class LakeSegments {
 
   std::string lake_dir_, prefix_, topic_, staging_, segments_dir_, merged_dir_, progress_dir_;
   LakeLayout layout_;
+  GroupColumns columns_;
+  LakePartitioning partitioning_;
 };
 
 }  // namespace mtastream
