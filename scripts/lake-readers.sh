@@ -6,7 +6,7 @@
 # usage: lake-readers.sh install     installs if missing, prints the venv's python on stdout
 #        lake-readers.sh python ARGS runs the venv's python (installing first)
 set -euo pipefail
-duckdb_version=1.1.3
+duckdb_version=2.0.1
 pyspark_version=3.5.3
 venv=${MTASTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mtastream}/lake-readers-$duckdb_version-$pyspark_version
 
