@@ -118,8 +118,12 @@ for i in 1 2 3 4 5 6; do
   consume_exec -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" "${second[@]}" -e --flush-open >/dev/null 2>"$T/kill$i.err" &
   pid=$!
   cleanup_hooks+=("kill -9 $pid 2>/dev/null")
-  target=$(( $(files) + 5 + RANDOM % 40 ))
-  while kill -0 "$pid" 2>/dev/null && [ "$(files)" -lt "$target" ]; do sleep 0.02; done
+  # Killed after some new progress (staged segments, markers, lake files) or a few polls, whichever first.
+  target=$(( $(files) + 3 + RANDOM % 30 )) polls=$(( 5 + RANDOM % 40 ))
+  while kill -0 "$pid" 2>/dev/null && [ "$(files)" -lt "$target" ] && [ "$polls" -gt 0 ]; do
+    sleep 0.02
+    polls=$((polls - 1))
+  done
   if ! kill -9 "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; break; fi
   kills=$((kills + 1))
   wait "$pid" 2>/dev/null || true
