@@ -46,6 +46,28 @@ expect_exit 2 "--partition-by with -o" -- "$MTASTREAM" aggregate --partition-by 
 expect_exit 2 "--partition-by unknown item" -- "$MTASTREAM" aggregate --partition-by date,hours --lake-dir x events.txt
 expect_contains "$T/err" "did you mean hour?" "suggests the item"
 
+# aggregate's partitioned lake holds the -o rows, each in the folder of its station and window end.
+python3 "$AMODEL" expect events.txt 14400 14400 14400 clean expected.csv expected.dead STATION
+expect_exit 3 "aggregate --partition-by date,hour,station --lake-dir" -- "$MTASTREAM" aggregate --group-by STATION \
+  --window 4h --layout clean --partition-by date,hour,station --lake-dir agg-lake events.txt
+python3 - agg-lake expected.csv <<'PY' && pass "aggregate: every model row in its date=/hour=/station= folder" ||
+import os, sys
+got = []
+for root, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        import gzip
+        lines = gzip.open(os.path.join(root, f), "rt").read().splitlines()
+        assert lines[0] == "STATION,DATE,TIME,ENTRIES,EXITS", lines[0]
+        parts = dict(p.split("=", 1) for p in os.path.relpath(root, sys.argv[1]).split("/"))
+        for line in lines[1:]:
+            st, d, t = line.split(",")[:3]
+            assert parts == {"date": "%s-%s-%s" % (d[6:], d[:2], d[3:5]), "hour": t[:2], "station": st}, (root, line)
+            got.append(line)
+want = open(sys.argv[2]).read().splitlines()[1:]
+assert sorted(got) == sorted(want), (len(got), len(want))
+PY
+  fail "aggregate's partitioned lake differs from the model"
+
 # --- (2) hostile partition values stay inside the lake and are Hive-escaped --------------------------
 python3 - <<'PY'
 stations = ["../../x", "a/b", "=", "%", "..", "59 ST", "caf\u00e9", "x:y*z?"]
@@ -97,6 +119,18 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["files"] == int(sys.argv[2]) == s["uploaded"] and 0 < s["windows"] < s["files"], s
 PY
+
+# --per-partition with partitions: one file per (partition, window, folder), as the model says.
+model expect "$T/data" 14400 14400 14400 "$topic" turnstile --flush-open --per-partition --group-by STATION \
+  --partition-by station,date >/dev/null
+expect_exit 3 "consume --per-partition --group-by STATION --partition-by station,date" -- \
+  consume -t "$topic" -G "pp-$topic" --lake-dir "$T/pp" --group-by STATION --window 4h --partition-by station,date \
+  --per-partition -e --flush-open
+model compare "$T/data" "$T/pp" >compare.txt && pass "--per-partition partitioned lake equals the model" ||
+  { fail "--per-partition partitioned lake differs"; cat compare.txt >&2; }
+# The model's expected files are the topic-wide ones again for what follows.
+model expect "$T/data" 14400 14400 14400 "$topic" turnstile --flush-open --group-by STATION \
+  --partition-by date,hour,station >/dev/null
 
 # A group resumed with another group-by (or partition-by) is refused like another window.
 expect_exit 2 "resume with another --group-by is refused" -- \
