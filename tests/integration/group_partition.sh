@@ -176,9 +176,15 @@ expect_eq "$(find "$T/lake2" -name '*.tmp.*' | wc -l)" "0" "no temporary files l
 dir=$(dirname "$(find "$T/lake2" -path "$T/lake2/.mtastream" -prune -o -name '*.csv.gz' -print -quit)")
 sh -c 'exit 0' & dead=$!; wait $dead
 echo partial >"$dir/.x.csv.gz.once.tmp.$dead"
-expect_exit 0 "a rerun with nothing new" -- consume -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" "${second[@]}" -e
-expect_contains "$T/err" "removed 1 temporary files" "the start removed the stale temporary file in $dir"
+# And a killed upload's temporary copy in a partition folder of the --upload target.
+updir=$(dirname "$(find "$T/uploaded" -name '*.csv.gz' -print -quit)")
+echo partial >"$updir/.x.csv.gz.tmp-$dead-0"
+expect_exit 0 "a rerun with nothing new" -- consume -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" "${second[@]}" -e \
+  --upload "file://$T/uploaded"
+expect_contains "$T/err" "removed 1 temporary files a killed writer left" "the start removed the stale temporary file in $dir"
+expect_contains "$T/err" "removed 1 temporary files a killed upload left" "and the stale upload copy in $updir"
 [ ! -e "$dir/.x.csv.gz.once.tmp.$dead" ] && pass "stale temp in a partition folder is gone" || fail "stale temp still there"
+[ ! -e "$updir/.x.csv.gz.tmp-$dead-0" ] && pass "stale upload temp in a partition folder is gone" || fail "stale upload temp still there"
 
 # --- (5) upload of a directory tree to S3 keeps the relative paths (hostile names too) ----------------
 export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY AWS_REGION=$S3_REGION
