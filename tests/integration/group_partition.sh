@@ -132,6 +132,15 @@ model compare "$T/data" "$T/pp" >compare.txt && pass "--per-partition partitione
 model expect "$T/data" 14400 14400 14400 "$topic" turnstile --flush-open --group-by STATION \
   --partition-by date,hour,station >/dev/null
 
+# status shows what the group's checkpoints record.
+expect_exit 0 "status --json of the second consumer's group" -- "$MTASTREAM" -b "$BOOTSTRAP" status -t "$topic" -G "g1-$topic" --json
+python3 - "$T/out" <<'PY' && pass "status --json: group_by STATION, partition_by date,hour,station" || fail "status --json: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [p["checkpoint"] for p in d["partitions"]]
+assert c and all(x["group_by"] == "STATION" and x["partition_by"] == "date,hour,station" for x in c), c
+PY
+
 # A group resumed with another group-by (or partition-by) is refused like another window.
 expect_exit 2 "resume with another --group-by is refused" -- \
   consume -t "$topic" -G "g1-$topic" --lake-dir "$T/lake-other" --window 4h --group-by STATION,DESC \
