@@ -319,21 +319,31 @@ size_t utf8_length(std::string_view s, size_t i) {
 std::string escape_partition_value(std::string_view value) {
   if (value.empty()) return "__HIVE_DEFAULT_PARTITION__";
   std::string out;
+  size_t cut = 0;  // the longest whole-character prefix of `out` that fits the limit
   for (size_t i = 0; i < value.size();) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
       if (size_t n = utf8_length(value, i)) {
         out.append(value, i, n);
         i += n;
-        continue;
+      } else {
+        out += fmt::format("%{:02X}", c);
+        ++i;
       }
     } else if (!hive_escaped(c)) {
       out += static_cast<char>(c);
       ++i;
-      continue;
+    } else {
+      out += fmt::format("%{:02X}", c);
+      ++i;
     }
-    out += fmt::format("%{:02X}", c);
-    ++i;
+    if (out.size() <= max_partition_value_bytes - 17) cut = out.size();
+  }
+  // Too long for a folder name (or for several in one object key): a whole-character prefix and a hash
+  // of the value, so distinct values stay distinct folders.
+  if (out.size() > max_partition_value_bytes) {
+    out.resize(cut);
+    out += fmt::format("~{:016x}", WindowEngine::id_hash(value));
   }
   return out;
 }

@@ -48,6 +48,9 @@ std::string lake_partitioning_text(const LakePartitioning& partitioning);  // "d
 // bytes, and the rest of their list) and also for bytes that are not UTF-8 (object keys must be UTF-8);
 // "" becomes __HIVE_DEFAULT_PARTITION__ as in Hive. The folder "key=value" then never is "." or "..",
 // never holds a '/', and is a valid S3/GCS key part.
+// A value whose escaped form passes max_partition_value_bytes is cut (at a whole character) and ends in
+// "~" and 16 hex digits of a hash of the value: folder names stay short (7 of them fit an object key).
+constexpr size_t max_partition_value_bytes = 100;
 std::string escape_partition_value(std::string_view value);
 
 // One window split by partition folder: (relative folder "date=2023-09-23/hour=04/station=59 ST", its

@@ -158,6 +158,17 @@ TEST(PartitionValue, EscapedAsHiveSoNothingLeavesTheLake) {
   EXPECT_EQ(escape_partition_value("\xff\xc3("), "%FF%C3(");                    // not UTF-8: escaped
   EXPECT_EQ(escape_partition_value("\xed\xa0\x80"), "%ED%A0%80");               // a surrogate is not UTF-8
   EXPECT_EQ(escape_partition_value("\xe2\x82"), "%E2%82");                      // cut short
+  // Long values (a 256-byte field of '%' escapes to 768 bytes) are cut with a hash: short, distinct, stable.
+  const std::string long_a(256, '%'), long_b = std::string(255, '%') + "x";
+  const std::string ea = escape_partition_value(long_a), eb = escape_partition_value(long_b);
+  EXPECT_LE(ea.size(), max_partition_value_bytes);
+  EXPECT_NE(ea, eb);
+  EXPECT_EQ(ea.substr(0, 6), "%25%25");
+  EXPECT_EQ(ea.size() - ea.rfind('~'), 17u);
+  EXPECT_EQ((ea.size() - 17) % 3, 0u);  // never half an escape
+  EXPECT_EQ(escape_partition_value(long_a), ea);
+  const std::string exact(100, 'a');
+  EXPECT_EQ(escape_partition_value(exact), exact);  // at the limit: kept whole
   for (const std::string& hostile : std::vector<std::string>{"../../x", "a/b", "/", "..", ".", "", std::string("\0", 1), "\xff/\xfe"}) {
     std::string folder = "station=" + escape_partition_value(hostile);
     EXPECT_EQ(folder.find('/'), std::string::npos) << hostile;
