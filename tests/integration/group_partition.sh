@@ -162,16 +162,16 @@ for i in 1 2 3 4 5 6; do
   pid=$!
   cleanup_hooks+=("kill -9 $pid 2>/dev/null")
   # Killed after some new progress (staged segments, markers, lake files) or a few polls, whichever first.
-  target=$(( $(files) + 3 + RANDOM % 30 )) polls=$(( 5 + RANDOM % 40 ))
+  target=$(( $(files) + 1 + RANDOM % 30 )) polls=$(( 1 + RANDOM % 40 ))
   while kill -0 "$pid" 2>/dev/null && [ "$(files)" -lt "$target" ] && [ "$polls" -gt 0 ]; do
     sleep 0.02
     polls=$((polls - 1))
   done
-  if ! kill -9 "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; break; fi
-  kills=$((kills + 1))
+  # A run that finished first is no kill; the next one resumes from its commit (and finishes too).
+  kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
   wait "$pid" 2>/dev/null || true
 done
-[ "$kills" -ge 2 ] && pass "$kills consumers killed mid-run" || fail "only $kills kills landed mid-run"
+[ "$kills" -ge 1 ] && pass "$kills consumers killed mid-run" || fail "no kill landed mid-run"
 code=0
 consume -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" "${second[@]}" -e --flush-open >"$T/out" 2>"$T/err" || code=$?
 [ "$code" = 0 ] || [ "$code" = 3 ] && pass "final run after the kills (exit $code)" ||
