@@ -44,9 +44,9 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --group-by --partition-by --layout --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
-            printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --config -X -b --brokers
+            printf '%s\n' -- --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --config -X -b --brokers
         case 'replay'
             printf '%s\n' -- -t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers
         case 'topic'
@@ -133,6 +133,8 @@ complete -c mtastream -n '__mtastream_at consume' -l max-keys -x -d 'stop with a
 complete -c mtastream -n '__mtastream_at consume' -l watermark -x -d 'watermark delay: a partition\'s windows close when its newest event time minus this passes their end (default: the window length)'
 complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per closed window into DIR (staging for topic-wide windows in DIR/.mtastream)'
 complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
+complete -c mtastream -n '__mtastream_at consume' -l group-by -x -d 'sum rows by these columns: a comma-separated subset of CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC (files keep the original\'s column order; e.g. STATION)'
+complete -c mtastream -n '__mtastream_at consume' -l partition-by -x -d 'Hive-style lake folders from the window end and group columns, in this order: date, hour, station, ... (e.g. date,hour,station gives date=2023-09-23/hour=04/station=59 ST/; values escaped as Hive does)'
 complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
 complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
 complete -c mtastream -n '__mtastream_at consume' -l staging -x -d 'keep topic-wide windows\' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member the same URL'
@@ -146,7 +148,7 @@ complete -c mtastream -n '__mtastream_at consume' -l idle-after -x -d 'a partiti
 complete -c mtastream -n '__mtastream_at consume' -l allow-gaps -d 'start even where the committed offset has no mtastream checkpoint or records below it were deleted (the windows it touches are reported as partial)'
 complete -c mtastream -n '__mtastream_at consume' -l assignment-timeout -x -d 'with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, topic missing, more group members than partitions); a bare number is seconds'
 complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with topic/partition@offset and reason'
-complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout'
+complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--group-by/--partition-by/--layout'
 complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seconds between offset commits while running'
 complete -c mtastream -n '__mtastream_at consume' -l raw -d 'print messages (kcat -C style) instead of windowing them; no commits'
 complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -a 'beginning end stored' -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
@@ -169,6 +171,8 @@ complete -c mtastream -n '__mtastream_at aggregate' -l window -l duration -x -d 
 complete -c mtastream -n '__mtastream_at aggregate' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
 complete -c mtastream -n '__mtastream_at aggregate' -l max-keys -x -d 'stop with an error when the open windows would hold more than N distinct group keys (bounds memory: about 0.5 KB per key)'
 complete -c mtastream -n '__mtastream_at aggregate' -l watermark -x -d 'watermark delay: windows close when the newest event time minus this passes their end (default: the window length; 0 closes windows as soon as time passes them)'
+complete -c mtastream -n '__mtastream_at aggregate' -l group-by -x -d 'sum rows by these columns: a comma-separated subset of CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC (files keep the original\'s column order; e.g. STATION)'
+complete -c mtastream -n '__mtastream_at aggregate' -l partition-by -x -d 'Hive-style lake folders from the window end and group columns, in this order: date, hour, station, ... (e.g. date,hour,station gives date=2023-09-23/hour=04/station=59 ST/; values escaped as Hive does)'
 complete -c mtastream -n '__mtastream_at aggregate' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
 complete -c mtastream -n '__mtastream_at aggregate' -l lake-dir -r -F -d 'write one .csv.gz file per window into DIR (default: storage)'
 complete -c mtastream -n '__mtastream_at aggregate' -s o -l output -r -F -d 'write all windows as one CSV stream to FILE (gzip if it ends in .gz) or \'-\' for stdout'

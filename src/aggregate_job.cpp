@@ -24,9 +24,9 @@ class WindowSink {
  public:
   explicit WindowSink(const AggregateOptions& o) : options_(o) {
     if (!o.output.empty())
-      stream_ = std::make_unique<CsvStreamWriter>(o.output, o.layout);
+      stream_ = std::make_unique<CsvStreamWriter>(o.output, o.layout, o.window.group_columns);
     else if (!o.lake_dir.empty() || !o.sink)
-      lake_ = std::make_unique<LakeWriter>(o.lake_dir, o.layout);
+      lake_ = std::make_unique<LakeWriter>(o.lake_dir, o.layout, o.window.group_columns, o.partitioning);
     stream_name_ = o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name;
   }
 

@@ -15,6 +15,7 @@ namespace mtastream {
 struct AggregateOptions {
   WindowConfig window;
   LakeLayout layout = LakeLayout::original;
+  LakePartitioning partitioning;  // --partition-by (lake_dir only): Hive folders, one file per folder and window
   std::string lake_dir;      // one .csv.gz file per window here ("" with a sink: none), or
   std::string output;        // "-" (stdout) or a FILE: one CSV stream (gzip if FILE ends in .gz)
   std::string prefix = "turnstile";

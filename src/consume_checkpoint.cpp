@@ -33,10 +33,13 @@ bool parse_watermark(std::string_view text, int64_t& out) {
 }  // namespace
 
 std::string format_checkpoint_metadata(const ConsumeCheckpoint& c) {
-  return fmt::format("v1;rw={};ct={};rt={};w={};s={};d={};l={};m={};p={}", watermark_text(c.replay_watermark),
+  std::string out = fmt::format("v1;rw={};ct={};rt={};w={};s={};d={};l={};m={};p={}", watermark_text(c.replay_watermark),
                      watermark_text(c.closed_through), c.read_through, c.window.window_seconds,
                      c.window.slide_seconds, c.window.watermark_delay_seconds, lake_layout_name(c.layout),
                      c.topic_windows ? "topic" : "partition", sanitize_name_part(c.prefix));
+  if (c.group_columns != all_group_columns) out += ";g=" + group_columns_text(c.group_columns);
+  if (!c.partitioning.empty()) out += ";pb=" + c.partitioning;
+  return out;
 }
 
 std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view metadata, int64_t offset,
@@ -82,6 +85,14 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
       else ok = false;
     } else if (key == "p") {
       c.prefix = std::string(value);
+    } else if (key == "g") {
+      try {
+        c.group_columns = parse_group_columns(value, "g");
+      } catch (const Error&) {
+        ok = false;
+      }
+    } else if (key == "pb") {
+      c.partitioning = std::string(value);
     }  // unknown keys: written by a newer v1 writer, ignored
     if (!ok) {
       error = fmt::format("bad value in '{}'", part);
@@ -93,6 +104,7 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
       error = fmt::format("incomplete checkpoint '{}'", metadata);
       return std::nullopt;
     }
+  c.window.group_columns = c.group_columns;
   return c;
 }
 
@@ -109,6 +121,12 @@ std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const 
   compare("window", stored.window.window_seconds, now.window.window_seconds);
   compare("slide", stored.window.slide_seconds, now.window.slide_seconds);
   compare("watermark", stored.window.watermark_delay_seconds, now.window.watermark_delay_seconds);
+  if (stored.group_columns != now.group_columns)
+    add(fmt::format("group-by {} (stored) vs {} (now)", group_columns_text(stored.group_columns),
+                    group_columns_text(now.group_columns)));
+  if (stored.partitioning != now.partitioning)
+    add(fmt::format("partition-by {} (stored) vs {} (now)", stored.partitioning.empty() ? "none" : stored.partitioning,
+                    now.partitioning.empty() ? "none" : now.partitioning));
   if (stored.layout != now.layout)
     add(fmt::format("layout {} (stored) vs {} (now)", lake_layout_name(stored.layout), lake_layout_name(now.layout)));
   if (stored.topic_windows != now.topic_windows)

@@ -14,10 +14,11 @@ namespace mtastream {
 // One partition's recovery point. The committed offset is the position of the earliest event still in
 // an open window (or the next offset when none is open); the metadata holds the rest:
 //   v1;rw=<replay watermark>;ct=<closed through>;rt=<read through>;w=<W>;s=<S>;d=<delay>;l=<layout>;
-//   m=<topic|partition>;p=<prefix>
+//   m=<topic|partition>;p=<prefix>[;g=<group columns>][;pb=<partition folders>]
 // (watermarks in seconds since the epoch, "-" for minus infinity, "+" for "every window": --flush-open).
 // m (windows mode) and p (file name prefix, sanitized) are absent in checkpoints of older versions,
-// which wrote per-partition windows.
+// which wrote per-partition windows. g (e.g. "STATION") is written only when not all seven columns and
+// pb ("date,hour,station") only with --partition-by, so default checkpoints read as before.
 struct ConsumeCheckpoint {
   int64_t offset = 0;                                      // the committed offset: replay starts here
   int64_t replay_watermark = WindowEngine::minus_infinity;  // the watermark just before the event at `offset`
@@ -27,6 +28,8 @@ struct ConsumeCheckpoint {
   LakeLayout layout = LakeLayout::original;
   bool topic_windows = false;  // m=topic: windows summed over the topic's partitions (merged segments)
   std::string prefix;          // sanitized lake file prefix ("" = not recorded)
+  GroupColumns group_columns = all_group_columns;  // also in `window`; kept here as stored
+  std::string partitioning;    // lake_partitioning_text() ("" = one flat folder)
 };
 
 // closed_through after --flush-open wrote every window: every later event of the partition is late.
@@ -40,7 +43,8 @@ std::string format_checkpoint_metadata(const ConsumeCheckpoint& checkpoint);
 std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view metadata, int64_t offset,
                                                            std::string& error);
 
-// "" when the stored checkpoint was written with the same window config, layout, windows mode and prefix
+// "" when the stored checkpoint was written with the same window config, group columns, partition folders,
+// layout, windows mode and prefix
 // as `now`, else what differs ("window 5m (stored) vs 10m (now); ...").
 std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const ConsumeCheckpoint& now);
 

@@ -65,7 +65,8 @@ class LakeFileWriter {
  public:
   LakeFileWriter(const ConsumeOptions& options)
       : options_(options),
-        segments_(options.lake_dir, options.prefix, options.topic, options.layout, options.shared_staging),
+        segments_(options.lake_dir, options.prefix, options.topic, options.layout, options.window.group_columns,
+                  options.partitioning, options.shared_staging),
         thread_([this] { run(); }) {}
   ~LakeFileWriter() {
     {
@@ -184,17 +185,23 @@ class LakeFileWriter {
   // there (a rewrite after a crash holds the same bytes; a gap's partial window never replaces a whole one).
   void write_lake_files(const std::vector<Job>& batch, ConsumeCounts& done) {
     std::vector<std::pair<std::string, std::string>> files;
-    for (const Job& job : batch)
-      files.emplace_back(
-          lake_file_name(options_.prefix, options_.topic, job.partition, job.window.start, job.window.end),
-          lake_file_bytes(job.window, options_.layout));
+    std::vector<uint64_t> rows;
+    for (const Job& job : batch) {
+      const std::string name =
+          lake_file_name(options_.prefix, options_.topic, job.partition, job.window.start, job.window.end);
+      for (const auto& [folder, piece] : split_window(job.window, options_.partitioning)) {
+        files.emplace_back(lake_relative_path(folder, name),
+                           lake_file_bytes(piece, options_.layout, options_.window.group_columns));
+        rows.push_back(piece.rows.size());
+      }
+      ++done.windows;
+    }
     std::vector<bool> created = write_files_once(options_.lake_dir, files);
     for (size_t i = 0; i < files.size(); ++i) {
       std::string path = options_.lake_dir + "/" + files[i].first;
-      log::debug("wrote {} ({} rows){}", path, batch[i].window.rows.size(), created[i] ? "" : ", already there");
+      log::debug("wrote {} ({} rows){}", path, rows[i], created[i] ? "" : ", already there");
       ++done.files;
-      ++done.windows;
-      done.rows += batch[i].window.rows.size();
+      done.rows += rows[i];
       done.bytes += files[i].second.size();
     }
     if (options_.publish)
@@ -218,7 +225,7 @@ class LakeFileWriter {
       log::debug("merged {} ({} rows){}", m.path, m.rows, m.created ? "" : ", already there");
       if (!m.created) continue;
       ++done.files;
-      ++done.windows;
+      if (m.first_of_window) ++done.windows;
       done.rows += m.rows;
       done.bytes += m.bytes;
     }
@@ -555,6 +562,8 @@ class ConsumeJob {
   ConsumeCheckpoint checkpoint_config() const {
     ConsumeCheckpoint c;
     c.window = options_.window;
+    c.group_columns = options_.window.group_columns;
+    c.partitioning = lake_partitioning_text(options_.partitioning);
     c.layout = options_.layout;
     c.topic_windows = !options_.per_partition;
     c.prefix = options_.prefix;
@@ -944,7 +953,9 @@ ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& optio
   if (options.idle_after_seconds < 0) throw UsageError("--idle-after must not be negative");
   if (options.sink && options.per_partition)
     throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
-  if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout, options.shared_staging).remove_stale_temp_files())
+  if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout,
+                                    options.window.group_columns, options.partitioning, options.shared_staging)
+                           .remove_stale_temp_files())
     log::info("removed {} temporary files a killed writer left in '{}'", removed, options.lake_dir);
   ConsumeJob job(settings, options);
   return job.run(on_progress);

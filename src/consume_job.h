@@ -25,6 +25,7 @@ struct ConsumeOptions {
   std::string client_id;  // "" = librdkafka's default
   WindowConfig window;
   LakeLayout layout = LakeLayout::original;
+  LakePartitioning partitioning;      // --partition-by: Hive folders in the lake (group columns: window.group_columns)
   std::string lake_dir = "storage";
   std::string prefix = "turnstile";
   bool exit_at_end = false;           // stop when every assigned partition reached its end, flushing all windows

@@ -112,7 +112,9 @@ std::string group_status_json(const GroupStatus& status) {
       json.field("replay_watermark", std::string_view(format_watermark(c.replay_watermark)));
       json.field("window_seconds", c.window.window_seconds).field("slide_seconds", c.window.slide_seconds);
       json.field("watermark_delay_seconds", c.window.watermark_delay_seconds);
-      json.field("windows", c.topic_windows ? "topic" : "partition").end_object();
+      json.field("windows", c.topic_windows ? "topic" : "partition");
+      json.field("group_by", std::string_view(group_columns_text(c.group_columns)));
+      json.field("partition_by", std::string_view(c.partitioning)).end_object();
     } else {
       json.null();
     }

@@ -302,8 +302,9 @@ ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<Clo
 }
 
 LakeSegments::LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
-                           Uploader* shared)
-    : lake_dir_(std::move(lake_dir)), prefix_(prefix), topic_(topic), layout_(layout) {
+                           GroupColumns columns, LakePartitioning partitioning, Uploader* shared)
+    : lake_dir_(std::move(lake_dir)), prefix_(prefix), topic_(topic), layout_(layout), columns_(columns),
+      partitioning_(std::move(partitioning)) {
   std::string root = fmt::format("{}_{}", sanitize_name_part(prefix), sanitize_name_part(topic));
   if (shared)
     store_ = std::make_unique<SharedStagingStore>(*shared, root);
@@ -379,6 +380,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   std::vector<const Staged*> merging;
   std::vector<uint64_t> rows;
   std::vector<ClosedWindow> windows;  // kept for `load`
+  std::vector<bool> first_of_window;
   for (const Staged& s : ready) {
     if (is_merged(s.start, s.end)) continue;
     std::vector<ClosedWindow> parts;
@@ -399,12 +401,22 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     }
     duplicates += drop_cross_partition_copies(parts);
     ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
-    std::string bytes = lake_file_bytes(merged, layout_);
+    // Partitioned: one file per folder, each a pure function of the segments too.
+    std::vector<std::pair<std::string, std::string>> pieces;
+    std::vector<uint64_t> piece_rows;
+    const std::string name = lake_file_name(prefix_, topic_, std::nullopt, s.start, s.end);
+    for (const auto& [folder, piece] : split_window(merged, partitioning_)) {
+      pieces.emplace_back(lake_relative_path(folder, name), lake_file_bytes(piece, layout_, columns_));
+      piece_rows.push_back(piece.rows.size());
+    }
     // Checked again after reading: a member that marked it meanwhile may have deleted segments we read.
     if (is_merged(s.start, s.end)) continue;
-    files.emplace_back(lake_file_name(prefix_, topic_, std::nullopt, s.start, s.end), std::move(bytes));
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      files.push_back(std::move(pieces[i]));
+      rows.push_back(piece_rows[i]);
+      first_of_window.push_back(i == 0);
+    }
     merging.push_back(&s);
-    rows.push_back(merged.rows.size());
     if (load) windows.push_back(std::move(merged));
   }
   std::vector<bool> created = write_files_once(lake_dir_, files);
@@ -415,6 +427,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     m.rows = rows[i];
     m.bytes = files[i].second.size();
     m.created = created[i];
+    m.first_of_window = first_of_window[i];
     if (!m.created) log::debug("{} is already in the lake (final; not replaced)", m.path);
     if (publish) publish(m.path, m.name);  // also when it was there: the upload may not have finished
     out.push_back(std::move(m));
@@ -437,7 +450,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
 }
 
 size_t LakeSegments::remove_stale_temp_files() const {
-  return store_->remove_stale_temp_files() + mtastream::remove_stale_temp_files(lake_dir_);
+  return store_->remove_stale_temp_files() + mtastream::remove_stale_temp_files(lake_dir_, !partitioning_.empty());
 }
 
 }  // namespace mtastream

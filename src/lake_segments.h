@@ -50,7 +50,7 @@ class LakeSegments {
   // Staging in <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names), or, with
   // `shared`, in <prefix>_<topic>/ under that store's destination (it must outlive this object).
   LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
-               Uploader* shared = nullptr);
+               GroupColumns columns = all_group_columns, LakePartitioning partitioning = {}, Uploader* shared = nullptr);
 
   // Writes each (partition, window) segment; all are durable when it returns (one directory fsync).
   void write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments);
@@ -62,13 +62,14 @@ class LakeSegments {
 
   struct Merged {
     std::string path;  // the lake file
-    std::string name;
+    std::string name;  // relative to the lake directory (partition folders included)
     uint64_t rows = 0;
     uint64_t bytes = 0;
     bool created = false;  // false: the file was already there (another member, or a run before a crash)
+    bool first_of_window = true;  // partitioned: a window's first file (counts the window)
   };
   // Merges every staged window ending at or before `through` that is not merged yet into its lake file
-  // <prefix>_<topic>_<start>_<end>.csv.gz (never replacing an existing one), calls `publish` for each
+  // <prefix>_<topic>_<start>_<end>.csv.gz (one per partition folder; never replacing an existing one), calls `publish` for each
   // (it must return only when the copy is durable), records the window as merged, then drops its segments.
   // Copies of one ID counted by several partitions count once (drop_cross_partition_copies).
   // `load` (may be empty) gets the merged windows of the pass (also those whose file was already there)
@@ -97,6 +98,8 @@ class LakeSegments {
   std::string lake_dir_, prefix_, topic_;
   LakeLayout layout_;
   std::unique_ptr<StagingStore> store_;
+  GroupColumns columns_;
+  LakePartitioning partitioning_;
 };
 
 }  // namespace mtastream

@@ -15,6 +15,8 @@
 #include <charconv>
 #include <cstring>
 #include <exception>
+#include <map>
+#include <algorithm>
 
 #include "error.h"
 #include "log.h"
@@ -98,7 +100,45 @@ void make_dirs(const std::string& dir) {
 
 void fsync_dir(const std::string& dir) { fsync_directory(dir); }
 
-std::string temp_name_for(const std::string& name) { return fmt::format(".{}.tmp.{}", name, ::getpid()); }
+// ".NAME.tmp.PID" next to the file (in its partition folder, if the name has one).
+std::string temp_name_for(const std::string& name) {
+  size_t slash = name.rfind('/');
+  if (slash == std::string::npos) return fmt::format(".{}.tmp.{}", name, ::getpid());
+  return fmt::format("{}/.{}.tmp.{}", name.substr(0, slash), name.substr(slash + 1), ::getpid());
+}
+
+std::string folder_of(const std::string& name) {
+  size_t slash = name.rfind('/');
+  return slash == std::string::npos ? std::string() : name.substr(0, slash);
+}
+
+// Creates the partition folders of `names` under `dir` (which exists). Returns every folder to fsync
+// once the files are in place: the files' own folders, and the parent of each folder created here.
+std::vector<std::string> make_partition_folders(const std::string& dir, const std::vector<std::string>& names) {
+  std::vector<std::string> sync;
+  for (const std::string& name : names) {
+    std::string folder = folder_of(name);
+    if (folder.empty()) continue;
+    std::string path = dir;
+    size_t from = 0;
+    while (from <= folder.size()) {
+      size_t slash = folder.find('/', from);
+      if (slash == std::string::npos) slash = folder.size();
+      std::string parent = path;
+      path += "/" + folder.substr(from, slash - from);
+      from = slash + 1;
+      if (::mkdir(path.c_str(), 0777) == 0) {
+        sync.push_back(parent);
+      } else if (errno != EEXIST) {
+        throw Error(fmt::format("cannot create directory '{}': {}", path, errno_text()));
+      }
+    }
+    sync.push_back(dir + "/" + folder);
+  }
+  std::sort(sync.begin(), sync.end());
+  sync.erase(std::unique(sync.begin(), sync.end()), sync.end());
+  return sync;
+}
 
 std::string join_path(const std::string& dir, const std::string& name) {
   if (dir.empty()) return name;
@@ -133,12 +173,21 @@ std::string_view lake_layout_name(LakeLayout layout) {
   return layout == LakeLayout::original ? "original" : "clean";
 }
 
-std::string_view lake_header(LakeLayout layout) {
-  return layout == LakeLayout::original ? ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
-                                        : "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
+std::string lake_header(LakeLayout layout, GroupColumns columns) {
+  if (columns == all_group_columns)
+    return layout == LakeLayout::original ? ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
+                                          : "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
+  std::string out = layout == LakeLayout::original ? "," : "";
+  for (int i = 0; i < 6; ++i)
+    if (columns & (1u << i)) out.append(group_column_name(i)) += ',';
+  out += "DATE,TIME,";
+  if (columns & (1u << 6)) out += "DESC,";
+  out += "ENTRIES,EXITS\n";
+  return out;
 }
 
-void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out) {
+void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
+                        GroupColumns columns) {
   // ",DATE,TIME," is the same on every row of a window: formatted once.
   std::string date_time = ",";
   append_row_date(window.end, date_time);
@@ -146,39 +195,51 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
   append_row_time(window.end, date_time);
   date_time += ',';
   const bool with_index = layout == LakeLayout::original;
+  const bool with_desc = columns & (1u << 6);
+  // The columns before DATE, as member pointers (the default: all six).
+  std::string WindowRow::*const all_fields[6] = {&WindowRow::ca,       &WindowRow::unit,     &WindowRow::scp,
+                                                 &WindowRow::station,  &WindowRow::linename, &WindowRow::division};
+  std::string WindowRow::*fields[6];
+  size_t n_fields = 0;
+  for (int i = 0; i < 6; ++i)
+    if (columns & (1u << i)) fields[n_fields++] = all_fields[i];
   constexpr size_t int_room = 20;  // digits of any uint64/int64 (a minus sign included)
-  size_t fixed = (with_index ? int_room + 1 : 0) + 6 + date_time.size() + 2 * int_room + 2;
+  size_t fixed = (with_index ? int_room + 1 : 0) + n_fields + date_time.size() + 2 * int_room + 3;
   size_t estimate = 0;
   if (!window.rows.empty()) {
     const WindowRow& r = window.rows.front();
-    estimate = fixed + r.ca.size() + r.unit.size() + r.scp.size() + r.station.size() + r.linename.size() +
-               r.division.size() + r.desc.size();
+    estimate = fixed + (with_desc ? r.desc.size() : 0);
+    for (size_t f = 0; f < n_fields; ++f) estimate += (r.*fields[f]).size();
   }
   out.reserve(out.size() + estimate * window.rows.size());
   for (const WindowRow& row : window.rows) {
     // Fields are copied straight into the output; the copy also spots a byte that needs quoting, and only
     // such a row (never one from a validated message) is written again the slow way.
-    const std::string* text[] = {&row.ca, &row.unit, &row.scp, &row.station, &row.linename, &row.division};
-    size_t need = fixed + row.desc.size();
-    for (const std::string* f : text) need += f->size();
+    size_t need = fixed + (with_desc ? row.desc.size() : 0);
+    for (size_t f = 0; f < n_fields; ++f) need += (row.*fields[f]).size();
     size_t row_start = out.size();
     out.resize(row_start + need);
     char* p = out.data() + row_start;
+    char* const line = p;
     char* const end = p + need;
     if (with_index) {
       p = std::to_chars(p, end, index).ptr;
       *p++ = ',';
     }
     bool special = false;
-    for (const std::string* f : text) {
-      special |= copy_checking(*f, p);
+    for (size_t f = 0; f < n_fields; ++f) {
+      special |= copy_checking(row.*fields[f], p);
       *p++ = ',';
     }
-    --p;  // date_time starts with the comma
-    std::memcpy(p, date_time.data(), date_time.size());
-    p += date_time.size();
-    special |= copy_checking(row.desc, p);
-    *p++ = ',';
+    // date_time starts with the comma: it replaces the one just written (none when the row starts here).
+    const size_t skip = p == line ? 1 : 0;
+    if (!skip) --p;
+    std::memcpy(p, date_time.data() + skip, date_time.size() - skip);
+    p += date_time.size() - skip;
+    if (with_desc) {
+      special |= copy_checking(row.desc, p);
+      *p++ = ',';
+    }
     p = std::to_chars(p, end, row.entries).ptr;
     *p++ = ',';
     p = std::to_chars(p, end, row.exits).ptr;
@@ -194,13 +255,15 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
       out += ',';
     }
     ++index;
-    for (const std::string* f : text) {
-      append_csv_field(*f, out);
+    for (size_t f = 0; f < n_fields; ++f) {
+      append_csv_field(row.*fields[f], out);
       out += ',';
     }
     out.append(date_time, 1, std::string::npos);
-    append_csv_field(row.desc, out);
-    out += ',';
+    if (with_desc) {
+      append_csv_field(row.desc, out);
+      out += ',';
+    }
     append_int(row.entries, out);
     out += ',';
     append_int(row.exits, out);
@@ -208,11 +271,172 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
   }
 }
 
-std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout) {
-  std::string csv(lake_header(layout));
+std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout, GroupColumns columns) {
+  std::string csv(lake_header(layout, columns));
   uint64_t index = 0;
-  append_window_rows(window, layout, index, csv);
+  append_window_rows(window, layout, index, csv, columns);
   return gzip_bytes(csv);
+}
+
+namespace {
+
+// The partition keys: folder names are lowercase, as Hive writes them.
+std::string partition_item_name(int item) {
+  if (item == static_cast<int>(LakePartitioning::Item::date)) return "date";
+  if (item == static_cast<int>(LakePartitioning::Item::hour)) return "hour";
+  std::string name(group_column_name(item));
+  for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return name;
+}
+
+// Hive's FileUtils.escapePathName list (Spark's ExternalCatalogUtils the same): these become %XX.
+bool hive_escaped(unsigned char c) {
+  if (c < 0x20 || c == 0x7f) return true;
+  switch (c) {
+    case '"': case '#': case '%': case '\'': case '*': case '/': case ':': case '=': case '?': case '\\':
+    case '{': case '[': case ']': case '^':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The length of a valid UTF-8 sequence at s[i] (no overlongs, surrogates or code points past U+10FFFF), 0 if none.
+size_t utf8_length(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (c >= 0xf5 || n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  if (n == 3 && ((c == 0xe0 && b(i + 1) < 0xa0) || (c == 0xed && b(i + 1) >= 0xa0))) return 0;
+  if (n == 4 && ((c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90))) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string escape_partition_value(std::string_view value) {
+  if (value.empty()) return "__HIVE_DEFAULT_PARTITION__";
+  std::string out;
+  size_t cut = 0;  // the longest whole-character prefix of `out` that fits the limit
+  for (size_t i = 0; i < value.size();) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      if (size_t n = utf8_length(value, i)) {
+        out.append(value, i, n);
+        i += n;
+      } else {
+        out += fmt::format("%{:02X}", c);
+        ++i;
+      }
+    } else if (!hive_escaped(c)) {
+      out += static_cast<char>(c);
+      ++i;
+    } else {
+      out += fmt::format("%{:02X}", c);
+      ++i;
+    }
+    if (out.size() <= max_partition_value_bytes - 17) cut = out.size();
+  }
+  // Too long for a folder name (or for several in one object key): a whole-character prefix and a hash
+  // of the value, so distinct values stay distinct folders.
+  if (out.size() > max_partition_value_bytes) {
+    out.resize(cut);
+    out += fmt::format("~{:016x}", WindowEngine::id_hash(value));
+  }
+  return out;
+}
+
+LakePartitioning parse_lake_partitioning(std::string_view list, GroupColumns columns) {
+  LakePartitioning out;
+  std::vector<std::string> names = {"date", "hour"};
+  for (int i = 0; i < group_column_count; ++i) names.push_back(partition_item_name(i));
+  for (std::string_view item : split(list, ',')) {
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    std::string lower;
+    for (char c : item) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    if (lower.empty())
+      throw UsageError(fmt::format("--partition-by '{}': an empty name; give a comma-separated list of date, hour "
+                                   "and group columns (station, ...)",
+                                   list));
+    int found = INT32_MIN;
+    if (lower == "date") found = static_cast<int>(LakePartitioning::Item::date);
+    if (lower == "hour") found = static_cast<int>(LakePartitioning::Item::hour);
+    for (int i = 0; i < group_column_count; ++i)
+      if (lower == partition_item_name(i)) found = i;
+    if (found == INT32_MIN) {
+      std::string match = closest_match(lower, names);
+      throw UsageError(fmt::format("--partition-by: unknown item '{}'{} (use date, hour, or a --group-by column: "
+                                   "ca, unit, scp, station, linename, division, desc)",
+                                   item, match.empty() ? "" : fmt::format("; did you mean {}?", match)));
+    }
+    if (found >= 0 && !(columns & (1u << found)))
+      throw UsageError(fmt::format("--partition-by {}: {} is not a group column (--group-by {}); partition by a "
+                                   "column the rows are grouped by",
+                                   lower, group_column_name(found), group_columns_text(columns)));
+    if (std::find(out.items.begin(), out.items.end(), found) != out.items.end())
+      throw UsageError(fmt::format("--partition-by: {} is given twice", lower));
+    out.items.push_back(found);
+  }
+  return out;
+}
+
+std::string lake_partitioning_text(const LakePartitioning& partitioning) {
+  std::string out;
+  for (int item : partitioning.items) {
+    if (!out.empty()) out += ',';
+    out += partition_item_name(item);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindow& window,
+                                                               const LakePartitioning& partitioning) {
+  std::vector<std::pair<std::string, ClosedWindow>> out;
+  if (partitioning.empty()) {
+    out.emplace_back("", window);
+    return out;
+  }
+  // The time part is the same for every row.
+  std::string date, time;
+  append_row_date(window.end, date);  // MM/DD/YYYY
+  append_row_time(window.end, time);
+  std::string_view row_fields[group_column_count];
+  std::map<std::string, size_t> index;
+  for (size_t r = 0; r < window.rows.size(); ++r) {
+    const WindowRow& row = window.rows[r];
+    row_fields[0] = row.ca, row_fields[1] = row.unit, row_fields[2] = row.scp, row_fields[3] = row.station,
+    row_fields[4] = row.linename, row_fields[5] = row.division, row_fields[6] = row.desc;
+    std::string folder;
+    for (int item : partitioning.items) {
+      if (!folder.empty()) folder += '/';
+      folder += partition_item_name(item);
+      folder += '=';
+      if (item == static_cast<int>(LakePartitioning::Item::date))
+        folder.append(date, 6, 4).append("-").append(date, 0, 2).append("-").append(date, 3, 2);
+      else if (item == static_cast<int>(LakePartitioning::Item::hour))
+        folder.append(time, 0, 2);
+      else
+        folder += escape_partition_value(row_fields[item]);
+    }
+    auto [it, added] = index.try_emplace(folder, out.size());
+    if (added) {
+      ClosedWindow piece;
+      piece.start = window.start;
+      piece.end = window.end;
+      piece.min_position = window.min_position;
+      piece.watermark_at_min = window.watermark_at_min;
+      out.emplace_back(folder, std::move(piece));
+    }
+    out[it->second].second.rows.push_back(row);
+  }
+  return out;
+}
+
+std::string lake_relative_path(const std::string& folder, const std::string& name) {
+  return folder.empty() ? name : folder + "/" + name;
 }
 
 std::string sanitize_name_part(std::string_view text) {
@@ -283,6 +507,9 @@ void write_file_durably(const std::string& dir, const std::string& name, std::st
 
 void write_files_durably(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
   make_dirs(dir);
+  std::vector<std::string> names;
+  for (const auto& file : files) names.push_back(file.first);
+  const std::vector<std::string> folders = make_partition_folders(dir, names);
   std::vector<std::string> temps;
   std::vector<int> fds;
   auto discard = [&]() {
@@ -312,23 +539,37 @@ void write_files_durably(const std::string& dir, const std::vector<std::pair<std
     discard();
     throw;
   }
+  for (const std::string& folder : folders) fsync_dir(folder);
   fsync_dir(dir);
 }
 
-LakeWriter::LakeWriter(std::string dir, LakeLayout layout) : dir_(std::move(dir)), layout_(layout) {
+LakeWriter::LakeWriter(std::string dir, LakeLayout layout, GroupColumns columns, LakePartitioning partitioning)
+    : dir_(std::move(dir)), layout_(layout), columns_(columns), partitioning_(std::move(partitioning)) {
   make_dirs(dir_);
 }
 
 std::string LakeWriter::encode(const ClosedWindow& window, const std::string& file_name) {
   if (file_name.empty() || file_name.find('/') != std::string::npos || file_name[0] == '.')
     throw Error(fmt::format("refusing lake file name '{}'", file_name));
-  csv_.assign(lake_header(layout_));
+  csv_.assign(lake_header(layout_, columns_));
   uint64_t index = 0;
-  append_window_rows(window, layout_, index, csv_);
+  append_window_rows(window, layout_, index, csv_, columns_);
   return gzip_bytes(csv_);
 }
 
+std::vector<LakeWriter::Encoded> LakeWriter::encode_split(const ClosedWindow& window, const std::string& file_name) {
+  std::vector<Encoded> out;
+  if (partitioning_.empty()) {
+    out.push_back({file_name, encode(window, file_name), window.rows.size()});
+    return out;
+  }
+  for (const auto& [folder, piece] : split_window(window, partitioning_))
+    out.push_back({lake_relative_path(folder, file_name), encode(piece, file_name), piece.rows.size()});
+  return out;
+}
+
 LakeWriter::Written LakeWriter::write(const ClosedWindow& window, const std::string& file_name) {
+  if (!partitioning_.empty()) throw Error("LakeWriter::write() does not split windows by partition folder; use add()");
   std::string gz = encode(window, file_name);
   write_file_durably(dir_, file_name, gz);
   return Written{join_path(dir_, file_name), window.rows.size(), gz.size()};
@@ -338,18 +579,21 @@ std::vector<LakeWriter::Written> LakeWriter::write_many(const std::vector<const 
                                                         const std::vector<std::string>& names) {
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<Written> out;
-  for (size_t i = 0; i < windows.size(); ++i) {
-    files.emplace_back(names[i], encode(*windows[i], names[i]));
-    out.push_back(Written{join_path(dir_, names[i]), windows[i]->rows.size(), files.back().second.size()});
-  }
+  for (size_t i = 0; i < windows.size(); ++i)
+    for (Encoded& e : encode_split(*windows[i], names[i])) {
+      out.push_back(Written{join_path(dir_, e.path), e.rows, e.bytes.size()});
+      files.emplace_back(std::move(e.path), std::move(e.bytes));
+    }
   write_files_durably(dir_, files);
   return out;
 }
 
 void LakeWriter::add(const ClosedWindow& window, const std::string& file_name) {
-  pending_.emplace_back(file_name, encode(window, file_name));
-  pending_rows_.push_back(window.rows.size());
-  pending_bytes_ += pending_.back().second.size();
+  for (Encoded& e : encode_split(window, file_name)) {
+    pending_bytes_ += e.bytes.size();
+    pending_.emplace_back(std::move(e.path), std::move(e.bytes));
+    pending_rows_.push_back(e.rows);
+  }
 }
 
 std::vector<LakeWriter::Written> LakeWriter::flush() {
@@ -370,8 +614,8 @@ struct CsvStreamWriter::Sink {
   std::unique_ptr<OutputFile> file;  // a regular file is replaced at finish(); a device or FIFO written through
 };
 
-CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout)
-    : target_(std::move(target)), layout_(layout), sink_(std::make_unique<Sink>()) {
+CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout, GroupColumns columns)
+    : target_(std::move(target)), layout_(layout), columns_(columns), sink_(std::make_unique<Sink>()) {
   Sink& s = *sink_;
   if (target_ == "-") {
     s.to_stdout = true;
@@ -390,10 +634,10 @@ CsvStreamWriter::~CsvStreamWriter() = default;  // unfinished (an error): Output
 
 void CsvStreamWriter::write(const ClosedWindow& window) {
   if (!header_written_) {
-    buffer_.append(lake_header(layout_));
+    buffer_.append(lake_header(layout_, columns_));
     header_written_ = true;
   }
-  append_window_rows(window, layout_, index_, buffer_);
+  append_window_rows(window, layout_, index_, buffer_, columns_);
   rows_ += window.rows.size();
   if (buffer_.size() >= (1 << 20)) flush_buffer();
 }
@@ -420,7 +664,7 @@ void CsvStreamWriter::finish() {
   if (finished_) return;
   finished_ = true;
   if (!header_written_) {
-    buffer_.append(lake_header(layout_));
+    buffer_.append(lake_header(layout_, columns_));
     header_written_ = true;
   }
   flush_buffer();
@@ -439,7 +683,11 @@ std::vector<bool> write_files_once(const std::string& dir,
   std::vector<std::pair<std::string, std::string>> temps;
   temps.reserve(files.size());
   // Staged as ".NAME.once.tmp.PID": remove_stale_temp_files() knows the pattern if we are killed here.
-  for (const auto& [name, bytes] : files) temps.emplace_back(fmt::format(".{}.once.tmp.{}", name, ::getpid()), bytes);
+  for (const auto& [name, bytes] : files) {
+    const std::string folder = folder_of(name);
+    const std::string base = folder.empty() ? name : name.substr(folder.size() + 1);
+    temps.emplace_back(lake_relative_path(folder, fmt::format(".{}.once.tmp.{}", base, ::getpid())), bytes);
+  }
   write_files_durably(dir, temps);
   std::vector<bool> created(files.size(), false);
   std::exception_ptr error;
@@ -455,18 +703,30 @@ std::vector<bool> write_files_once(const std::string& dir,
     ::unlink(staged.c_str());
   }
   if (error) std::rethrow_exception(error);
+  std::vector<std::string> folders;
+  for (const auto& file : files)
+    if (std::string folder = folder_of(file.first); !folder.empty()) folders.push_back(join_path(dir, folder));
+  std::sort(folders.begin(), folders.end());
+  folders.erase(std::unique(folders.begin(), folders.end()), folders.end());
+  for (const std::string& folder : folders) fsync_dir(folder);  // the links; write_files_durably synced the folders' creation
   fsync_dir(dir);
   return created;
 }
 
 void create_directories(const std::string& dir) { make_dirs(dir); }
 
-size_t remove_stale_temp_files(const std::string& dir) {
+size_t remove_stale_temp_files(const std::string& dir, bool partition_folders) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return 0;
   size_t removed = 0;
+  std::vector<std::string> folders;
   while (dirent* entry = ::readdir(d)) {
     std::string_view name = entry->d_name;
+    // Partition folders ("key=value", never hidden) are searched too: a killed writer leaves its
+    // temporary files next to the final names.
+    if (partition_folders && name[0] != '.' && name.find('=') != std::string_view::npos &&
+        (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN))
+      folders.emplace_back(name);
     if (name.size() < 2 || name[0] != '.') continue;
     size_t tmp = name.rfind(".tmp.");
     if (tmp == std::string_view::npos) continue;
@@ -477,6 +737,11 @@ size_t remove_stale_temp_files(const std::string& dir) {
     if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
   }
   ::closedir(d);
+  for (const std::string& folder : folders) {
+    struct stat st{};
+    std::string path = dir + "/" + folder;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) removed += remove_stale_temp_files(path, true);
+  }
   return removed;
 }
 

@@ -21,15 +21,45 @@ enum class LakeLayout {
 LakeLayout parse_lake_layout(std::string_view name);  // "original" | "clean"; UsageError otherwise
 std::string_view lake_layout_name(LakeLayout layout);
 
-// The header line (with '\n') of a layout.
-std::string_view lake_header(LakeLayout layout);
+// The header line (with '\n') of a layout: the group columns (all seven by default) in the original's
+// order, DATE and TIME before DESC, then ENTRIES,EXITS.
+std::string lake_header(LakeLayout layout, GroupColumns columns = all_group_columns);
 
 // Appends the window's rows as CSV lines ('\n' ends). `index` is the next index-column value (original
 // layout) and is advanced per row. DATE/TIME are the window end as MM/DD/YYYY and HH:MM:SS.
-void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out);
+void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
+                        GroupColumns columns = all_group_columns);
 
 // A whole lake file: header, rows, gzip (deterministic bytes).
-std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout);
+std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout, GroupColumns columns = all_group_columns);
+
+// --partition-by: Hive-style folders under the lake directory, one level per item, from the window end
+// (`date=YYYY-MM-DD`, `hour=HH`) and group columns (`station=59 ST`). Empty: one flat folder.
+struct LakePartitioning {
+  enum class Item : int8_t { date = -1, hour = -2 };  // or a group column's index 0..6
+  std::vector<int> items;  // Item values as int, or group column indexes, in folder order
+  bool empty() const { return items.empty(); }
+};
+// "date,hour,station" (case-insensitive); group columns must be in `columns`. UsageError otherwise.
+LakePartitioning parse_lake_partitioning(std::string_view list, GroupColumns columns);
+std::string lake_partitioning_text(const LakePartitioning& partitioning);  // "date,hour,station"
+
+// A partition value as a folder name part, escaped as Hive and Spark do (%XX for '/', '=', '%', control
+// bytes, and the rest of their list) and also for bytes that are not UTF-8 (object keys must be UTF-8);
+// "" becomes __HIVE_DEFAULT_PARTITION__ as in Hive. The folder "key=value" then never is "." or "..",
+// never holds a '/', and is a valid S3/GCS key part.
+// A value whose escaped form passes max_partition_value_bytes is cut (at a whole character) and ends in
+// "~" and 16 hex digits of a hash of the value: folder names stay short (7 of them fit an object key).
+constexpr size_t max_partition_value_bytes = 100;
+std::string escape_partition_value(std::string_view value);
+
+// One window split by partition folder: (relative folder "date=2023-09-23/hour=04/station=59 ST", its
+// rows in the window's order), folders in the order of their first row. Unpartitioned: ("", window).
+std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindow& window,
+                                                               const LakePartitioning& partitioning);
+
+// "folder/name", or name when the folder is "".
+std::string lake_relative_path(const std::string& folder, const std::string& name);
 
 // Makes a string safe as one path component: keeps [A-Za-z0-9._-], other bytes become '_', no leading '.',
 // at most 100 bytes, never empty ("_"). So nothing from a message or topic can leave the lake directory.
@@ -50,6 +80,9 @@ constexpr int default_gzip_level = 5;
 // input gives equal bytes.
 std::string gzip_bytes(std::string_view data, int level = default_gzip_level);
 
+// The write functions below take names that may hold partition folders ("date=.../name.csv.gz"): the
+// folders are created under `dir` and fsynced with the files.
+
 // Writes `bytes` to dir/name atomically and durably: a temporary file in `dir`, fsync, rename over
 // the final name, fsync of the directory. Creates `dir` (and parents) if missing. Throws Error.
 void write_file_durably(const std::string& dir, const std::string& name, std::string_view bytes);
@@ -67,20 +100,23 @@ std::vector<bool> write_files_once(const std::string& dir, const std::vector<std
 // mkdir -p (Error when it fails or `dir` is not a directory).
 void create_directories(const std::string& dir);
 
-// Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running.
-size_t remove_stale_temp_files(const std::string& dir);
+// Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running;
+// with `partition_folders`, also in the Hive folders ("key=value") below it.
+size_t remove_stale_temp_files(const std::string& dir, bool partition_folders = false);
 
 // Where lake files go: one .csv.gz file per closed window.
 class LakeWriter {
  public:
-  LakeWriter(std::string dir, LakeLayout layout);
+  LakeWriter(std::string dir, LakeLayout layout, GroupColumns columns = all_group_columns,
+             LakePartitioning partitioning = {});
 
   struct Written {
     std::string path;  // dir/name
     uint64_t rows = 0;
     uint64_t bytes = 0;  // compressed size
   };
-  // Writes the window to dir/file_name (see lake_file_name) and returns what was written.
+  // Writes the window to dir/file_name (see lake_file_name) and returns what was written. Unpartitioned
+  // writers only (Error otherwise; add() and flush() split windows by partition folder).
   Written write(const ClosedWindow& window, const std::string& file_name);
   // Several windows (names[i] for windows[i]) through write_files_durably: the same bytes as write().
   std::vector<Written> write_many(const std::vector<const ClosedWindow*>& windows,
@@ -99,9 +135,17 @@ class LakeWriter {
 
  private:
   std::string encode(const ClosedWindow& window, const std::string& file_name);  // checks the name too
+  // (relative path, gzip bytes, rows) per partition folder of the window.
+  struct Encoded {
+    std::string path, bytes;
+    uint64_t rows;
+  };
+  std::vector<Encoded> encode_split(const ClosedWindow& window, const std::string& file_name);
 
   std::string dir_;
   LakeLayout layout_;
+  GroupColumns columns_;
+  LakePartitioning partitioning_;
   std::string csv_;  // reused between windows
   std::vector<std::pair<std::string, std::string>> pending_;  // (name, gzip bytes) added, not yet written
   std::vector<uint64_t> pending_rows_;
@@ -114,7 +158,7 @@ class LakeWriter {
 // + rename) at finish().
 class CsvStreamWriter {
  public:
-  CsvStreamWriter(std::string target, LakeLayout layout);
+  CsvStreamWriter(std::string target, LakeLayout layout, GroupColumns columns = all_group_columns);
   ~CsvStreamWriter();
   void write(const ClosedWindow& window);
   void finish();  // writes the header even when there were no rows; then flushes / renames
@@ -126,6 +170,7 @@ class CsvStreamWriter {
 
   std::string target_;
   LakeLayout layout_;
+  GroupColumns columns_;
   std::string buffer_;
   uint64_t index_ = 0;
   uint64_t rows_ = 0;

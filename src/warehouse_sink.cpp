@@ -260,8 +260,11 @@ auto WarehouseSink::with_retry(std::string_view what, F&& body) {
   }
 }
 
-WarehouseSink::WarehouseSink(const SinkTarget& target, std::string table)
-    : target_(target), table_(std::move(table)), columns_(sink_columns_from_header(lake_header(LakeLayout::clean))) {
+WarehouseSink::WarehouseSink(const SinkTarget& target, std::string table, GroupColumns group_columns)
+    : target_(target),
+      table_(std::move(table)),
+      group_columns_(group_columns),
+      columns_(sink_columns_from_header(lake_header(LakeLayout::clean, group_columns))) {
   if (!valid_table_name(table_))
     throw UsageError(fmt::format("--sink-table '{}' is not a valid table name (1-63 bytes, no quotes or control "
                                  "characters)",
@@ -311,7 +314,7 @@ size_t WarehouseSink::load_windows(const std::vector<const ClosedWindow*>& windo
   for (const ClosedWindow* w : windows) {
     Prepared p{w, {}, {}};
     uint64_t index = 0;
-    append_window_rows(*w, LakeLayout::clean, index, p.csv);
+    append_window_rows(*w, LakeLayout::clean, index, p.csv, group_columns_);
     p.digest = sha256_hex(p.csv);
     prepared.push_back(std::move(p));
   }

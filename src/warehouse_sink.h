@@ -54,7 +54,7 @@ class WarehouseSink {
   //   <table> (lake columns, PRIMARY KEY (date, time, group columns)),
   //   mtastream_windows (table_name, window_start, window_end, rows, digest): the windows loaded,
   //   mtastream_checkpoints ("group", topic, partition, "offset", metadata).
-  WarehouseSink(const SinkTarget& target, std::string table);
+  WarehouseSink(const SinkTarget& target, std::string table, GroupColumns group_columns = all_group_columns);
   ~WarehouseSink();
   WarehouseSink(const WarehouseSink&) = delete;
   WarehouseSink& operator=(const WarehouseSink&) = delete;
@@ -86,6 +86,7 @@ class WarehouseSink {
 
   SinkTarget target_;
   std::string table_;
+  GroupColumns group_columns_;  // --group-by: the table holds just these (plus DATE, TIME, ENTRIES, EXITS)
   SinkColumns columns_;
   std::mutex mutex_;  // the writer thread loads, the consumer thread stores checkpoints
   std::unique_ptr<Connection> connection_;

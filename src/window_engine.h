@@ -15,6 +15,19 @@
 
 namespace mtastream {
 
+// The group columns, a set of CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC (bit i = the i-th of them).
+// Output keeps the original's column order whatever order --group-by names them in.
+using GroupColumns = uint8_t;
+constexpr GroupColumns all_group_columns = 0x7f;
+constexpr int group_column_count = 7;
+// "CA", "UNIT", ... by bit index.
+std::string_view group_column_name(int index);
+// "STATION,DESC" -> the set; UsageError (with a suggestion) for an unknown, repeated or empty name.
+// `option` names the source in errors ("--group-by").
+GroupColumns parse_group_columns(std::string_view list, std::string_view option = "--group-by");
+// The set as "CA,UNIT,..." in column order.
+std::string group_columns_text(GroupColumns columns);
+
 struct WindowConfig {
   int64_t window_seconds = 300;           // W
   int64_t slide_seconds = 300;            // S (= W: tumbling); 0 < S <= W, at most 1000 windows per event
@@ -23,6 +36,8 @@ struct WindowConfig {
   // 5,000 turnstiles; a stream with far more is broken or hostile, and add() throws
   // GroupKeyLimitError rather than let memory grow without bound.
   uint64_t max_group_keys = 1000000;
+  // Events are summed by these columns; the others are left empty in WindowRow.
+  GroupColumns group_columns = all_group_columns;
 };
 
 class GroupKeyLimitError : public Error {
@@ -33,7 +48,7 @@ class GroupKeyLimitError : public Error {
 // Throws UsageError when the config cannot work (non-positive, S > W, W / S > 1000).
 void validate_window_config(const WindowConfig& config);
 
-// One output row: the group key (owned copies) and 64-bit sums.
+// One output row: the group key (owned copies; columns not grouped by are empty) and 64-bit sums.
 struct WindowRow {
   std::string ca, unit, scp, station, linename, division, desc;
   int64_t entries = 0;
@@ -50,7 +65,7 @@ struct WindowEvent {
 };
 
 // A window that closed: [start, end) in seconds since the epoch (UTC arithmetic); rows sorted by
-// (CA, UNIT, SCP, STATION, LINENAME, DIVISION, DESC), bytewise.
+// (CA, UNIT, SCP, STATION, LINENAME, DIVISION, DESC), bytewise (the columns not grouped by are empty).
 struct ClosedWindow {
   int64_t start = 0;
   int64_t end = 0;
@@ -147,6 +162,8 @@ class WindowEngine {
   const WindowConfig& config() const { return config_; }
 
  private:
+  AddResult add_keyed(const TurnstileEvent& event, int64_t position, const Prepared& prepared);
+  TurnstileEvent key_event(const TurnstileEvent& event) const;  // the columns not grouped by emptied
   void close_passed();  // step (4): close windows with end <= watermark
   void close_windows(bool all);
 
@@ -156,6 +173,7 @@ class WindowEngine {
   int64_t watermark_ = minus_infinity;
   int64_t closed_through_ = minus_infinity;  // windows ending at or before this were written before a restart
   bool keep_event_ids_ = false;
+  bool all_columns_ = true;  // grouped by all seven: the event's fields are the key as they are
   std::vector<ClosedWindow> closed_;
   WindowCounters counters_;
 };

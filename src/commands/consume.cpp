@@ -32,6 +32,8 @@ struct ConsumeFlags {
   std::string lake_dir = "storage";
   std::string prefix = "turnstile";
   std::string layout = "original";
+  std::string group_by = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC";
+  std::string partition_by;
   std::string upload;
   std::string staging;
   std::string endpoint;
@@ -150,8 +152,10 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.window.watermark_delay_seconds =
       f.watermark.empty() ? o.window.window_seconds : parse_duration_seconds(f.watermark, "--watermark");
   o.window.max_group_keys = f.max_keys;
+  o.window.group_columns = parse_group_columns(f.group_by);
   validate_window_config(o.window);
   o.layout = parse_lake_layout(f.layout);
+  if (!f.partition_by.empty()) o.partitioning = parse_lake_partitioning(f.partition_by, o.window.group_columns);
   o.lake_dir = f.lake_dir;
   o.prefix = f.prefix;
   o.exit_at_end = f.exit_at_end;
@@ -203,7 +207,7 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     std::string table = !f.sink_table.empty() ? f.sink_table
                         : !target.table.empty() ? target.table
                         : default_sink_table(o.prefix, o.topic);
-    sink = std::make_unique<WarehouseSink>(target, table);
+    sink = std::make_unique<WarehouseSink>(target, table, o.window.group_columns);
     o.sink = sink.get();
     log::info("loading windows into table {} at {}", sink->table(), sink->redacted_url());
   }
@@ -279,6 +283,16 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
       ->capture_default_str()
       ->type_name("DIR");
   command->add_option("--prefix", f->prefix, "lake file name prefix")->capture_default_str();
+  command->add_option("--group-by", f->group_by,
+                      "sum rows by these columns: a comma-separated subset of CA,UNIT,SCP,STATION,LINENAME,DIVISION,"
+                      "DESC (files keep the original's column order; e.g. STATION)")
+      ->capture_default_str()
+      ->type_name("COLS");
+  command->add_option("--partition-by", f->partition_by,
+                      "Hive-style lake folders from the window end and group columns, in this order: date, hour, "
+                      "station, ... (e.g. date,hour,station gives date=2023-09-23/hour=04/station=59 ST/; "
+                      "values escaped as Hive does)")
+      ->type_name("LIST");
   command->add_option("--layout", f->layout, "lake file layout: original (index column) or clean")
       ->capture_default_str()
       ->check(CLI::IsMember({"original", "clean"}));
@@ -330,7 +344,8 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "topic/partition@offset and reason")
       ->type_name("FILE");
   command->add_flag("--force-window-config", f->force_window_config,
-                    "resume a group whose checkpoints were written with another --window/--slide/--watermark/--layout");
+                    "resume a group whose checkpoints were written with another --window/--slide/--watermark/--group-by/"
+                    "--partition-by/--layout");
   command->add_option("--commit-interval", f->commit_interval, "seconds between offset commits while running")
       ->capture_default_str()
       ->check(number_above_zero())
@@ -365,6 +380,8 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                "  mtastream consume -b localhost:9092 -t mta-turnstile -G lake-writer --lake-dir storage -e\n"
                "  mtastream consume -t mta-turnstile -G lake-writer --window 10m --slide 5m --upload s3://lake/turnstile\n"
                "  mtastream consume -t mta-turnstile -G lake-writer --metrics-addr 9108   # scrape :9108/metrics\n"
+               "  mtastream consume -t mta-turnstile -G by-station --group-by STATION --window 4h --partition-by "
+               "date,hour,station\n"
                "  PGPASSWORD=... mtastream consume -t mta-turnstile -G warehouse -e --sink postgresql://loader@db:5432/warehouse\n"
                "  mtastream consume -t mta-turnstile --raw -o beginning -c 10\n"
                "  mtastream consume -t mta-turnstile --raw -e -f capture > capture.tsv   # for replay --capture\n");

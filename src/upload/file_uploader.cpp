@@ -55,12 +55,22 @@ class FileUploader : public Uploader {
   FileUploader(UploadDestination destination, const UploadOptions&) : Uploader(std::move(destination)) {}
 
   // Temporary copies are ".NAME.tmp-PID-N" beside the target; one whose PID no longer runs is stale.
+  // Hive partition folders ("key=value", from consume --partition-by) below the target are searched too.
   size_t remove_stale_temporaries() override {
-    fs::path directory = (fs::path(destination_.directory) / destination_.key_for("x")).parent_path();
+    return remove_stale_in((fs::path(destination_.directory) / destination_.key_for("x")).parent_path(), 0);
+  }
+
+  size_t remove_stale_in(const fs::path& directory, int depth) {
     std::error_code error;
     size_t removed = 0;
     for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
       std::string name = it->path().filename().string();
+      std::error_code ignored;
+      if (depth < 16 && name[0] != '.' && name.find('=') != std::string::npos && it->is_directory(ignored) &&
+          !it->is_symlink(ignored)) {
+        removed += remove_stale_in(it->path(), depth + 1);
+        continue;
+      }
       size_t tmp = name.rfind(".tmp-");
       if (name.size() < 2 || name[0] != '.' || tmp == std::string::npos) continue;
       std::string_view rest = std::string_view(name).substr(tmp + 5);

@@ -128,18 +128,73 @@ def stamp(seconds):
     return (EPOCH + datetime.timedelta(seconds=seconds)).strftime("%Y%m%dT%H%M%S")
 
 
+COLUMNS = ["CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DESC"]
+GROUP = list(range(7))  # --group-by: indexes into COLUMNS (set by expect)
+PARTITION = []          # --partition-by items: "date", "hour" or a lowercase column name
+
+
+def group_of(fields):
+    """The group key: the chosen columns, in the original's order (DESC is field 8 of the message)."""
+    values = [fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[8]]
+    return tuple(values[i] for i in GROUP)
+
+
+def header():
+    cols = [COLUMNS[i] for i in GROUP if i < 6] + ["DATE", "TIME"] + (["DESC"] if 6 in GROUP else [])
+    return "," + ",".join(cols + ["ENTRIES", "EXITS"])
+
+
 def file_rows(rows, end):
     d = EPOCH + datetime.timedelta(seconds=end)
-    return [list(g[:6]) + [d.strftime("%m/%d/%Y"), d.strftime("%H:%M:%S"), g[6], str(v[0]), str(v[1])]
-            for g, v in sorted(rows.items())]
+    out = []
+    for g, v in sorted(rows.items()):
+        by = dict(zip(GROUP, g))
+        out.append([by[i] for i in GROUP if i < 6] + [d.strftime("%m/%d/%Y"), d.strftime("%H:%M:%S")] +
+                   ([by[6]] if 6 in GROUP else []) + [str(v[0]), str(v[1])])
+    return out
 
 
-def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=False, idle=3600):
+def hive_escape(value):
+    """Hive's escapePathName, plus %XX for bytes that are not UTF-8 (the values are text here)."""
+    if value == "":
+        return "__HIVE_DEFAULT_PARTITION__"
+    special = set('"#%\'*/:=?\\{[]^') | {chr(c) for c in range(0x20)} | {"\x7f"}
+    return "".join("%%%02X" % ord(c) if c in special else c for c in value)
+
+
+def partitioned(name, rows, end):
+    """{relative path: rows} for one window's file under --partition-by."""
+    if not PARTITION:
+        return {name: file_rows(rows, end)}
+    d = EPOCH + datetime.timedelta(seconds=end)
+    split = {}
+    for g, v in rows.items():
+        by = dict(zip(GROUP, g))
+        parts = []
+        for item in PARTITION:
+            if item == "date":
+                parts.append("date=" + d.strftime("%Y-%m-%d"))
+            elif item == "hour":
+                parts.append("hour=" + d.strftime("%H"))
+            else:
+                parts.append(item + "=" + hive_escape(by[COLUMNS.index(item.upper())]))
+        split.setdefault("/".join(parts), {})[g] = v
+    return {folder + "/" + name: file_rows(r, end) for folder, r in split.items()}
+
+
+def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=False, idle=3600, group_by=None,
+           partition_by=None):
     """Per partition: dedup, watermark, late (PRODUCT.md). Then, as `consume -e` writes the lake:
     topic-wide (default): a window's rows summed over all partitions, written once every partition passed
     it; a partition whose final watermark is more than `idle` behind the most advanced one counts as
     passed up to that watermark minus `idle`. --flush-open: every window. --per-partition: one file per
-    partition and window closed in it (every window with --flush-open)."""
+    partition and window closed in it (every window with --flush-open). group_by: "STATION,..." (the
+    columns summed by); partition_by: "date,hour,station" (Hive folders, files keyed by relative path)."""
+    global GROUP, PARTITION
+    if group_by:
+        GROUP = sorted(COLUMNS.index(c.strip().upper()) for c in group_by.split(","))
+    if partition_by:
+        PARTITION = [p.strip().lower() for p in partition_by.split(",")]
     expected = {}
     totals = {"late": 0, "duplicates": 0, "bad": 0, "cross_partition_duplicates": 0}
     rejects = []
@@ -171,7 +226,7 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
                     totals["late"] += 1
                     rejects.append("%s/%d@%d late" % (topic, p, offset))
                 else:
-                    group = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], fields[8])
+                    group = group_of(fields)
                     for s in starts:
                         acc = windows.setdefault(s, {}).setdefault(group, [0, 0])
                         acc[0] += int(fields[9])
@@ -188,7 +243,7 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
             for start, rows in windows.items():
                 if flush_open or (wm is not None and start + W <= wm):
                     name = "%s_%s_p%d_%s_%s.csv.gz" % (prefix, topic, p, stamp(start), stamp(start + W))
-                    expected[name] = file_rows(rows, start + W)
+                    expected.update(partitioned(name, rows, start + W))
     else:
         marks = [wm for _, wm in partitions if wm is not None]
         through = None
@@ -215,11 +270,14 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
                         acc[1] += exits
         for start, rows in merged.items():
             if through is not None and start + W <= through:
-                expected["%s_%s_%s_%s.csv.gz" % (prefix, topic, stamp(start), stamp(start + W))] = file_rows(rows, start + W)
+                expected.update(partitioned("%s_%s_%s_%s.csv.gz" % (prefix, topic, stamp(start), stamp(start + W)),
+                                            rows, start + W))
     with open(os.path.join(data_dir, "expected.json"), "w") as f:
         json.dump(expected, f)
     with open(os.path.join(data_dir, "expected-counts.json"), "w") as f:
         json.dump(totals, f)
+    with open(os.path.join(data_dir, "expected-header.txt"), "w") as f:
+        f.write(header() + "\n")
     with open(os.path.join(data_dir, "expected-rejects.txt"), "w") as f:
         f.write("".join(r + "\n" for r in sorted(rejects)))
     print("%d files expected, %d late, %d duplicates, %d bad" % (len(expected), totals["late"], totals["duplicates"],
@@ -229,7 +287,15 @@ def expect(data_dir, W, S, D, topic, prefix, per_partition=False, flush_open=Fal
 def compare(data_dir, lake_dir):
     with open(os.path.join(data_dir, "expected.json")) as f:
         expected = json.load(f)
-    found = sorted(n for n in os.listdir(lake_dir) if n.endswith(".csv.gz"))
+    hdr = ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS"
+    if os.path.exists(os.path.join(data_dir, "expected-header.txt")):
+        hdr = open(os.path.join(data_dir, "expected-header.txt")).read().strip()
+    found = []  # relative paths, partition folders included (the hidden staging folder left out)
+    for root, dirs, files in os.walk(lake_dir):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(root, lake_dir)
+        found += [n if rel == "." else rel + "/" + n for n in files if n.endswith(".csv.gz")]
+    found.sort()
     problems = []
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
@@ -240,7 +306,7 @@ def compare(data_dir, lake_dir):
     for name in sorted(set(found) & set(expected)):
         with gzip.open(os.path.join(lake_dir, name), "rt") as f:
             lines = f.read().split("\n")
-        if lines[0] != ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS" or lines[-1] != "":
+        if lines[0] != hdr or lines[-1] != "":
             problems.append("%s: bad header or last line" % name)
             continue
         rows = [line.split(",") for line in lines[1:-1]]
@@ -270,8 +336,10 @@ if __name__ == "__main__":
     elif cmd == "expect":
         rest = sys.argv[8:]
         idle = int(rest[rest.index("--idle") + 1]) if "--idle" in rest else 3600
+        opt = lambda name: rest[rest.index(name) + 1] if name in rest else None
         expect(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7],
-               per_partition="--per-partition" in rest, flush_open="--flush-open" in rest, idle=idle)
+               per_partition="--per-partition" in rest, flush_open="--flush-open" in rest, idle=idle,
+               group_by=opt("--group-by"), partition_by=opt("--partition-by"))
     elif cmd == "rejects":
         rejects(sys.argv[2])
     elif cmd == "compare":

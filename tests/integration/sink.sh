@@ -81,6 +81,15 @@ expect_exit 3 "aggregate ?table= in the URL, with a lake too" -- \
 table_rows "${atable}_b" >agg-b.rows
 expect_same_rows agg-b.rows agg-lake.rows "?table=NAME picks the table"
 [ "$(ls "$T/agg-lake2" | wc -l)" = "$files" ] && pass "--sink with --lake-dir writes the lake too" || fail "no lake with --lake-dir"
+# The original's second consumer straight into a table: just the group columns (plus DATE, TIME, sums).
+expect_exit 3 "aggregate --group-by STATION --window 4h --sink, with a lake" -- "$MTASTREAM" aggregate --group-by STATION \
+  --window 4h --layout clean --lake-dir "$T/agg-station" --sink "$url" --sink-table "${atable}_station" events.txt
+psql "$url" -X -q -v ON_ERROR_STOP=1 -c "COPY (SELECT station, date, time, entries, exits FROM \"${atable}_station\") TO STDOUT WITH (FORMAT csv)" |
+  python3 -c 'import csv,sys; [print(",".join(r)) for r in sorted(tuple(r) for r in csv.reader(sys.stdin))]' >agg-station.rows
+lake_rows "$T/agg-station" >agg-station-lake.rows
+expect_same_rows agg-station.rows agg-station-lake.rows "--group-by STATION: the table equals the lake's rows"
+cols=$(sql "select string_agg(column_name, ',' order by ordinal_position) from information_schema.columns where table_name = '${atable}_station'")
+expect_eq "$cols" "station,date,time,entries,exits" "--group-by STATION: the table holds just that group column"
 
 # --- (2) consume --sink equals a crash-free run's lake --------------------------------------------------
 topic=sink-$id

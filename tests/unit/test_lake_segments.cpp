@@ -106,7 +106,7 @@ TEST(LakeSegments, EngineKeepsEventSharesWithSortedRowIndexes) {
 
 // The same rules whether the staging is the lake folder's or a store every member shares.
 void merge_once_and_never_replace(const std::filesystem::path& lake, Uploader* shared) {
-  LakeSegments segments(lake.string(), "turnstile", "mta", LakeLayout::clean, shared);
+  LakeSegments segments(lake.string(), "turnstile", "mta", LakeLayout::clean, all_group_columns, {}, shared);
   const std::filesystem::path& dir_path = lake;
   ClosedWindow w0{0, 300, {row("A001", 1, 2)}};
   w0.events = {{1, 0, 1, 2}};
@@ -168,7 +168,7 @@ TEST(LakeSegments, SharedStagingInAStoreFollowsTheSameRules) {
 }
 
 void progress_round_trip(const std::filesystem::path& lake, Uploader* shared) {
-  LakeSegments segments(lake.string(), "turnstile", "mta", LakeLayout::original, shared);
+  LakeSegments segments(lake.string(), "turnstile", "mta", LakeLayout::original, all_group_columns, {}, shared);
   segments.write_progress({{0, "v1;ct=5"}, {3, "v1;ct=7"}});
   segments.write_progress({{0, "v1;ct=9"}});
   auto markers = segments.read_progress();

@@ -107,8 +107,13 @@ def parse(line):
     return v, t
 
 
-def expect(events, window, slide, delay, layout, out_csv, out_dead):
+COLUMNS = ["CA", "UNIT", "SCP", "STATION", "LINENAME", "DIVISION", "DESC"]
+
+
+def expect(events, window, slide, delay, layout, out_csv, out_dead, group_by=None):
+    """group_by: "STATION,..." (any order): rows summed by those columns, kept in the original's column order."""
     window, slide, delay = int(window), int(slide), int(delay)
+    group = sorted(COLUMNS.index(c.upper()) for c in group_by.split(",")) if group_by else list(range(7))
     wm = None
     seen = {}
     open_windows = {}
@@ -139,7 +144,7 @@ def expect(events, window, slide, delay, layout, out_csv, out_dead):
                           if s <= t < s + window and (wm is None or s + window > wm)]
                 if not starts:
                     dead.append(("%s:%d" % (events, number), "late"))
-                key = (v[0], v[1], v[2], v[3], v[4], v[5], v[8])
+                key = tuple((v[0], v[1], v[2], v[3], v[4], v[5], v[8])[i] for i in group)
                 for s in starts:
                     sums = open_windows.setdefault(s, {}).setdefault(key, [0, 0])
                     sums[0] += int(v[9])
@@ -149,14 +154,16 @@ def expect(events, window, slide, delay, layout, out_csv, out_dead):
             close(wm)
     close(None)
     out = []
-    out.append((",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS" if layout == "original"
-                else "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS"))
+    cols = [COLUMNS[i] for i in group if i < 6] + ["DATE", "TIME"] + (["DESC"] if 6 in group else [])
+    out.append(("," if layout == "original" else "") + ",".join(cols + ["ENTRIES", "EXITS"]))
     index = 0
     for start, rows in closed:
         end = time.gmtime(start + window)
         date, tm = time.strftime("%m/%d/%Y", end), time.strftime("%H:%M:%S", end)
         for key in sorted(rows, key=lambda k: [x.encode() for x in k]):
-            row = list(key[:6]) + [date, tm, key[6], str(rows[key][0]), str(rows[key][1])]
+            by = dict(zip(group, key))
+            row = ([by[i] for i in group if i < 6] + [date, tm] + ([by[6]] if 6 in group else []) +
+                   [str(rows[key][0]), str(rows[key][1])])
             if layout == "original":
                 row = [str(index)] + row
             index += 1
