@@ -24,6 +24,7 @@ struct AggregateFlags {
   std::string name;
   std::string dead_letter;
   bool json = false;
+  unsigned threads = 0;  // 0: the number of cores
   std::vector<std::string> inputs;
 };
 
@@ -53,6 +54,7 @@ ExitCode run(const AggregateFlags& f) {
   o.stream_name = f.name;
   o.dead_letter = f.dead_letter;
   o.inputs = f.inputs;
+  o.threads = f.threads ? f.threads : available_cores();
   size_t stdin_count = 0;
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
@@ -106,6 +108,11 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--dead-letter", flags->dead_letter,
                       "append malformed, late and overflowing messages to FILE as NDJSON with source and reason")
       ->type_name("FILE");
+  command->add_option("--threads", flags->threads,
+                      "window threads: events are sharded by group key across N engines (default: the number "
+                      "of cores; 1: one engine on the reading thread); the output is the same for any N")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 256u));
   command->add_flag("--json", flags->json, "print a JSON summary on stdout at the end");
   command->add_option("inputs", flags->inputs, "input files (plain or gzip; '-' or none: stdin)")->type_name("FILE...");
   set_examples(command,
