@@ -46,7 +46,7 @@ function __mtastream_value_options
         case 'consume'
             printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --layout --upload --endpoint --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
-            printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --config -X -b --brokers
+            printf '%s\n' -- --window --duration --slide --max-keys --watermark --layout --lake-dir -o --output --prefix --name --dead-letter --threads --config -X -b --brokers
         case 'replay'
             printf '%s\n' -- -t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers
         case 'topic'
@@ -172,6 +172,7 @@ complete -c mtastream -n '__mtastream_at aggregate' -s o -l output -r -F -d 'wri
 complete -c mtastream -n '__mtastream_at aggregate' -l prefix -x -d 'lake file name prefix'
 complete -c mtastream -n '__mtastream_at aggregate' -l name -x -d 'stream name in lake file names (default: the first input\'s base name, \'stdin\' for -)'
 complete -c mtastream -n '__mtastream_at aggregate' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with source and reason'
+complete -c mtastream -n '__mtastream_at aggregate' -l threads -x -d 'window threads: events are sharded by group key across N engines (default: the number of cores; 1: one engine on the reading thread); the output is the same for any N'
 complete -c mtastream -n '__mtastream_at aggregate' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at aggregate' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at aggregate' -s X -x -d 'set any librdkafka property (repeatable)'
