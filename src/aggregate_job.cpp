@@ -435,7 +435,7 @@ class BatchReader {
     }
   }
 
-  static constexpr size_t max_lines = 16384;
+  static constexpr size_t max_lines = 4096;
   static constexpr size_t max_bytes = 8 << 20;
   std::vector<std::string> inputs_;
   size_t next_input_ = 0;
@@ -488,7 +488,8 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   DeadLetterWriter dead_letter(options.dead_letter);
   WindowSink sink(options);
   BatchReader reading(options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs);
-  Batch batches[2] = {Batch(n), Batch(n)};
+  Batch batches[4] = {Batch(n), Batch(n), Batch(n), Batch(n)};
+  bool hold_reading = false;  // a live batch (or one cut by a read error) is in the pipeline
   uint64_t warnings = 0;
   log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", MessageParser::json_implementation(), n);
 
@@ -526,31 +527,32 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   };
 
   WorkerPool pool(n);
-  // (a) parse slices of the batch on every worker.
-  auto parse = [&](Batch& b) {
+  // (a) parse slice w of n of the batch (sized by sized_for_parse() first).
+  auto size_for_parse = [](Batch& b) {
     size_t count = b.lines.size();
     b.events.resize(count);
     b.prepared.resize(count);
     b.errors.resize(count);
     b.watermark_before.resize(count);
-    pool.run([&b, count, n](unsigned w) {
-      thread_local MessageParser parser;
-      for (size_t i = count * w / n, end = count * (w + 1) / n; i < end; ++i) {
-        if (b.status[i] == LineStatus::too_long) continue;
-        std::string_view line = b.line(i);
-        TurnstileEvent& e = b.events[i];
-        if (!parser.parse(line, e)) {
-          std::string_view trimmed = trim(line);
-          if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
-          b.status[i] = LineStatus::bad;
-          b.errors[i].assign(parser.error());
-          continue;
-        }
-        if (parser.form() != WireForm::csv) pin_fields(e, b.pinned[w]);
-        b.prepared[i] = WindowEngine::hash(e);
-        b.status[i] = LineStatus::parsed;
+  };
+  auto parse_slice = [n](Batch& b, unsigned w) {
+    thread_local MessageParser parser;
+    const size_t count = b.lines.size();
+    for (size_t i = count * w / n, end = count * (w + 1) / n; i < end; ++i) {
+      if (b.status[i] == LineStatus::too_long) continue;
+      std::string_view line = b.line(i);
+      TurnstileEvent& e = b.events[i];
+      if (!parser.parse(line, e)) {
+        std::string_view trimmed = trim(line);
+        if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+        b.status[i] = LineStatus::bad;
+        b.errors[i].assign(parser.error());
+        continue;
       }
-    });
+      if (parser.form() != WireForm::csv) pin_fields(e, b.pinned[w]);
+      b.prepared[i] = WindowEngine::hash(e);
+      b.status[i] = LineStatus::parsed;
+    }
   };
   // (b) dedup and watermark in input order; admitted events to their shards.
   auto admit = [&](Batch& b) {
@@ -579,29 +581,27 @@ AggregateSummary run_threads(const AggregateOptions& options) {
     }
     b.watermark_end = front.watermark();
   };
-  // (c) each worker adds its shard's events and closes what the batch's watermark passed.
-  auto add = [&](Batch& b) {
-    pool.start([&b, &shards](unsigned s) {
-      WindowEngine& engine = *shards[s];
-      const std::vector<uint32_t>& mine = b.shard_events[s];
-      for (size_t k = 0; k < mine.size(); ++k) {
-        const uint32_t i = mine[k];
-        if (k + 1 < mine.size()) engine.prefetch(b.prepared[mine[k + 1]]);
-        try {
-          if (engine.add_admitted(b.events[i], b.lines[i].position, b.prepared[i], b.watermark_before[i]) ==
-              AddResult::overflow)
-            b.status[i] = LineStatus::overflow;
-        } catch (const GroupKeyLimitError& e) {
-          b.failures[s] = Batch::Failure{i, e.what(), true};
-          break;
-        } catch (const std::exception& e) {
-          b.failures[s] = Batch::Failure{i, e.what(), false};
-          break;
-        }
+  // (c) worker s adds its shard's events and closes what the batch's watermark passed.
+  auto add_shard = [&shards](Batch& b, unsigned s) {
+    WindowEngine& engine = *shards[s];
+    const std::vector<uint32_t>& mine = b.shard_events[s];
+    for (size_t k = 0; k < mine.size(); ++k) {
+      const uint32_t i = mine[k];
+      if (k + 1 < mine.size()) engine.prefetch(b.prepared[mine[k + 1]]);
+      try {
+        if (engine.add_admitted(b.events[i], b.lines[i].position, b.prepared[i], b.watermark_before[i]) ==
+            AddResult::overflow)
+          b.status[i] = LineStatus::overflow;
+      } catch (const GroupKeyLimitError& e) {
+        b.failures[s] = Batch::Failure{i, e.what(), true};
+        break;
+      } catch (const std::exception& e) {
+        b.failures[s] = Batch::Failure{i, e.what(), false};
+        break;
       }
-      engine.advance_watermark(b.watermark_end);
-      b.closed[s] = engine.take_closed();
-    });
+    }
+    engine.advance_watermark(b.watermark_end);
+    b.closed[s] = engine.take_closed();
   };
   // (d) rejects in input order, then the closed windows; an add that failed stops the run where the
   // one-thread loop would have: what came before it is written.
@@ -650,24 +650,48 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   };
 
   try {
-    Batch* current = &batches[0];
-    Batch* next = &batches[1];
-    bool have = reading.fill(*current);
-    while (have) {
-      parse(*current);
-      if (current->read_error) drop_last_parsed(*current);
-      admit(*current);
-      add(*current);
-      bool have_next = false;
-      // From a pipe the next read may block: this batch's windows are written first.
-      if (!current->live && !current->read_error) have_next = reading.fill(*next);
+    // A pipeline of batches: while the workers add batch R and parse batch P, this thread admits batch
+    // Q (parsed, R's successor) and reads the next one; then it writes R. A batch that ended at a pipe's
+    // buffered end (or at a read error) goes through alone before anything more is read.
+    Batch* free_list[4] = {&batches[0], &batches[1], &batches[2], &batches[3]};
+    size_t free_count = 4;
+    Batch *to_parse = nullptr, *to_admit = nullptr, *to_add = nullptr;
+    bool more = true;
+    auto take = [&]() -> Batch* {
+      Batch* b = free_list[--free_count];
+      if (!reading.fill(*b)) {
+        free_list[free_count++] = b;
+        more = false;
+        return nullptr;
+      }
+      if (b->live || b->read_error) hold_reading = true;
+      return b;
+    };
+    to_parse = take();
+    if (to_parse) size_for_parse(*to_parse);
+    while (to_parse || to_admit || to_add) {
+      Batch *parse_b = to_parse, *add_b = to_add;
+      pool.start([&, parse_b, add_b](unsigned w) {
+        if (add_b) add_shard(*add_b, w);
+        if (parse_b) parse_slice(*parse_b, w);
+      });
+      if (to_admit) admit(*to_admit);
+      Batch* read_b = more && !hold_reading ? take() : nullptr;
       pool.wait();
-      finish(*current);
-      if (current->read_error) reading.rethrow_read_error();
-      if (current->live) have_next = reading.fill(*next);
-      std::swap(current, next);
-      have = have_next;
+      if (to_add) {
+        finish(*to_add);
+        if (to_add->read_error) reading.rethrow_read_error();
+        if (to_add->live || to_add->read_error) hold_reading = false;
+        free_list[free_count++] = to_add;
+      }
+      to_add = to_admit;
+      to_admit = to_parse;
+      if (to_admit && to_admit->read_error) drop_last_parsed(*to_admit);
+      to_parse = read_b;
+      if (!to_parse && more && !hold_reading && !to_admit && !to_add) to_parse = take();  // after a live batch
+      if (to_parse) size_for_parse(*to_parse);
     }
+    Batch* current = free_list[0];
     reading.rethrow_read_error();
     summary.interrupted = reading.interrupted();
     Batch& last = *current;
