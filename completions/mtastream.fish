@@ -172,7 +172,7 @@ complete -c mtastream -n '__mtastream_at aggregate' -s o -l output -r -F -d 'wri
 complete -c mtastream -n '__mtastream_at aggregate' -l prefix -x -d 'lake file name prefix'
 complete -c mtastream -n '__mtastream_at aggregate' -l name -x -d 'stream name in lake file names (default: the first input\'s base name, \'stdin\' for -)'
 complete -c mtastream -n '__mtastream_at aggregate' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with source and reason'
-complete -c mtastream -n '__mtastream_at aggregate' -l threads -x -d 'window threads: events are sharded by group key across N engines (default: the number of cores; 1: one engine on the reading thread); the output is the same for any N'
+complete -c mtastream -n '__mtastream_at aggregate' -l threads -x -d 'window threads: events are sharded by group key across N engines (default: the number of cores, or 1 with --max-keys; 1: one engine on the reading thread); the output is the same for any N (with N > 1, --max-keys holds per thread)'
 complete -c mtastream -n '__mtastream_at aggregate' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at aggregate' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at aggregate' -s X -x -d 'set any librdkafka property (repeatable)'
