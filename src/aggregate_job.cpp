@@ -260,7 +260,6 @@ class WorkerPool {
     wake_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
-  unsigned size() const { return static_cast<unsigned>(threads_.size()); }
   void start(std::function<void(unsigned)> job) {
     std::lock_guard lock(mutex_);
     job_ = std::move(job);
@@ -527,7 +526,7 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   };
 
   WorkerPool pool(n);
-  // (a) parse slice w of n of the batch (sized by sized_for_parse() first).
+  // (a) parse slice w of n of the batch (sized by size_for_parse() first).
   auto size_for_parse = [](Batch& b) {
     size_t count = b.lines.size();
     b.events.resize(count);
