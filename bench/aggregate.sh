@@ -3,15 +3,18 @@
 # `--lake-dir` (gzip files written durably) against mawk doing the same 5-minute tumbling group-by and
 # against `wc -l` (the scan limit: reading the lines and nothing else); then the same from `.gz` inputs,
 # one member (gzip(1)) and one member per 100,000 lines (as pandas writes), against zcat | wc -l / mawk.
+# mtastream runs with --threads 1 (one engine on the reading thread) and with all cores (THREADS), and
+# the all-threads output must equal the one-thread output byte for byte.
 # Prints wall and CPU seconds (best of RUNS each), msgs/s and the ratios.
 # Usage: bench/aggregate.sh [MTASTREAM_BINARY]
 # env: N (messages, default 3000000), KEYS (turnstiles, 5000), RUNS (best of, default 3), GZ (0: skip .gz),
-#      JSON (0: skip the JSON-object form)
+#      JSON (0: skip the JSON-object form), THREADS (the "all threads" runs, default: nproc)
 set -euo pipefail
 MTASTREAM=${1:-${MTASTREAM:-build/mtastream}}
 N=${N:-3000000}
 KEYS=${KEYS:-5000}
 RUNS=${RUNS:-3}
+THREADS=${THREADS:-$(nproc)}
 command -v mawk >/dev/null || { echo "mawk is needed (scripts/install-test-deps.sh)" >&2; exit 1; }
 [ -x "$MTASTREAM" ] || { echo "no binary at $MTASTREAM (make build)" >&2; exit 1; }
 dir=$(mktemp -d "${TMPDIR:-/tmp}/mtastream-bench.XXXXXX")
@@ -59,18 +62,21 @@ timed() {  # timed NAME COMMAND...: runs it, keeps the best NAME_wall and NAME_c
 }
 run_wc() { wc -l "$dir/events.csv" >"$dir/wc.out"; }
 run_mawk() { mawk -F, "$awk_prog" "$dir/events.csv" >"$dir/mawk.out"; }
-run_out() { "$MTASTREAM" -q aggregate --window 5m -o - "$dir/events.csv" >"$dir/mtastream.out"; }
-run_lake() { rm -rf "$dir/lake"; "$MTASTREAM" -q aggregate --window 5m --lake-dir "$dir/lake" "$dir/events.csv"; }
+run_out() { "$MTASTREAM" -q aggregate --threads 1 --window 5m -o - "$dir/events.csv" >"$dir/mtastream.out"; }
+run_lake() { rm -rf "$dir/lake"; "$MTASTREAM" -q aggregate --threads 1 --window 5m --lake-dir "$dir/lake" "$dir/events.csv"; }
+run_outN() { "$MTASTREAM" -q aggregate --threads "$THREADS" --window 5m -o - "$dir/events.csv" >"$dir/mtastream-n.out"; }
+run_lakeN() { rm -rf "$dir/lake-n"; "$MTASTREAM" -q aggregate --threads "$THREADS" --window 5m --lake-dir "$dir/lake-n" "$dir/events.csv"; }
 run_gz_wc() { zcat "$dir/events.csv.gz" | wc -l >/dev/null; }
 run_gz_mawk() { zcat "$dir/events.csv.gz" | mawk -F, "$awk_prog" >/dev/null; }
-run_gz_lake() { rm -rf "$dir/lake-gz"; "$MTASTREAM" -q aggregate --window 5m --name events --lake-dir "$dir/lake-gz" "$dir/events.csv.gz"; }
-run_gzm_lake() { rm -rf "$dir/lake-gzm"; "$MTASTREAM" -q aggregate --window 5m --name events --lake-dir "$dir/lake-gzm" "$dir/events-members.csv.gz"; }
-plain=(wc mawk out lake)
+run_gz_lake() { rm -rf "$dir/lake-gz"; "$MTASTREAM" -q aggregate --threads 1 --window 5m --name events --lake-dir "$dir/lake-gz" "$dir/events.csv.gz"; }
+run_gz_lakeN() { rm -rf "$dir/lake-gzn"; "$MTASTREAM" -q aggregate --threads "$THREADS" --window 5m --name events --lake-dir "$dir/lake-gzn" "$dir/events.csv.gz"; }
+run_gzm_lake() { rm -rf "$dir/lake-gzm"; "$MTASTREAM" -q aggregate --threads 1 --window 5m --name events --lake-dir "$dir/lake-gzm" "$dir/events-members.csv.gz"; }
+plain=(wc mawk out lake outN lakeN)
 gz=()
 if [ "${GZ:-1}" = 1 ]; then
   gzip -6 -c "$dir/events.csv" >"$dir/events.csv.gz"
   split -l 100000 --filter='gzip -6 -c' "$dir/events.csv" >"$dir/events-members.csv.gz"
-  gz=(gz_wc gz_mawk gz_lake gzm_lake)
+  gz=(gz_wc gz_mawk gz_lake gz_lakeN gzm_lake)
 fi
 for run in $(seq "$RUNS"); do
   for job in "${plain[@]}" "${gz[@]}"; do timed "$job" "run_$job"; done
@@ -89,10 +95,12 @@ fi
 # The lake holds the same rows as the stream, and the .gz inputs give the same lake.
 lake_rows=$(for f in "$dir"/lake/*.csv.gz; do zcat "$f" | tail -n +2; done | wc -l)
 [ "$lake_rows" = "$mta_rows" ] || { echo "MISMATCH: lake $lake_rows rows, stream $mta_rows" >&2; exit 1; }
+cmp -s "$dir/mtastream.out" "$dir/mtastream-n.out" || { echo "MISMATCH: -o - with --threads $THREADS differs" >&2; exit 1; }
+diff -r "$dir/lake" "$dir/lake-n" >/dev/null || { echo "MISMATCH: the lake with --threads $THREADS differs" >&2; exit 1; }
 lake_files=$(ls "$dir/lake" | wc -l)
 lake_bytes=$(du -sb "$dir/lake" | cut -f1)
 if [ ${#gz[@]} -gt 0 ]; then
-  for d in lake-gz lake-gzm; do diff -r "$dir/lake" "$dir/$d" >/dev/null || { echo "MISMATCH: $d differs from lake" >&2; exit 1; }; done
+  for d in lake-gz lake-gzn lake-gzm; do diff -r "$dir/lake" "$dir/$d" >/dev/null || { echo "MISMATCH: $d differs from lake" >&2; exit 1; }; done
 fi
 
 printf 'input: %d messages, %d bytes, %d turnstiles, 5-minute tumbling windows, %d output rows; lake: %d files, %d bytes; best of %d runs\n' \
@@ -107,17 +115,22 @@ row() {  # row LABEL NAME MAWK WC
 printf '%-50s %7s %7s %10s %10s %10s %10s %14s\n' "" "wall s" "cpu s" "M/s wall" "M/s cpu" "vs mawk" "(cpu)" "of wc -l speed"
 row "wc -l (the scan limit)" wc mawk wc
 row "mawk group-by" mawk mawk wc
-row "mtastream aggregate -o -" out mawk wc
-row "mtastream aggregate --lake-dir" lake mawk wc
+row "mtastream aggregate -o -, 1 thread" out mawk wc
+row "mtastream aggregate --lake-dir, 1 thread" lake mawk wc
+row "mtastream aggregate -o -, $THREADS threads" outN mawk wc
+row "mtastream aggregate --lake-dir, $THREADS threads" lakeN mawk wc
 if [ ${#gz[@]} -gt 0 ]; then
   row "zcat .gz | wc -l" gz_wc gz_mawk gz_wc
   row "zcat .gz | mawk group-by" gz_mawk gz_mawk gz_wc
-  row "mtastream --lake-dir .gz (one member)" gz_lake gz_mawk gz_wc
+  row "mtastream --lake-dir .gz (one member), 1 thread" gz_lake gz_mawk gz_wc
+  row "mtastream --lake-dir .gz (one member), $THREADS thr." gz_lakeN gz_mawk gz_wc
   row "mtastream --lake-dir .gz (member per 100k lines)" gzm_lake gz_mawk gz_wc
 fi
 printf 'ratios: --lake-dir %.2fx mawk (wall), %.2fx (cpu); -o - %.2fx mawk (wall); --lake-dir at %.2f of wc -l speed, -o - at %.2f\n' \
   "$(calc "$mawk_wall / $lake_wall")" "$(calc "$mawk_cpu / $lake_cpu")" "$(calc "$mawk_wall / $out_wall")" \
   "$(calc "$wc_wall / $lake_wall")" "$(calc "$wc_wall / $out_wall")"
+printf 'ratios: %d threads vs 1 thread (wall): -o - %.2fx, --lake-dir %.2fx (target >= 1.7x on 2 cores); 1-thread --lake-dir %.2fx mawk (target >= 8x)\n' \
+  "$THREADS" "$(calc "$out_wall / $outN_wall")" "$(calc "$lake_wall / $lakeN_wall")" "$(calc "$mawk_wall / $lake_wall")"
 
 # The JSON-object wire form on a slice of the same events (simdjson path).
 if [ "${JSON:-1}" = 1 ]; then

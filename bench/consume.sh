@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# consume to the lake vs `kcat -C -e` reading the same topic from the same real Kafka broker, in one run;
-# and mtastream's peak RSS for the whole topic vs a tenth of it (memory must not grow with messages).
+# consume to the lake vs `kcat -C -e` reading the same topic from the same real Kafka broker, in one run,
+# kcat as it comes and with the prefetch settings consume uses; peak RSS (VmHWM, sampled) of both, and of
+# mtastream for the whole topic vs a tenth of it (memory must not grow with messages).
 # mtastream does the full job: group join, parse + validate every message, windows, gzip lake files
 # written durably (fsync + rename), offset commits; kcat only prints the values to /dev/null.
 # Wall-clock times on a shared machine are noisy: the best of several runs is compared.
@@ -47,15 +48,37 @@ echo "topic: $messages messages in $partitions partitions (and $((messages / 10)
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b - a}'; }
 less() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a < b)}'; }
-# kcat as it comes, and kcat with the prefetch depth mtastream sets by default (queued.min.messages=1000000:
-# librdkafka 2.0.x backs a fetcher off for long once its queue holds queued.min.messages).
+# Peak RSS of a running process: VmHWM from /proc/PID/status, sampled every 0.2 s until it exits.
+# watch_hwm PID OUT: appends each sample (KB) to OUT.
+watch_hwm() {
+  while kill -0 "$1" 2>/dev/null; do
+    awk '/^VmHWM/{print $2}' "/proc/$1/status" 2>/dev/null >>"$2" || true
+    sleep 0.2
+  done
+}
+peak_of() { sort -n "$1" | tail -1; }
+# The prefetch settings consume uses by default (src/kafka/consumer.cpp set_prefetch_defaults): with
+# librdkafka >= 2.4 a 4 MiB queue and a 10 ms wait when it is full; before 2.4 (Debian's kcat links
+# 2.0.2) only the deep queue, because 2.0.x waits a fixed second once a queue is full.
+kcat_lib=$(kcat -V 2>&1 | sed -n 's/.*librdkafka \([0-9.]*\).*/\1/p' | head -1)
+same_prefetch=(-X queued.min.messages=1000000)
+if [ "$(printf '%s\n2.4.0\n' "$kcat_lib" | sort -V | head -1)" = 2.4.0 ]; then
+  same_prefetch+=(-X queued.max.messages.kbytes=4096 -X fetch.queue.backoff.ms=10)
+fi
+# kcat as it comes, and kcat with the prefetch settings mtastream's consume uses; both print the values
+# to /dev/null. Sets kcat_seconds, kcat_deep_seconds and kcat_deep_rss_kb.
 run_kcat() {
-  local start; start=$(now)
+  local start pid; start=$(now)
   kcat -b "$BOOTSTRAP" -C -t "$topic" -e -q -o beginning -f '%s\n' >/dev/null
   kcat_seconds=$(elapsed "$start")
   start=$(now)
-  kcat -b "$BOOTSTRAP" -C -t "$topic" -e -q -o beginning -f '%s\n' -X queued.min.messages=1000000 >/dev/null
+  : >"$work/kcat-hwm.txt"
+  kcat -b "$BOOTSTRAP" -C -t "$topic" -e -q -o beginning -f '%s\n' "${same_prefetch[@]}" >/dev/null &
+  pid=$!
+  watch_hwm "$pid" "$work/kcat-hwm.txt"
+  wait "$pid"
   kcat_deep_seconds=$(elapsed "$start")
+  kcat_deep_rss_kb=$(peak_of "$work/kcat-hwm.txt")
 }
 # consume TOPIC: sets mta_seconds and mta_rss_kb (peak RSS from /usr/bin/time -v); checks what it read.
 # Also samples RSS every 0.2 s (mta_rss_curve: RSS in MB at each tenth of the run) to show it plateaus.
@@ -65,15 +88,18 @@ run_mtastream() {
     --lake-dir "$lake" -e --json >"$work/summary.json" &
   local timer=$!
   : >"$work/rss.txt"
+  : >"$work/hwm.txt"
   while kill -0 "$timer" 2>/dev/null; do
     pid=$(pgrep -P "$timer" -n 2>/dev/null || true)
-    [ -n "$pid" ] && awk '/^VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null >>"$work/rss.txt" || true
+    [ -n "$pid" ] && awk '/^VmRSS/{print $2 >>"'"$work/rss.txt"'"} /^VmHWM/{print $2 >>"'"$work/hwm.txt"'"}' "/proc/$pid/status" 2>/dev/null || true
     sleep 0.2
   done
   wait "$timer"
+  mta_hwm_kb=$(peak_of "$work/hwm.txt")
   mta_seconds=$(elapsed "$start")
   mta_rss_curve=$(awk '{v[NR]=$1} END{for(i=1;i<=10;i++){j=int(NR*i/10); if(j<1)j=1; printf "%s%d", (i>1?" ":""), v[j]/1024}}' "$work/rss.txt")
   mta_rss_kb=$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/time.txt")
+  [ -n "$mta_hwm_kb" ] && [ "$mta_hwm_kb" -gt "$mta_rss_kb" ] && mta_rss_kb=$mta_hwm_kb
   grep -q "\"read\":$2," "$work/summary.json" || { echo "mtastream read a wrong count: $(cat "$work/summary.json")" >&2; exit 1; }
   mta_files=$(find "$lake" -name '*.csv.gz' | wc -l)
   rm -rf "$lake"
@@ -81,8 +107,8 @@ run_mtastream() {
 best_kcat="" best_kcat_deep="" best_mta="" peak_rss=0
 for run in $(seq "$runs"); do
   if [ $((run % 2)) -eq 1 ]; then run_kcat; run_mtastream "$topic" "$messages"; else run_mtastream "$topic" "$messages"; run_kcat; fi
-  printf 'run %d: kcat -C %.2f s, kcat -C (deep queue) %.2f s, mtastream consume %.2f s (%d lake files, peak RSS %d MB; RSS MB at each tenth of the run: %s)\n' \
-    "$run" "$kcat_seconds" "$kcat_deep_seconds" "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024)) "$mta_rss_curve"
+  printf 'run %d: kcat -C %.2f s, kcat -C (same prefetch) %.2f s (peak RSS %d MB), mtastream consume %.2f s (%d lake files, peak RSS %d MB; RSS MB at each tenth of the run: %s)\n' \
+    "$run" "$kcat_seconds" "$kcat_deep_seconds" $((kcat_deep_rss_kb / 1024)) "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024)) "$mta_rss_curve"
   [ "$mta_rss_kb" -gt "$peak_rss" ] && peak_rss=$mta_rss_kb
   if [ -z "$best_kcat" ] || less "$kcat_seconds" "$best_kcat"; then best_kcat=$kcat_seconds; fi
   if [ -z "$best_kcat_deep" ] || less "$kcat_deep_seconds" "$best_kcat_deep"; then best_kcat_deep=$kcat_deep_seconds; fi
@@ -97,9 +123,9 @@ ratio=$(awk -v k="$best_kcat" -v m="$best_mta" 'BEGIN{printf "%.2f", k / m}')
 deep_rate=$(awk -v n="$messages" -v s="$best_kcat_deep" 'BEGIN{printf "%d", n / s}')
 deep_ratio=$(awk -v k="$best_kcat_deep" -v m="$best_mta" 'BEGIN{printf "%.2f", k / m}')
 echo "kcat -C -e:        $kcat_rate msg/s (best ${best_kcat}s)"
-echo "kcat -C -e, deep queue: $deep_rate msg/s (best ${best_kcat_deep}s)"
-echo "mtastream consume: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits"
-echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same queue depth: ${deep_ratio}x (target >= 0.8x)"
-echo "peak RSS: $((peak_rss / 1024)) MB for $messages messages, $((small_rss / 1024)) MB for $((messages / 10)) (the windows need open windows x turnstiles; the rest is librdkafka's prefetch queue, capped by queued.min.messages / queued.max.messages.kbytes, which a small topic never fills); RSS MB at each tenth of the small run: $small_curve"
+echo "kcat -C -e, same prefetch (${same_prefetch[*]}; kcat's librdkafka $kcat_lib): $deep_rate msg/s (best ${best_kcat_deep}s)"
+echo "mtastream consume: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits; $("$mtastream" --version)"
+echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same prefetch: ${deep_ratio}x (target >= 1.2x)"
+echo "peak RSS (VmHWM): $((peak_rss / 1024)) MB for $messages messages (target <= 150 MB), $((small_rss / 1024)) MB for $((messages / 10)); RSS MB at each tenth of the small run: $small_curve"
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$topic" >/dev/null 2>&1 || true
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$small" >/dev/null 2>&1 || true

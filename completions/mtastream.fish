@@ -46,7 +46,7 @@ function __mtastream_value_options
         case 'consume'
             printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --group-by --partition-by --layout --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
-            printf '%s\n' -- --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --config -X -b --brokers
+            printf '%s\n' -- --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --threads --config -X -b --brokers
         case 'replay'
             printf '%s\n' -- -t --topic -o --output --speed --max-delta --value-format --key --dead-letter --config -X -b --brokers
         case 'topic'
@@ -181,6 +181,7 @@ complete -c mtastream -n '__mtastream_at aggregate' -l name -x -d 'stream name i
 complete -c mtastream -n '__mtastream_at aggregate' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with source and reason'
 complete -c mtastream -n '__mtastream_at aggregate' -l sink -x -d 'also load every window into a PostgreSQL table, one transaction per batch (alone: no lake files unless --lake-dir is given); a window already there is checked equal and skipped'
 complete -c mtastream -n '__mtastream_at aggregate' -l sink-table -x -d '--sink: the table (created if missing; default <prefix>_<stream name>, lower case)'
+complete -c mtastream -n '__mtastream_at aggregate' -l threads -x -d 'window threads: events are sharded by group key across N engines (default: the number of cores, or 1 with --max-keys; 1: one engine on the reading thread); the output is the same for any N (with N > 1, --max-keys holds per thread)'
 complete -c mtastream -n '__mtastream_at aggregate' -l json -d 'print a JSON summary on stdout at the end'
 complete -c mtastream -n '__mtastream_at aggregate' -l config -r -F -d 'config file: the original\'s .properties (librdkafka keys) or TOML (.toml)'
 complete -c mtastream -n '__mtastream_at aggregate' -s X -x -d 'set any librdkafka property (repeatable)'

@@ -26,6 +26,9 @@ struct AggregateOptions {
   // --sink: windows are also (or, without lake_dir and output, only) loaded into the warehouse, in
   // batches of one transaction each. Not owned.
   WarehouseSink* sink = nullptr;
+  // Worker threads: events are sharded by group key across this many window engines (1 = one engine
+  // on the reading thread). The output is the same byte for byte whatever the number.
+  unsigned threads = 1;
 };
 
 struct AggregateSummary {
@@ -47,6 +50,9 @@ struct AggregateSummary {
 // The stream part of lake file names: the first input's base name without .gz and one more extension
 // ("stdin" for "-"), with "-and-N-more" when there are several inputs.
 std::string aggregate_stream_name(const std::vector<std::string>& inputs);
+
+// The number of cores this process may run on (at least 1).
+unsigned available_cores();
 
 // Runs the job. Throws Error when an input cannot be read or an output cannot be written.
 AggregateSummary run_aggregate(const AggregateOptions& options);

@@ -261,10 +261,7 @@ class ConsumeJob {
     conf.required["enable.auto.offset.store"] = "false";
     conf.required["enable.partition.eof"] = "true";
     conf.defaults["auto.offset.reset"] = "earliest";  // the original read the topic from the beginning
-    // librdkafka 2.0.x backs a partition's fetcher off for a long while once its prefetch queue holds
-    // queued.min.messages (100000): a deeper queue keeps fetches flowing; memory stays bounded by
-    // queued.max.messages.kbytes.
-    conf.defaults["queued.min.messages"] = "1000000";
+    kafka::set_prefetch_defaults(conf);
     if (!options.client_id.empty()) conf.required["client.id"] = options.client_id;
     if (options.on_statistics) {
       conf.defaults["statistics.interval.ms"] = "1000";

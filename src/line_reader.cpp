@@ -240,6 +240,12 @@ void LineReader::strip_bom(std::string_view& line) const {
   if (line_number_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
 }
 
+bool LineReader::has_buffered_line() const {
+  if (eof_) return true;
+  if (too_long_) return false;
+  return std::memchr(buf_.data() + begin_, '\n', end_ - begin_) != nullptr;
+}
+
 bool LineReader::next(std::string_view& line) {
   if (too_long_) {
     // Skip the rest of the line that was cut.

@@ -33,6 +33,9 @@ class LineReader {
   bool last_line_unterminated() const { return unterminated_; }  // the input's last line had no '\n'
   bool is_gzip() const { return gzip_; }
   bool is_regular_file() const { return regular_; }  // not a pipe, terminal or device: all of it is there
+  // The next call to next() returns without reading (a whole line is buffered, or the end was seen):
+  // a caller holding lines from a pipe hands them on before a read that may block.
+  bool has_buffered_line() const;
 
  private:
   void strip_bom(std::string_view& line) const;  // a UTF-8 byte order mark before the first line is dropped

@@ -112,10 +112,7 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
 
   kafka::ConsumerOptions options;
   options.conf.required["enable.partition.eof"] = "true";
-  // librdkafka 2.0.x backs a partition's fetcher off for a long while once its prefetch queue holds
-  // queued.min.messages (100000): a deeper queue keeps fetches flowing; memory stays bounded by
-  // queued.max.messages.kbytes.
-  options.conf.defaults["queued.min.messages"] = "1000000";
+  kafka::set_prefetch_defaults(options.conf);
   if (!o.client_id.empty()) options.conf.required["client.id"] = o.client_id;
   if (!o.group.empty()) {
     options.conf.required["group.id"] = o.group;

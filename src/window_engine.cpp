@@ -540,13 +540,15 @@ WindowEngine::WindowEngine(WindowConfig config) : impl_(std::make_unique<Impl>()
   all_columns_ = config_.group_columns == all_group_columns;
 }
 
-TurnstileEvent WindowEngine::key_event(const TurnstileEvent& event) const {
+TurnstileEvent WindowEngine::keyed(const TurnstileEvent& event, GroupColumns columns) {
   TurnstileEvent e = event;
   std::string_view* fields[group_column_count] = {&e.ca, &e.unit, &e.scp, &e.station, &e.linename, &e.division, &e.desc};
   for (int i = 0; i < group_column_count; ++i)
-    if (!(config_.group_columns & (1u << i))) *fields[i] = std::string_view();
+    if (!(columns & (1u << i))) *fields[i] = std::string_view();
   return e;
 }
+
+TurnstileEvent WindowEngine::key_event(const TurnstileEvent& event) const { return keyed(event, config_.group_columns); }
 
 WindowEngine::~WindowEngine() = default;
 
@@ -563,6 +565,35 @@ AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
   return add(event, position, prepare(event));
 }
 
+WindowEngine::Prepared WindowEngine::hash(const TurnstileEvent& event, GroupColumns columns) {
+  return Prepared{IdTable::hash(event.id), Impl::key_hash(columns == all_group_columns ? event : keyed(event, columns))};
+}
+
+void WindowEngine::prefetch(const Prepared& prepared) const {
+  impl_->ids.prefetch(prepared.id_hash);
+  impl_->prefetch_key(prepared.key_hash);
+}
+
+void WindowEngine::window_range(int64_t t, int64_t watermark, int64_t& first_start, int64_t& last_start) {
+  Impl& s = *impl_;
+  // The event's windows [k*S, k*S+W) with k*S <= t < k*S+W, and of those the ones whose end is past
+  // the watermark: starts from first_start to last_start, step S.
+  const int64_t W = config_.window_seconds, S = config_.slide_seconds;
+  if (t >= s.bucket_start && t - s.bucket_start < S) {  // most events fall where the previous one did
+    last_start = s.bucket_start;
+  } else {
+    last_start = floor_div(t, S) * S;
+    s.bucket_start = last_start;
+  }
+  // The smallest multiple of S above t - W.
+  first_start = W == S ? last_start : last_start - (last_start - t + W - 1) / S * S;
+  // Windows ending at or before the watermark are closed; after restore(), so are those ending at or
+  // before closed_through (already written: an event only for them is late, not silently dropped).
+  const int64_t closed_bound = std::max(watermark, closed_through_);
+  if (closed_bound != minus_infinity && first_start + W <= closed_bound)
+    first_start = closed_bound > INT64_MAX - W ? INT64_MAX : -floor_div(-(closed_bound - W + 1), S) * S;
+}
+
 AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position, const Prepared& prepared) {
   // Fewer group columns: the others are emptied once here, so the interning below stays the one
   // seven-field path (the default pays one branch).
@@ -574,37 +605,64 @@ AddResult WindowEngine::add_keyed(const TurnstileEvent& event, int64_t position,
   Impl& s = *impl_;
   const int64_t t = event.timestamp;
   const int64_t wm_before = watermark_;
-  const uint64_t id_hash = prepared.id_hash;
-
-  // The event's windows [k*S, k*S+W) with k*S <= t < k*S+W, and of those the ones whose end is past
-  // the watermark: starts from first_start to last_start, step S.
-  const int64_t W = config_.window_seconds, S = config_.slide_seconds;
-  int64_t last_start;
-  if (t >= s.bucket_start && t - s.bucket_start < S) {  // most events fall where the previous one did
-    last_start = s.bucket_start;
-  } else {
-    last_start = floor_div(t, S) * S;
-    s.bucket_start = last_start;
-  }
-  // The smallest multiple of S above t - W.
-  int64_t first_start = W == S ? last_start : last_start - (last_start - t + W - 1) / S * S;
-  // Windows ending at or before the watermark are closed; after restore(), so are those ending at or
-  // before closed_through (already written: an event only for them is late, not silently dropped).
-  const int64_t closed_bound = std::max(watermark_, closed_through_);
-  if (closed_bound != minus_infinity && first_start + W <= closed_bound)
-    first_start = closed_bound > INT64_MAX - W ? INT64_MAX : -floor_div(-(closed_bound - W + 1), S) * S;
+  int64_t first_start, last_start;
+  window_range(t, watermark_, first_start, last_start);
   const bool has_open_window = first_start <= last_start;
   const uint32_t key = has_open_window ? s.intern(event, prepared.key_hash) : 0;
 
   // (1) dedup by ID among events not yet behind the watermark.
-  if (s.ids.seen_and_record(event.id, id_hash, t, watermark_)) {
+  if (s.ids.seen_and_record(event.id, prepared.id_hash, t, watermark_)) {
     ++counters_.duplicates;
     return AddResult::duplicate;
   }
 
   // (2) add to each of its windows whose end > wm; none: late.
+  AddResult result = add_to_windows(event, key, first_start, last_start, position, prepared.id_hash, wm_before);
+
+  // (3) advance the watermark, (4) close what it passed.
+  const int64_t candidate = t - config_.watermark_delay_seconds;
+  if (candidate > watermark_) {
+    watermark_ = candidate;
+    if (!s.windows.empty() && s.windows.begin()->first + config_.window_seconds <= watermark_) close_passed();
+  }
+  return result;
+}
+
+AddResult WindowEngine::admit(const TurnstileEvent& event, const Prepared& prepared) {
+  const int64_t t = event.timestamp;
+  int64_t first_start, last_start;
+  window_range(t, watermark_, first_start, last_start);
+  if (impl_->ids.seen_and_record(event.id, prepared.id_hash, t, watermark_)) {
+    ++counters_.duplicates;
+    return AddResult::duplicate;
+  }
+  AddResult result = AddResult::accepted;  // counted by the shard that adds it (or finds it overflowing)
+  if (first_start > last_start) {
+    result = AddResult::late;
+    ++counters_.late;
+  } else if (last_start > max_window_end_seconds - config_.window_seconds) {
+    result = AddResult::too_late_in_time;
+    ++counters_.overflow;
+  }
+  const int64_t candidate = t - config_.watermark_delay_seconds;
+  if (candidate > watermark_) watermark_ = candidate;  // no windows here to close
+  return result;
+}
+
+AddResult WindowEngine::add_admitted(const TurnstileEvent& event, int64_t position, const Prepared& prepared,
+                                     int64_t watermark_before) {
+  int64_t first_start, last_start;
+  window_range(event.timestamp, watermark_before, first_start, last_start);
+  const uint32_t key = impl_->intern(all_columns_ ? event : key_event(event), prepared.key_hash);
+  return add_to_windows(event, key, first_start, last_start, position, prepared.id_hash, watermark_before);
+}
+
+AddResult WindowEngine::add_to_windows(const TurnstileEvent& event, uint32_t key, int64_t first_start,
+                                       int64_t last_start, int64_t position, uint64_t id_hash, int64_t wm_before) {
+  Impl& s = *impl_;
+  const int64_t W = config_.window_seconds, S = config_.slide_seconds;
   AddResult result;
-  if (!has_open_window) {
+  if (first_start > last_start) {
     result = AddResult::late;
     ++counters_.late;
   } else if (last_start > max_window_end_seconds - W) {
@@ -646,13 +704,6 @@ AddResult WindowEngine::add_keyed(const TurnstileEvent& event, int64_t position,
       result = AddResult::accepted;
       ++counters_.accepted;
     }
-  }
-
-  // (3) advance the watermark, (4) close what it passed.
-  const int64_t candidate = t - config_.watermark_delay_seconds;
-  if (candidate > watermark_) {
-    watermark_ = candidate;
-    if (!s.windows.empty() && s.windows.begin()->first + W <= watermark_) close_passed();
   }
   return result;
 }

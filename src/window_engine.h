@@ -127,6 +127,19 @@ class WindowEngine {
   };
   Prepared prepare(const TurnstileEvent& event) const;
   AddResult add(const TurnstileEvent& event, int64_t position, const Prepared& prepared);
+  // prepare() without touching any engine's state (for a thread that only picks the shard).
+  static Prepared hash(const TurnstileEvent& event, GroupColumns columns = all_group_columns);
+  void prefetch(const Prepared& prepared) const;
+
+  // Sharded windows (aggregate --threads): add() split in two so results equal one engine's. A front
+  // engine sees every event in input order and decides steps (1) and (3), dedup and the watermark:
+  // admit() returns duplicate, late, too_late_in_time or accepted (= to be added by a shard). Shard
+  // engines, each holding a disjoint set of group keys, then do step (2) with add_admitted() and the
+  // front's watermark from just before that event; the result is accepted or overflow. A shard's
+  // windows close on advance_watermark() (the front's watermark), so every shard closes the same windows.
+  AddResult admit(const TurnstileEvent& event, const Prepared& prepared);
+  AddResult add_admitted(const TurnstileEvent& event, int64_t position, const Prepared& prepared,
+                         int64_t watermark_before);
 
   // Windows closed since the last call, in order of end (then start). Moves them out.
   std::vector<ClosedWindow> take_closed();
@@ -164,7 +177,12 @@ class WindowEngine {
  private:
   AddResult add_keyed(const TurnstileEvent& event, int64_t position, const Prepared& prepared);
   TurnstileEvent key_event(const TurnstileEvent& event) const;  // the columns not grouped by emptied
+  static TurnstileEvent keyed(const TurnstileEvent& event, GroupColumns columns);
   void close_passed();  // step (4): close windows with end <= watermark
+  // The starts of the event's windows not yet closed under `watermark`: first..last step S (none if first > last).
+  void window_range(int64_t t, int64_t watermark, int64_t& first_start, int64_t& last_start);
+  AddResult add_to_windows(const TurnstileEvent& event, uint32_t key, int64_t first_start, int64_t last_start,
+                           int64_t position, uint64_t id_hash, int64_t wm_before);
   void close_windows(bool all);
 
   struct Impl;

@@ -29,6 +29,8 @@ struct AggregateFlags {
   std::string sink;
   std::string sink_table;
   bool json = false;
+  unsigned threads = 0;  // 0: the number of cores (1 when --max-keys is given)
+  const CLI::Option* max_keys_option = nullptr;
   std::vector<std::string> inputs;
 };
 
@@ -65,6 +67,10 @@ ExitCode run(const AggregateFlags& f) {
   o.stream_name = f.name;
   o.dead_letter = f.dead_letter;
   o.inputs = f.inputs;
+  // Each worker checks --max-keys against its own keys, so with several the run stops at another line
+  // (or later); a limit asked for is checked exactly, on one engine, unless --threads says otherwise.
+  const bool max_keys_given = f.max_keys_option && f.max_keys_option->count() > 0;
+  o.threads = f.threads ? f.threads : (max_keys_given ? 1 : available_cores());
   size_t stdin_count = 0;
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
@@ -107,7 +113,7 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("DURATION");
   command->add_option("--slide", flags->slide, "slide between window starts (default: the window length, tumbling)")
       ->type_name("DURATION");
-  command->add_option("--max-keys", flags->max_keys,
+  flags->max_keys_option = command->add_option("--max-keys", flags->max_keys,
                       "stop with an error when the open windows would hold more than N distinct group keys "
                       "(bounds memory: about 0.5 KB per key)")
       ->capture_default_str()
@@ -148,6 +154,12 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--sink-table", flags->sink_table,
                       "--sink: the table (created if missing; default <prefix>_<stream name>, lower case)")
       ->type_name("NAME");
+  command->add_option("--threads", flags->threads,
+                      "window threads: events are sharded by group key across N engines (default: the number "
+                      "of cores, or 1 with --max-keys; 1: one engine on the reading thread); the output is the same "
+                      "for any N (with N > 1, --max-keys holds per thread)")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 256u));
   command->add_flag("--json", flags->json, "print a JSON summary on stdout at the end");
   command->add_option("inputs", flags->inputs, "input files (plain or gzip; '-' or none: stdin)")->type_name("FILE...");
   set_examples(command,

@@ -11,6 +11,16 @@
 
 namespace mtastream::kafka {
 
+void set_prefetch_defaults(ConfRequest& conf) {
+  // librdkafka 2.0.x backs a partition's fetcher off for a long while once its prefetch queue holds
+  // queued.min.messages (100000): a deeper queue keeps fetches flowing, bounded by the kbytes below.
+  conf.defaults["queued.min.messages"] = "1000000";
+  if (rd_kafka_version() >= 0x02040000) {
+    conf.defaults["queued.max.messages.kbytes"] = "4096";
+    conf.defaults["fetch.queue.backoff.ms"] = "10";
+  }
+}
+
 namespace {
 
 struct ListDeleter {

@@ -1,7 +1,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
+#include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -438,4 +442,82 @@ TEST(WindowEngine, LongIdsWork) {
   std::string long_id(100, 'q');
   EXPECT_EQ(add(engine, ev(long_id, day0)), AddResult::accepted);
   EXPECT_EQ(add(engine, ev(long_id, day0)), AddResult::duplicate);
+}
+
+// aggregate --threads: a front engine (admit) and shard engines (add_admitted) give every event the
+// result one engine gives it and close the same windows with the same rows, for any number of shards.
+TEST(WindowEngine, FrontAndShardsEqualOneEngine) {
+  for (const WindowConfig& config : {cfg(300, 300, 300), cfg(300, 60, 120), cfg(60, 60, 0)}) {
+    for (unsigned shard_count : {1u, 2u, 3u, 8u}) {
+      std::vector<Ev> events;
+      std::mt19937_64 rng(12345);
+      auto next = [&rng](uint64_t n) { return rng() % n; };
+      for (int i = 0; i < 5000; ++i) {
+        // Out of order, some late, IDs repeated within and across keys, one sum near the int64 maximum.
+        const bool repeat = i > 0 && next(10) == 0;
+        std::string id = fmt::format("id-{}", repeat ? i - 1 - static_cast<int>(next(std::min(i, 300))) : i);
+        const int64_t t = day0 + i / 3 - static_cast<int64_t>(next(4) == 0 ? next(900) : 0);
+        const uint64_t entries = next(9), exits = next(9);
+        events.push_back(ev(std::move(id), t, entries, exits, fmt::format("A{:03d}", next(40))));
+        if (i == 2500) {  // two halves of the int64 maximum in one row: the second overflows
+          events.push_back(ev("ovf-1", day0 + i / 3, INT64_MAX / 2 + 1, 0, "B000"));
+          events.push_back(ev("ovf-2", day0 + i / 3, INT64_MAX / 2 + 1, 0, "B000"));
+        }
+      }
+      WindowEngine one(config), front(config);
+      std::vector<std::unique_ptr<WindowEngine>> shards;
+      for (unsigned s = 0; s < shard_count; ++s) shards.push_back(std::make_unique<WindowEngine>(config));
+      std::vector<ClosedWindow> want, got;
+      auto take_shards = [&](int64_t wm, bool all) {
+        std::map<int64_t, std::vector<WindowRow>> merged;
+        for (auto& shard : shards) {
+          all ? shard->close_all() : shard->advance_watermark(wm);
+          for (ClosedWindow& w : shard->take_closed())
+            for (WindowRow& r : w.rows) merged[w.start].push_back(r);
+        }
+        for (auto& [start, rows] : merged) {
+          std::sort(rows.begin(), rows.end(), [](const WindowRow& a, const WindowRow& b) {
+            return std::tie(a.ca, a.unit, a.scp, a.station, a.linename, a.division, a.desc) <
+                   std::tie(b.ca, b.unit, b.scp, b.station, b.linename, b.division, b.desc);
+          });
+          ClosedWindow w;
+          w.start = start;
+          w.end = start + config.window_seconds;
+          w.rows = std::move(rows);
+          got.push_back(std::move(w));
+        }
+      };
+      for (size_t i = 0; i < events.size(); ++i) {
+        TurnstileEvent e = events[i].view();
+        AddResult expected = one.add(e, static_cast<int64_t>(i));
+        for (ClosedWindow& w : one.take_closed()) want.push_back(std::move(w));
+        WindowEngine::Prepared p = WindowEngine::hash(e);
+        int64_t wm = front.watermark();
+        AddResult result = front.admit(e, p);
+        if (result == AddResult::accepted) {
+          unsigned shard = static_cast<unsigned>((p.key_hash >> 32) * shard_count >> 32);
+          result = shards[shard]->add_admitted(e, static_cast<int64_t>(i), p, wm);
+        }
+        ASSERT_EQ(static_cast<int>(result), static_cast<int>(expected)) << "event " << i << ", " << shard_count << " shards";
+        ASSERT_EQ(front.watermark(), one.watermark()) << "event " << i;
+        if (i % 97 == 0) take_shards(front.watermark(), false);  // batches of any size close the same windows
+      }
+      one.close_all();
+      for (ClosedWindow& w : one.take_closed()) want.push_back(std::move(w));
+      take_shards(0, true);
+      ASSERT_EQ(got.size(), want.size()) << shard_count << " shards";
+      for (size_t w = 0; w < want.size(); ++w) {
+        EXPECT_EQ(got[w].start, want[w].start);
+        ASSERT_EQ(got[w].rows.size(), want[w].rows.size()) << "window " << w;
+        for (size_t r = 0; r < want[w].rows.size(); ++r) {
+          EXPECT_EQ(got[w].rows[r].ca, want[w].rows[r].ca);
+          EXPECT_EQ(got[w].rows[r].entries, want[w].rows[r].entries);
+          EXPECT_EQ(got[w].rows[r].exits, want[w].rows[r].exits);
+        }
+      }
+      EXPECT_GT(one.counters().duplicates, config.watermark_delay_seconds >= 300 ? 100u : 0u);
+      EXPECT_GT(one.counters().late, 10u);
+      EXPECT_EQ(one.counters().overflow, 1u) << "the near-maximum sum overflows once";
+    }
+  }
 }
