@@ -72,6 +72,13 @@ run many many.csv
 run many-sliding --window 10m --slide 2m --watermark 5m many.csv
 run many-gz many.csv.gz
 run two-inputs events.txt many.csv
+run by-station --group-by STATION --window 4h many.csv
+# Hive folders (lake only): the same tree whatever N.
+for n in 1 3 8; do
+  "$MTASTREAM" aggregate --threads "$n" --group-by STATION,CA --partition-by date,station --lake-dir "tree-$n" many.csv 2>/dev/null || true
+done
+[ -n "$(find tree-1 -name '*.csv.gz' -path '*station=*' | head -1)" ] && diff -r tree-1 tree-3 >/dev/null && diff -r tree-1 tree-8 >/dev/null &&
+  pass "--partition-by tree with --threads 3 and 8 = --threads 1" || fail "--partition-by tree differs with threads (or is empty)"
 
 # The first input's suite model still agrees (threads change nothing the model checks).
 python3 "$MODEL" expect events.txt 300 300 300 original expected.csv expected.dead
