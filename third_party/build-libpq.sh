@@ -19,6 +19,10 @@ cd "$src"
 ./configure --prefix="$prefix" --without-gssapi --without-ldap --without-readline --without-icu \
   --without-zlib --without-llvm --without-perl --without-python --without-tcl --with-openssl \
   >"$log_dir/libpq-configure.log" 2>&1 || { tail -30 "$log_dir/libpq-configure.log" >&2; exit 1; }
+# The headers the build generates (utils/errcodes.h, ...) first: `all-static-lib` does not ask for them,
+# and with several jobs src/port would otherwise race ahead of them.
+make -C src/backend generated-headers >"$log_dir/libpq-headers.log" 2>&1 ||
+  { tail -30 "$log_dir/libpq-headers.log" >&2; exit 1; }
 # libpq's Makefile builds src/port and src/common (their *_shlib variants, which libpq links with) first.
 make -C src/interfaces/libpq -j"$jobs" all-static-lib >"$log_dir/libpq-build.log" 2>&1 ||
   { tail -30 "$log_dir/libpq-build.log" >&2; exit 1; }
