@@ -219,9 +219,9 @@ void KafkaConsumer::close() {
     // (kept reachable: no callback of ours is served without a poll); the group forgets this member
     // when its session times out.
     log::debug("the broker did not answer the last commit: leaving without saying goodbye to the group");
+    if (queue_) rd_kafka_queue_destroy(std::exchange(queue_, nullptr));  // our reference only
     static auto* abandoned = new std::vector<rd_kafka_t*>;
     abandoned->push_back(handle_.release());
-    queue_ = nullptr;
     return;
   }
   rd_kafka_resp_err_t err = rd_kafka_consumer_close(handle_.get());
