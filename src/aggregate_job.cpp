@@ -118,6 +118,30 @@ std::string aggregate_stream_name(const std::vector<std::string>& inputs) {
 
 namespace {
 
+// Rejected messages, the same for one thread and several: the first `max_warnings` are named on stderr,
+// the rest only counted; every one goes to the dead-letter file.
+class RejectReporter {
+ public:
+  RejectReporter(uint64_t max_warnings, DeadLetterWriter& dead_letter)
+      : max_warnings_(max_warnings), dead_letter_(dead_letter) {}
+  void operator()(const std::string& source_name, uint64_t line_number, std::string_view reason,
+                  std::string_view message) {
+    std::string source = file_source(source_name, line_number);
+    if (warnings_ < max_warnings_) {
+      log::warn("{}: {}", source, reason);
+      if (++warnings_ == max_warnings_)
+        log::warn("further rejected messages are only counted{}",
+                  dead_letter_.enabled() ? fmt::format(" (all are in '{}')", dead_letter_.path()) : "");
+    }
+    dead_letter_.add(source, reason, message);
+  }
+
+ private:
+  uint64_t max_warnings_;
+  uint64_t warnings_ = 0;
+  DeadLetterWriter& dead_letter_;
+};
+
 AggregateSummary run_one_thread(const AggregateOptions& options) {
   auto started = std::chrono::steady_clock::now();
   std::vector<std::string> inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
@@ -125,21 +149,9 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
   WindowEngine engine(options.window);
   DeadLetterWriter dead_letter(options.dead_letter);
   WindowSink sink(options);
-  uint64_t warnings = 0;
   int64_t position = 0;
   log::debug("simdjson kernel: {} (JSON-object messages)", MessageParser::json_implementation());
-
-  auto reject = [&](const std::string& source_name, uint64_t line_number, std::string_view reason,
-                    std::string_view message) {
-    std::string source = file_source(source_name, line_number);
-    if (warnings < options.max_warnings) {
-      log::warn("{}: {}", source, reason);
-      if (++warnings == options.max_warnings)
-        log::warn("further rejected messages are only counted{}",
-                  dead_letter.enabled() ? fmt::format(" (all are in '{}')", dead_letter.path()) : "");
-    }
-    dead_letter.add(source, reason, message);
-  };
+  RejectReporter reject(options.max_warnings, dead_letter);
   bool live_input = false;  // the input being read is a pipe or terminal
   auto drain = [&]() {
     for (const ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
@@ -502,20 +514,8 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   BatchReader reading(options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs);
   Batch batches[4] = {Batch(n), Batch(n), Batch(n), Batch(n)};
   bool hold_reading = false;  // a live batch (or one cut by a read error) is in the pipeline
-  uint64_t warnings = 0;
   log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", MessageParser::json_implementation(), n);
-
-  auto reject = [&](const std::string& source_name, uint64_t line_number, std::string_view reason,
-                    std::string_view message) {
-    std::string source = file_source(source_name, line_number);
-    if (warnings < options.max_warnings) {
-      log::warn("{}: {}", source, reason);
-      if (++warnings == options.max_warnings)
-        log::warn("further rejected messages are only counted{}",
-                  dead_letter.enabled() ? fmt::format(" (all are in '{}')", dead_letter.path()) : "");
-    }
-    dead_letter.add(source, reason, message);
-  };
+  RejectReporter reject(options.max_warnings, dead_letter);
 
   // Writes the windows every shard closed (only those ending at or before `end_limit`), merged.
   auto write_closed = [&](std::vector<std::vector<ClosedWindow>>& closed, int64_t end_limit, bool live) {
