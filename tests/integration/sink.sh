@@ -45,6 +45,16 @@ no_secret() {
   for f in "$@"; do if grep -qF -- "$secret" "$f"; then fail "the password is printed in $f"; grep -F -- "$secret" "$f" | head -2 >&2; return; fi; done
   pass "password not printed ($# outputs)"
 }
+# wait_bounded PID SECONDS: wait for PID; a run still going after SECONDS is a hang, not a slow machine:
+# it is killed and the exit status is 124 (the suite fails instead of hanging until CTest's timeout).
+wait_bounded() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then
+    fail "pid $1 still running after $2 s: killed"; kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 124
+  fi
+  wait "$1"
+}
 outputs=()
 keep() { cp "$T/out" "$T/keep-out-${#outputs[@]}"; cp "$T/err" "$T/keep-err-${#outputs[@]}";
          outputs+=("$T/keep-out-${#outputs[@]}" "$T/keep-err-${#outputs[@]}"); }
@@ -181,8 +191,8 @@ for m in 1 2; do
   eval "fleet_pid$m=$!"
 done
 code1=0 code2=0
-wait "$fleet_pid1" || code1=$?
-wait "$fleet_pid2" || code2=$?
+wait_bounded "$fleet_pid1" 600 || code1=$?
+wait_bounded "$fleet_pid2" 600 || code2=$?
 outputs+=("$T/fleet1.err" "$T/fleet2.err")
 { [ "$code1" = 0 ] || [ "$code1" = 3 ]; } && { [ "$code2" = 0 ] || [ "$code2" = 3 ]; } &&
   pass "two members with --sink both finished (exit $code1, $code2)" ||
@@ -220,22 +230,36 @@ for _ in $(seq 100); do [ -s "$T/relay.port" ] && break; sleep 0.05; done
 rport=$(cat "$T/relay.port")
 rurl="postgresql://$POSTGRES_USER:$secret@127.0.0.1:$rport/$POSTGRES_DB"
 otable=outage_$id
+# A topic of its own with the same partitions, loaded in two halves: the second half is produced only after
+# the relay has died, so the run must load more windows then (it cannot have loaded them all before).
+otopic=outage-$id
+mkdir -p "$T/half1" "$T/half2"
+for p in 0 1 2 3; do
+  n=$(wc -l <"$T/data/p$p.kv")
+  head -n $((n / 2)) "$T/data/p$p.kv" >"$T/half1/p$p.kv"
+  tail -n +$((n / 2 + 1)) "$T/data/p$p.kv" >"$T/half2/p$p.kv"
+done
+load_topic "$otopic" 4 "$T/half1"
 # Run long (no -e): windows are loaded as the topic is read; the relay dies for good mid-run.
-consume_exec -t "$topic" -G "outage-$id" --lake-dir "$T/outage" --sink "$rurl" --sink-table "$otable" \
+consume_exec -t "$otopic" -G "outage-$id" --lake-dir "$T/outage" --sink "$rurl" --sink-table "$otable" \
   --commit-interval 0.2 >"$T/outage.out" 2>"$T/outage.err" &
 pid=$!
 cleanup_hooks+=("kill -9 $pid 2>/dev/null")
 for _ in $(seq 600); do [ "$(sql "SELECT count(*) FROM mtastream_windows WHERE table_name = '$otable'" 2>/dev/null || echo 0)" -gt 0 ] && break; sleep 0.1; done
 kill "$relay"; wait "$relay" 2>/dev/null || true
+for p in 0 1 2 3; do
+  kcat -P -b "$BOOTSTRAP" -t "$otopic" -p "$p" -K $'\t' -X enable.idempotence=true <"$T/half2/p$p.kv" 2>/dev/null ||
+    fail "kcat -P the second half into partition $p"
+done
 code=0
-wait "$pid" || code=$?
+wait_bounded "$pid" 300 || code=$?
 outputs+=("$T/outage.err" "$T/outage.out")
 expect_eq "$code" 1 "the warehouse gone for good mid-run: exit 1"
 expect_contains "$T/outage.err" "trying again" "the lost connection was retried first"
 expect_contains "$T/outage.err" "127.0.0.1:$rport" "the error names host and port"
 # Nothing committed to Kafka past the table: a run against the real server finishes the table exactly.
 code=0
-consume -t "$topic" -G "outage-$id" --lake-dir "$T/outage" -e --flush-open --sink "$url" --sink-table "$otable" >"$T/out" 2>"$T/err" || code=$?
+consume -t "$otopic" -G "outage-$id" --lake-dir "$T/outage" -e --flush-open --sink "$url" --sink-table "$otable" >"$T/out" 2>"$T/err" || code=$?
 keep
 [ "$code" = 0 ] || [ "$code" = 3 ] && pass "the next run (server back) finishes (exit $code)" || { fail "next run: exit $code"; cat "$T/err" >&2; }
 table_rows "$otable" >outage.rows
@@ -248,7 +272,8 @@ for _ in $(seq 100); do [ -s "$T/relay2.port" ] && break; sleep 0.05; done
 rport=$(cat "$T/relay2.port")
 rurl="postgresql://$POSTGRES_USER:$secret@127.0.0.1:$rport/$POSTGRES_DB"
 stable=short_$id
-consume_exec -t "$topic" -G "short-$id" --lake-dir "$T/short" -e --flush-open --sink "$rurl" --sink-table "$stable" \
+# Small fetches (slow_exec) spread the loading over the run, so it is still loading when the relay stops.
+slow_exec -t "$topic" -G "short-$id" --lake-dir "$T/short" -e --flush-open --sink "$rurl" --sink-table "$stable" \
   --commit-interval 0.2 >"$T/short.out" 2>"$T/short.err" &
 pid=$!
 cleanup_hooks+=("kill -9 $pid 2>/dev/null")
@@ -259,7 +284,7 @@ python3 "$T/relay.py" 127.0.0.1 "$POSTGRES_PORT" "$T/relay3.port" "$rport" &
 relay=$!
 cleanup_hooks+=("kill $relay 2>/dev/null")
 code=0
-wait "$pid" || code=$?
+wait_bounded "$pid" 300 || code=$?
 outputs+=("$T/short.err" "$T/short.out")
 if grep -q "trying again" "$T/short.err"; then
   [ "$code" = 0 ] || [ "$code" = 3 ] && pass "a short outage is ridden out (exit $code)" || { fail "short outage: exit $code"; tail -5 "$T/short.err" >&2; }
