@@ -43,8 +43,8 @@ struct PartitionState {
   int64_t start_offset = -1;  // the committed offset we resumed from (-1: none)
   int64_t restored_closed_through = WindowEngine::minus_infinity;
   int64_t restored_read_through = 0;
-  // Where the watermark was at the last commit: set once the replay reached restored_read_through (the
-  // idle rule may have moved it above what the replayed events give). minus_infinity: nothing to do.
+  // The watermark of the last commit, applied once the replay reached restored_read_through (the idle
+  // rule may have moved it above what the replayed events give). minus_infinity: nothing (left) to do.
   int64_t resume_watermark = WindowEngine::minus_infinity;
   bool eof = false;
   bool flushed = false;         // --flush-open wrote every window: closed through everything
