@@ -39,6 +39,7 @@ std::string format_checkpoint_metadata(const ConsumeCheckpoint& c) {
                      c.topic_windows ? "topic" : "partition", sanitize_name_part(c.prefix));
   if (c.group_columns != all_group_columns) out += ";g=" + group_columns_text(c.group_columns);
   if (!c.partitioning.empty()) out += ";pb=" + c.partitioning;
+  if (c.watermark > c.closed_through) out += ";wm=" + watermark_text(c.watermark);
   return out;
 }
 
@@ -93,6 +94,8 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
       }
     } else if (key == "pb") {
       c.partitioning = std::string(value);
+    } else if (key == "wm") {
+      ok = parse_watermark(value, c.watermark);
     }  // unknown keys: written by a newer v1 writer, ignored
     if (!ok) {
       error = fmt::format("bad value in '{}'", part);

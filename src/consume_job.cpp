@@ -43,6 +43,9 @@ struct PartitionState {
   int64_t start_offset = -1;  // the committed offset we resumed from (-1: none)
   int64_t restored_closed_through = WindowEngine::minus_infinity;
   int64_t restored_read_through = 0;
+  // The watermark of the last commit, applied once the replay reached restored_read_through (the idle
+  // rule may have moved it above what the replayed events give). minus_infinity: nothing (left) to do.
+  int64_t resume_watermark = WindowEngine::minus_infinity;
   bool eof = false;
   bool flushed = false;         // --flush-open wrote every window: closed through everything
   // Topic-wide windows: closed windows handed to the writer but not yet in the lake (merged): the commit
@@ -455,6 +458,18 @@ class ConsumeJob {
     state.eof = true;
     // Everything before the end is read (past control records too).
     if (offset >= 0 && offset > state.next_offset && offset > state.start_offset) state.next_offset = offset;
+    if (std::max(offset, state.next_offset) >= state.restored_read_through) end_replay(state);
+  }
+
+  // The messages read before the last commit are replayed: the partition goes on from the watermark it
+  // had then, as a run that never stopped would. Without this, an idle partition's watermark would fall
+  // back to its events' and a later exact re-send of an event whose windows are already in the lake
+  // would count as a duplicate (its ID not behind that lower watermark) instead of late.
+  void end_replay(PartitionState& state) {
+    const int64_t wm = std::exchange(state.resume_watermark, WindowEngine::minus_infinity);
+    if (wm == WindowEngine::minus_infinity) return;
+    state.engine->advance_watermark(wm);
+    if (state.engine->has_closed()) write_closed(state);
   }
 
   // Without a commit, reading must start at the partition's beginning: else (auto.offset.reset=latest, or
@@ -497,6 +512,8 @@ class ConsumeJob {
     if (replaying) {
       ++counts_.replayed;
       ++mine.replayed;
+    } else {
+      end_replay(*state);
     }
     std::string_view bytes(static_cast<const char*>(message.payload), message.len);
     if (!parser_.parse(bytes, event_)) {
@@ -586,6 +603,7 @@ class ConsumeJob {
     }
     c.offset = min_open ? *min_open : next;
     c.replay_watermark = replay_watermark;
+    c.watermark = std::max(engine.watermark(), state.resume_watermark);  // also while still replaying
     c.read_through = std::max(next, state.restored_read_through);
     return c;
   }
@@ -852,6 +870,8 @@ class ConsumeJob {
           state->engine->restore(c->replay_watermark, c->closed_through);
           state->restored_closed_through = c->closed_through;
           state->restored_read_through = c->read_through;
+          if (c->closed_through != closed_through_everything)
+            state->resume_watermark = std::max(c->closed_through, c->watermark);
           state->committed = fmt::format("{}|{}", committed.offset, committed.metadata);
           log::debug("{}/{}: resuming at offset {} ({})", options_.topic, tp.partition, committed.offset,
                      committed.metadata);

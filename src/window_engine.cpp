@@ -439,8 +439,8 @@ struct WindowEngine::Impl {
       throw GroupKeyLimitError(fmt::format(
           "the open windows would hold {} distinct group keys (CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC), "
           "over the limit of {}: the whole subway has about 5,000 turnstiles, so check what feeds this stream, "
-          "or raise --max-keys (about 0.5 KB of memory per key)",
-          in_use, max_group_keys));
+          "or raise --max-keys ({})",
+          in_use, max_group_keys, group_key_memory));
     compact_keys();
   }
 
@@ -605,16 +605,16 @@ AddResult WindowEngine::add_keyed(const TurnstileEvent& event, int64_t position,
   Impl& s = *impl_;
   const int64_t t = event.timestamp;
   const int64_t wm_before = watermark_;
-  int64_t first_start, last_start;
-  window_range(t, watermark_, first_start, last_start);
-  const bool has_open_window = first_start <= last_start;
-  const uint32_t key = has_open_window ? s.intern(event, prepared.key_hash) : 0;
 
-  // (1) dedup by ID among events not yet behind the watermark.
+  // (1) dedup by ID among events not yet behind the watermark, before anything else: a duplicate changes
+  // nothing, so it interns no group key either (and never counts against --max-keys).
   if (s.ids.seen_and_record(event.id, prepared.id_hash, t, watermark_)) {
     ++counters_.duplicates;
     return AddResult::duplicate;
   }
+  int64_t first_start, last_start;
+  window_range(t, watermark_, first_start, last_start);
+  const uint32_t key = first_start <= last_start ? s.intern(event, prepared.key_hash) : 0;
 
   // (2) add to each of its windows whose end > wm; none: late.
   AddResult result = add_to_windows(event, key, first_start, last_start, position, prepared.id_hash, wm_before);
@@ -630,12 +630,12 @@ AddResult WindowEngine::add_keyed(const TurnstileEvent& event, int64_t position,
 
 AddResult WindowEngine::admit(const TurnstileEvent& event, const Prepared& prepared) {
   const int64_t t = event.timestamp;
-  int64_t first_start, last_start;
-  window_range(t, watermark_, first_start, last_start);
   if (impl_->ids.seen_and_record(event.id, prepared.id_hash, t, watermark_)) {
     ++counters_.duplicates;
     return AddResult::duplicate;
   }
+  int64_t first_start, last_start;
+  window_range(t, watermark_, first_start, last_start);
   AddResult result = AddResult::accepted;  // counted by the shard that adds it (or finds it overflowing)
   if (first_start > last_start) {
     result = AddResult::late;

@@ -114,8 +114,8 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--slide", flags->slide, "slide between window starts (default: the window length, tumbling)")
       ->type_name("DURATION");
   flags->max_keys_option = command->add_option("--max-keys", flags->max_keys,
-                      "stop with an error when the open windows would hold more than N distinct group keys "
-                      "(bounds memory: about 0.5 KB per key)")
+                      std::string("stop with an error when the open windows would hold more than N distinct group "
+                                  "keys (") + group_key_memory + ")")
       ->capture_default_str()
       ->type_name("N")
       ->check(whole_number(1));

@@ -268,8 +268,8 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--slide", f->slide, "slide between window starts (default: the window length, tumbling)")
       ->type_name("DURATION");
   command->add_option("--max-keys", f->max_keys,
-                      "stop with an error when the open windows of one partition would hold more than N distinct group keys "
-                      "(bounds memory: about 0.5 KB per key)")
+                      std::string("stop with an error when the open windows of one partition would hold more than N "
+                                  "distinct group keys (") + group_key_memory + ")")
       ->capture_default_str()
       ->type_name("N")
       ->check(whole_number(1));

@@ -3,7 +3,8 @@
 # late, malformed; plain CSV, the original's JSON strings and JSON objects) to the lake, checked against an
 # independent model (consume_model.py): topic-wide windows, open ones kept for the next run, then written by
 # --flush-open; then the same with SIGKILL at random moments and restarts: the lake must be byte-identical;
-# dead letters name topic/partition@offset; a changed window config or prefix is refused.
+# dead letters name topic/partition@offset; a changed window config or prefix is refused; a later exact
+# re-send is late or a duplicate alike with and without a restart.
 # needs: kafka
 source "$(dirname "$0")/lib.sh"
 need kafka
@@ -137,6 +138,43 @@ for f in $(awk '{print $2}' "$T/sums1.txt" | shuf -n 20 --random-source=<(yes));
   fi
 done
 pass "clean layout rows equal the original layout's rows without the index"
+
+# --- a later exact re-send: the same after a restart as in a run that never stopped ---------------------
+# Partition 0 ends at 00:57 while partition 1 is at 02:00, so the idle rule (--idle-after 1h) moves p0's
+# watermark to 00:55 and [00:50, 00:55) goes to the lake. Then exact copies of e (00:53, its window written:
+# late, dead-lettered) and x (00:57, its window still open: a duplicate) are sent. A restart from the -e
+# checkpoint replays x and e and must go on from the watermark of the commit, like a consumer that stayed up.
+rtopic=resend-$$-$RANDOM
+row() { echo "A001,R001,02-00-00,S1,1,IRT,09-23-23,$2,REGULAR,3,4,$1,2023-09-23 $2"; }
+expect_exit 0 "topic create $rtopic" -- "$MTASTREAM" -b "$BOOTSTRAP" topic create "$rtopic" -p 2
+{ row x 00:57:00; row e 00:53:00; } | kcat -P -b "$BOOTSTRAP" -t "$rtopic" -p 0 2>/dev/null
+row y 02:00:00 | kcat -P -b "$BOOTSTRAP" -t "$rtopic" -p 1 2>/dev/null
+written=turnstile_${rtopic}_20230923T005000_20230923T005500.csv.gz
+expect_exit 0 "re-send: first consume -e" -- \
+  consume -t "$rtopic" -G "restart-$rtopic" --lake-dir "$T/resend-r" --dead-letter "$T/resend-r.ndjson" -e --json
+cp "$T/out" "$T/resend-r1.json"
+[ -f "$T/resend-r/$written" ] && pass "re-send: the idle rule wrote [00:50, 00:55)" || fail "re-send: $written not written"
+# The reference stays up: it reads what is there, writes the idle window, then reads the copies.
+consume_exec -t "$rtopic" -G "up-$rtopic" --lake-dir "$T/resend-u" --dead-letter "$T/resend-u.ndjson" --json \
+  >"$T/resend-u.json" 2>"$T/resend-u.err" &
+up=$!
+cleanup_hooks+=("kill -9 $up 2>/dev/null")
+until [ -f "$T/resend-u/$written" ] || ! kill -0 "$up" 2>/dev/null; do sleep 0.05; done
+{ row e 00:53:00; row x 00:57:00; } | kcat -P -b "$BOOTSTRAP" -t "$rtopic" -p 0 2>/dev/null
+expect_exit 3 "re-send: consume -e after the restart (exit 3: the late copy)" -- \
+  consume -t "$rtopic" -G "restart-$rtopic" --lake-dir "$T/resend-r" --dead-letter "$T/resend-r.ndjson" -e --json
+cp "$T/out" "$T/resend-r2.json"
+until "$MTASTREAM" -b "$BOOTSTRAP" status -t "$rtopic" -G "up-$rtopic" --max-lag 0 >/dev/null 2>&1 ||
+  ! kill -0 "$up" 2>/dev/null; do sleep 0.1; done
+kill -TERM "$up" 2>/dev/null || true
+code=0; wait "$up" || code=$?
+expect_eq "$code" "3" "re-send: the consumer that stayed up stops on SIGTERM (exit 3: the late copy)"
+counts() { python3 -c 'import json,sys; d=[json.load(open(f)) for f in sys.argv[1:]]; print("late", sum(x["late"] for x in d), "duplicates", sum(x["duplicates"] for x in d))' "$@"; }
+expect_eq "$(counts "$T/resend-r1.json" "$T/resend-r2.json")" "late 1 duplicates 1" "re-send after a restart: e late, x a duplicate"
+expect_eq "$(counts "$T/resend-u.json")" "late 1 duplicates 1" "re-send, no restart: e late, x a duplicate"
+expect_eq "$(cat "$T/resend-r.ndjson")" "$(cat "$T/resend-u.ndjson")" "re-send: the same dead letters with and without a restart"
+expect_contains "$T/resend-r.ndjson" "\"source\":\"$rtopic/0@2\",\"reason\":\"late:" "re-send: the late copy is dead-lettered with the reason"
+expect_eq "$(sums "$T/resend-r")" "$(sums "$T/resend-u")" "re-send: the same lake with and without a restart"
 
 # --- -e must not hang a cron job: no broker, or no partition for this member -----------------------------
 expect_exit 1 "consume -e with no broker listening: exit 1 after --assignment-timeout" -- \

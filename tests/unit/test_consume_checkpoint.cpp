@@ -37,6 +37,25 @@ TEST(ConsumeCheckpoint, RoundTripsThroughMetadata) {
   EXPECT_EQ(checkpoint_config_difference(*parsed, c), "");
 }
 
+// The watermark at commit is stored only where replaying would not re-derive it: above closed through.
+TEST(ConsumeCheckpoint, WatermarkAboveClosedThroughIsStored) {
+  ConsumeCheckpoint c;
+  c.closed_through = 1695488100;
+  c.watermark = 1695488100;
+  EXPECT_EQ(format_checkpoint_metadata(c).find(";wm="), std::string::npos);
+  c.watermark = 1695489000;
+  std::string metadata = format_checkpoint_metadata(c);
+  EXPECT_NE(metadata.find(";wm=1695489000"), std::string::npos) << metadata;
+  std::string error;
+  auto parsed = parse_checkpoint_metadata(metadata, 0, error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->watermark, 1695489000);
+  parsed = parse_checkpoint_metadata("v1;rw=1;ct=2;rt=3;w=300;s=300;d=300;l=original", 5, error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->watermark, WindowEngine::minus_infinity);  // older checkpoints: none stored
+  EXPECT_FALSE(parse_checkpoint_metadata("v1;rw=1;ct=2;rt=3;w=300;s=300;d=300;l=original;wm=x", 5, error));
+}
+
 TEST(ConsumeCheckpoint, EverythingClosedIsAPlus) {
   ConsumeCheckpoint c;
   c.closed_through = closed_through_everything;

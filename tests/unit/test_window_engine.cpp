@@ -320,6 +320,32 @@ TEST(WindowEngine, GroupKeyLimitCountsOnlyKeysOfOpenWindows) {
   EXPECT_THROW(WindowEngine{churn}, UsageError);
 }
 
+// A duplicate changes nothing (step 1 comes first): a copy of a known ID under a key never seen before
+// interns no key and never raises the key limit, in one engine and in the front + shard path.
+TEST(WindowEngine, DuplicateWithNewKeyNeverInternsNorRaisesTheKeyLimit) {
+  WindowConfig limited = cfg(300, 300, 300);
+  limited.max_group_keys = 4;  // the table is checked at 4 + 1 + 1 = 6 keys
+  WindowEngine engine(limited), front(limited), shard(limited);
+  for (int k = 0; k < 4; ++k) {
+    Ev e = ev(fmt::format("id{}", k), day0 + k, 1, 1, fmt::format("K{}", k));
+    EXPECT_EQ(add(engine, e), AddResult::accepted);
+    WindowEngine::Prepared p = WindowEngine::hash(e.view());
+    const int64_t wm = front.watermark();
+    ASSERT_EQ(front.admit(e.view(), p), AddResult::accepted);
+    EXPECT_EQ(shard.add_admitted(e.view(), k, p, wm), AddResult::accepted);
+  }
+  for (int copy = 0; copy < 20; ++copy) {  // each copy names another new turnstile
+    Ev e = ev(fmt::format("id{}", copy % 4), day0 + copy % 4, 1, 1, fmt::format("NEW{}", copy));
+    EXPECT_EQ(add(engine, e), AddResult::duplicate) << "copy " << copy;
+    EXPECT_EQ(front.admit(e.view(), WindowEngine::hash(e.view())), AddResult::duplicate) << "copy " << copy;
+  }
+  EXPECT_EQ(engine.group_keys(), 4u);
+  EXPECT_EQ(engine.counters().duplicates, 20u);
+  engine.close_all();
+  std::vector<ClosedWindow> closed = engine.take_closed();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].rows.size(), 4u);
+}
 TEST(WindowEngine, MinOpenPositionAndRestore) {
   WindowEngine engine(cfg(300, 300, 300));
   EXPECT_FALSE(engine.min_open_position());
@@ -382,6 +408,35 @@ TEST(WindowEngine, ExactReplayAfterRestart) {
         EXPECT_EQ(got[i].rows[r].entries, expected[i].rows[r].entries) << "crash " << crash << " window " << i;
       }
     }
+  }
+}
+
+// consume's idle rule moves a partition's watermark past what its events give (advance_watermark). A
+// restart replays from the checkpoint and ends at the events' watermark; consume then moves it to the
+// stored one, so that a later exact re-send of an event whose windows are written is late, as in the run
+// that never stopped, and not a duplicate (its ID would not be behind the replayed watermark).
+TEST(WindowEngine, ResendAfterRestartOfAnIdlePartitionIsLate) {
+  const Ev x = ev("x", day0 + 3420), e = ev("e", day0 + 3180);  // 00:57 and 00:53; delay 5 min
+  WindowEngine uninterrupted(cfg(300, 300, 300));
+  EXPECT_EQ(add(uninterrupted, x, 0), AddResult::accepted);
+  EXPECT_EQ(add(uninterrupted, e, 1), AddResult::accepted);
+  uninterrupted.advance_watermark(day0 + 3300);  // idle: 00:55; [00:50, 00:55) closes
+  ASSERT_EQ(uninterrupted.take_closed().size(), 1u);
+  const int64_t closed_through = uninterrupted.watermark();
+  const auto position = uninterrupted.min_open_position();
+  ASSERT_EQ(position, 0);
+  const int64_t replay_wm = uninterrupted.replay_watermark();
+  EXPECT_EQ(add(uninterrupted, e, 2), AddResult::late);
+
+  for (bool moved : {false, true}) {
+    WindowEngine restarted(cfg(300, 300, 300));
+    restarted.restore(replay_wm, closed_through);
+    add(restarted, x, 0);  // the replay
+    add(restarted, e, 1);
+    EXPECT_LT(restarted.watermark(), closed_through);
+    if (moved) restarted.advance_watermark(closed_through);  // what consume does when the replay is over
+    EXPECT_EQ(add(restarted, e, 2), moved ? AddResult::late : AddResult::duplicate);
+    EXPECT_TRUE(restarted.take_closed().empty());  // [00:50, 00:55) was written before: not again
   }
 }
 
