@@ -166,7 +166,8 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
       case AddResult::late:
       case AddResult::overflow:
       case AddResult::too_late_in_time:
-        reject(file_source(source_name, p.line_number), rejection_reason(result, p.event.timestamp, watermark), p.line);
+        reject(file_source(source_name, p.line_number), rejection_reason(result, p.event.timestamp, watermark),
+               p.line);
         break;
     }
     if (engine.has_closed()) drain();
@@ -602,23 +603,19 @@ AggregateSummary run_threads(const AggregateOptions& options) {
     const size_t stop = failure ? failure->index : b.lines.size();
     for (size_t i = 0; i < stop; ++i) {
       const Batch::Line& l = b.lines[i];
+      auto reject_line = [&](std::string_view reason) {
+        reject(file_source(b.source, l.line_number), reason, b.line(i));
+      };
+      auto why = [&](AddResult r) { return rejection_reason(r, b.events[i].timestamp, b.watermark_before[i]); };
       switch (b.status[i]) {
-        case LineStatus::bad: reject(file_source(b.source, l.line_number), b.errors[i], b.line(i)); break;
+        case LineStatus::bad: reject_line(b.errors[i]); break;
         case LineStatus::too_long:
-          reject(file_source(b.source, l.line_number),
-                 fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes),
-                 b.line(i));
+          reject_line(
+              fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes));
           break;
-        case LineStatus::late:
-          reject(file_source(b.source, l.line_number), rejection_reason(AddResult::late, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
-          break;
-        case LineStatus::too_late:
-          reject(file_source(b.source, l.line_number),
-                 rejection_reason(AddResult::too_late_in_time, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
-          break;
-        case LineStatus::overflow:
-          reject(file_source(b.source, l.line_number), rejection_reason(AddResult::overflow, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
-          break;
+        case LineStatus::late: reject_line(why(AddResult::late)); break;
+        case LineStatus::too_late: reject_line(why(AddResult::too_late_in_time)); break;
+        case LineStatus::overflow: reject_line(why(AddResult::overflow)); break;
         default: break;
       }
     }
