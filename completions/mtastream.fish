@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --lake-dir --prefix --group-by --partition-by --layout --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir --prefix --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --threads --config -X -b --brokers
         case 'replay'
@@ -130,12 +130,12 @@ complete -c mtastream -n '__mtastream_at consume' -l client-id -x -d 'client.id 
 complete -c mtastream -n '__mtastream_at consume' -l window -l duration -x -d 'window length (30s, 5m, 1h; a bare number is minutes)'
 complete -c mtastream -n '__mtastream_at consume' -l slide -x -d 'slide between window starts (default: the window length, tumbling)'
 complete -c mtastream -n '__mtastream_at consume' -l max-keys -x -d 'stop with an error when the open windows of one partition would hold more than N distinct group keys (memory: about 0.2 KB per key and open window, (window + watermark) / slide + 1 of them, plus 0.15 KB per event within the watermark; e.g. 0.9 KB per key with 5m windows, 7.5 KB with --window 60m --slide 5m, at one event per key every 5 minutes)'
-complete -c mtastream -n '__mtastream_at consume' -l watermark -x -d 'watermark delay: a partition\'s windows close when its newest event time minus this passes their end (default: the window length)'
-complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per closed window into DIR (staging for topic-wide windows in DIR/.mtastream)'
-complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
+complete -c mtastream -n '__mtastream_at consume' -l watermark -x -d 'watermark delay: a partition\'s windows close when its newest event time minus this passes their end (default: the window length; 0 closes windows as soon as time passes them)'
 complete -c mtastream -n '__mtastream_at consume' -l group-by -x -d 'sum rows by these columns: a comma-separated subset of CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC (files keep the original\'s column order; e.g. STATION)'
 complete -c mtastream -n '__mtastream_at consume' -l partition-by -x -d 'Hive-style lake folders from the window end and group columns, in this order: date, hour, station, ... (e.g. date,hour,station gives date=2023-09-23/hour=04/station=59 ST/; values escaped as Hive does)'
 complete -c mtastream -n '__mtastream_at consume' -l layout -x -a 'original clean' -d 'lake file layout: original (index column) or clean'
+complete -c mtastream -n '__mtastream_at consume' -l lake-dir -r -F -d 'write one .csv.gz file per closed window into DIR (staging for topic-wide windows in DIR/.mtastream)'
+complete -c mtastream -n '__mtastream_at consume' -l prefix -x -d 'lake file name prefix'
 complete -c mtastream -n '__mtastream_at consume' -l upload -x -d 'also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before committing the offsets it covers'
 complete -c mtastream -n '__mtastream_at consume' -l staging -x -d 'keep topic-wide windows\' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member the same URL'
 complete -c mtastream -n '__mtastream_at consume' -l endpoint -x -d '--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, STORAGE_EMULATOR_HOST, else the cloud\'s own)'

@@ -20,6 +20,7 @@
 #include "line_reader.h"
 #include "stop_signal.h"
 #include "log.h"
+#include "reject_reporter.h"
 #include "message_parser.h"
 #include "text.h"
 
@@ -118,30 +119,6 @@ std::string aggregate_stream_name(const std::vector<std::string>& inputs) {
 
 namespace {
 
-// Rejected messages, the same for one thread and several: the first `max_warnings` are named on stderr,
-// the rest only counted; every one goes to the dead-letter file.
-class RejectReporter {
- public:
-  RejectReporter(uint64_t max_warnings, DeadLetterWriter& dead_letter)
-      : max_warnings_(max_warnings), dead_letter_(dead_letter) {}
-  void operator()(const std::string& source_name, uint64_t line_number, std::string_view reason,
-                  std::string_view message) {
-    std::string source = file_source(source_name, line_number);
-    if (warnings_ < max_warnings_) {
-      log::warn("{}: {}", source, reason);
-      if (++warnings_ == max_warnings_)
-        log::warn("further rejected messages are only counted{}",
-                  dead_letter_.enabled() ? fmt::format(" (all are in '{}')", dead_letter_.path()) : "");
-    }
-    dead_letter_.add(source, reason, message);
-  }
-
- private:
-  uint64_t max_warnings_;
-  uint64_t warnings_ = 0;
-  DeadLetterWriter& dead_letter_;
-};
-
 AggregateSummary run_one_thread(const AggregateOptions& options) {
   auto started = std::chrono::steady_clock::now();
   std::vector<std::string> inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
@@ -151,7 +128,7 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
   WindowSink sink(options);
   int64_t position = 0;
   log::debug("simdjson kernel: {} (JSON-object messages)", MessageParser::json_implementation());
-  RejectReporter reject(options.max_warnings, dead_letter);
+  RejectReporter reject(dead_letter);
   bool live_input = false;  // the input being read is a pipe or terminal
   auto drain = [&]() {
     for (const ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
@@ -189,7 +166,8 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
       case AddResult::late:
       case AddResult::overflow:
       case AddResult::too_late_in_time:
-        reject(source_name, p.line_number, rejection_reason(result, p.event.timestamp, watermark), p.line);
+        reject(file_source(source_name, p.line_number), rejection_reason(result, p.event.timestamp, watermark),
+               p.line);
         break;
     }
     if (engine.has_closed()) drain();
@@ -209,7 +187,7 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
           add_held(name);
           ++summary.read;
           ++summary.bad;
-          reject(name, reader.line_number(),
+          reject(file_source(name, reader.line_number()),
                  fmt::format("line longer than {} bytes (kept cut to that length)",
                              LineReader::default_max_line_bytes),
                  line);
@@ -223,7 +201,7 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
           add_held(name);
           ++summary.read;
           ++summary.bad;
-          reject(name, reader.line_number(), p.parser.error(), line);
+          reject(file_source(name, reader.line_number()), p.parser.error(), line);
           continue;
         }
         ++summary.read;
@@ -515,7 +493,7 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   Batch batches[4] = {Batch(n), Batch(n), Batch(n), Batch(n)};
   bool hold_reading = false;  // a live batch (or one cut by a read error) is in the pipeline
   log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", MessageParser::json_implementation(), n);
-  RejectReporter reject(options.max_warnings, dead_letter);
+  RejectReporter reject(dead_letter);
 
   // Writes the windows every shard closed (only those ending at or before `end_limit`), merged.
   auto write_closed = [&](std::vector<std::vector<ClosedWindow>>& closed, int64_t end_limit, bool live) {
@@ -625,23 +603,19 @@ AggregateSummary run_threads(const AggregateOptions& options) {
     const size_t stop = failure ? failure->index : b.lines.size();
     for (size_t i = 0; i < stop; ++i) {
       const Batch::Line& l = b.lines[i];
+      auto reject_line = [&](std::string_view reason) {
+        reject(file_source(b.source, l.line_number), reason, b.line(i));
+      };
+      auto why = [&](AddResult r) { return rejection_reason(r, b.events[i].timestamp, b.watermark_before[i]); };
       switch (b.status[i]) {
-        case LineStatus::bad: reject(b.source, l.line_number, b.errors[i], b.line(i)); break;
+        case LineStatus::bad: reject_line(b.errors[i]); break;
         case LineStatus::too_long:
-          reject(b.source, l.line_number,
-                 fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes),
-                 b.line(i));
+          reject_line(
+              fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes));
           break;
-        case LineStatus::late:
-          reject(b.source, l.line_number, rejection_reason(AddResult::late, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
-          break;
-        case LineStatus::too_late:
-          reject(b.source, l.line_number,
-                 rejection_reason(AddResult::too_late_in_time, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
-          break;
-        case LineStatus::overflow:
-          reject(b.source, l.line_number, rejection_reason(AddResult::overflow, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
-          break;
+        case LineStatus::late: reject_line(why(AddResult::late)); break;
+        case LineStatus::too_late: reject_line(why(AddResult::too_late_in_time)); break;
+        case LineStatus::overflow: reject_line(why(AddResult::overflow)); break;
         default: break;
       }
     }

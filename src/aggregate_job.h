@@ -22,7 +22,6 @@ struct AggregateOptions {
   std::string stream_name;   // for file names; "" = derived from the inputs (see aggregate_stream_name)
   std::string dead_letter;   // "" = rejected messages are only counted and reported on stderr
   std::vector<std::string> inputs;  // files or "-"; empty = stdin
-  uint64_t max_warnings = 10;       // rejected messages described on stderr before going quiet
   // --sink: windows are also (or, without lake_dir and output, only) loaded into the warehouse, in
   // batches of one transaction each. Not owned.
   WarehouseSink* sink = nullptr;

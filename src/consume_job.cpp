@@ -25,6 +25,7 @@
 #include "lake_segments.h"
 #include "log.h"
 #include "message_parser.h"
+#include "reject_reporter.h"
 #include "stop_signal.h"
 #include "text.h"
 
@@ -257,17 +258,12 @@ class ConsumeJob {
       : options_(options), brokers_(kafka::bootstrap_servers(settings)), dead_letter_(options.dead_letter),
         writer_(options) {
     kafka::ConsumerOptions consumer_options;
-    kafka::ConfRequest& conf = consumer_options.conf;
-    conf.required["group.id"] = options.group;
-    // Offsets move only through our own commits, after the files they cover are durable.
-    conf.required["enable.auto.commit"] = "false";
-    conf.required["enable.auto.offset.store"] = "false";
-    conf.required["enable.partition.eof"] = "true";
-    conf.defaults["auto.offset.reset"] = "earliest";  // the original read the topic from the beginning
-    kafka::set_prefetch_defaults(conf);
-    if (!options.client_id.empty()) conf.required["client.id"] = options.client_id;
+    // Offsets move only through our own commits, after the files they cover are durable; a new group
+    // reads the topic from the beginning, as the original did.
+    consumer_options.conf = kafka::consumer_conf({.group = options.group, .client_id = options.client_id,
+                                                  .store_offsets = false, .offset_reset = "earliest"});
     if (options.on_statistics) {
-      conf.defaults["statistics.interval.ms"] = "1000";
+      consumer_options.conf.defaults["statistics.interval.ms"] = "1000";
       consumer_options.on_statistics = options.on_statistics;
     }
     consumer_options.on_rebalance = [this](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
@@ -444,10 +440,7 @@ class ConsumeJob {
     std::string what = message.rkt ? fmt::format("{}/{}", rd_kafka_topic_name(message.rkt), message.partition)
                                    : std::string("consumer");
     std::string reason = rd_kafka_message_errstr(&message);
-    if (message.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || message.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-        message.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-        message.err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED || message.err == RD_KAFKA_RESP_ERR__FATAL)
-      throw Error(fmt::format("{}: {}", what, kafka::scrub_secrets(reason)));
+    if (kafka::is_fatal(message.err)) throw Error(fmt::format("{}: {}", what, kafka::scrub_secrets(reason)));
     log::warn("kafka: {}: {}", what, kafka::scrub_secrets(reason));
   }
 
@@ -548,14 +541,7 @@ class ConsumeJob {
   }
 
   void reject(int32_t partition, int64_t offset, std::string_view reason, std::string_view bytes) {
-    std::string source = kafka_source(options_.topic, partition, offset);
-    if (warnings_ < options_.max_warnings) {
-      log::warn("{}: {}", source, reason);
-      if (++warnings_ == options_.max_warnings)
-        log::warn("further rejected messages are only counted{}",
-                  dead_letter_.enabled() ? fmt::format(" (all are in '{}')", dead_letter_.path()) : "");
-    }
-    dead_letter_.add(source, reason, bytes);
+    reject_(kafka_source(options_.topic, partition, offset), reason, bytes);
   }
 
   // Hands every window the partition's engine closed to the writer (durable at the next wait_idle()).
@@ -932,6 +918,7 @@ class ConsumeJob {
   const ConsumeOptions& options_;
   std::string brokers_;  // for error messages
   DeadLetterWriter dead_letter_;
+  RejectReporter reject_{dead_letter_};
   MessageParser parser_;
   TurnstileEvent event_;
   LakeFileWriter writer_;                           // destroyed after the consumer, whose close may commit
@@ -943,7 +930,6 @@ class ConsumeJob {
   std::chrono::system_clock::time_point last_commit_;        // the last successful commit
   std::chrono::system_clock::time_point committed_current_;  // ... or round with nothing new to commit
   ConsumeSummary summary_;
-  uint64_t warnings_ = 0;
   bool failed_ = false;
   bool assigned_once_ = false;
   Clock::time_point unassigned_since_;  // when this member last came to own no partition

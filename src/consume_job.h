@@ -60,7 +60,6 @@ struct ConsumeOptions {
   // the warehouse's checkpoint wins over Kafka's when they differ. Topic-wide windows only. Not owned.
   WarehouseSink* sink = nullptr;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
-  uint64_t max_warnings = 10;            // rejected messages described on stderr before going quiet
   // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the
   // consumer thread: for `--metrics-addr` (broker state). Empty: no statistics.
   std::function<void(std::string_view json)> on_statistics;

@@ -6,7 +6,9 @@
 
 namespace mtastream {
 
-int64_t parse_duration_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit) {
+namespace {
+
+int64_t parse_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit, int64_t min) {
   auto fail = [&](std::string_view why) -> int64_t {
     throw UsageError(fmt::format("{}: invalid duration '{}': {} (use e.g. 30s, 5m, 1h, or {} as a bare number)",
                                  what, text, why, bare_number_unit == 1 ? "seconds" : "minutes"));
@@ -41,8 +43,18 @@ int64_t parse_duration_seconds(std::string_view text, std::string_view what, int
     total += n * unit;
     if (total > limit) return fail("too long");
   }
-  if (total <= 0) return fail("must be positive");
+  if (total < min) return fail("must be positive");
   return total;
+}
+
+}  // namespace
+
+int64_t parse_duration_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit) {
+  return parse_seconds(text, what, bare_number_unit, 1);
+}
+
+int64_t parse_delay_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit) {
+  return parse_seconds(text, what, bare_number_unit, 0);
 }
 
 std::string format_duration(int64_t seconds) {

@@ -10,6 +10,8 @@ namespace mtastream {
 // Seconds; throws UsageError naming `what` (the option) on bad input. A bare number counts
 // `bare_number_unit` seconds each.
 int64_t parse_duration_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit = 60);
+// The same, but zero is a value too (`--watermark 0`, `0s`: no delay).
+int64_t parse_delay_seconds(std::string_view text, std::string_view what, int64_t bare_number_unit = 60);
 std::string format_duration(int64_t seconds);
 
 }  // namespace mtastream

@@ -13,8 +13,7 @@ namespace mtastream {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> header_fields = {"C/A",  "UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
-                                                            "DATE", "TIME", "DESC", "ENTRIES", "EXITS"};
+// The header's columns, also the names in row errors.
 constexpr std::array<std::string_view, 11> field_names = {"C/A",  "UNIT", "SCP",  "STATION", "LINENAME", "DIVISION",
                                                           "DATE", "TIME", "DESC", "ENTRIES", "EXITS"};
 
@@ -101,9 +100,9 @@ bool is_mta_header(std::string_view line) {
   size_t first = 0;
   if (n == 12 && fields[0].empty()) first = 1;  // pandas: empty index column name
   else if (n != 11) return false;
-  for (size_t i = 0; i < header_fields.size(); ++i) {
+  for (size_t i = 0; i < field_names.size(); ++i) {
     std::string_view f = fields[first + i];
-    if (f != header_fields[i] && !(i == 0 && f == "CA")) return false;
+    if (f != field_names[i] && !(i == 0 && f == "CA")) return false;
   }
   return true;
 }

@@ -10,6 +10,7 @@
 #include "line_reader.h"
 #include "log.h"
 #include "message_parser.h"
+#include "reject_reporter.h"
 #include "stop_signal.h"
 #include "text.h"
 
@@ -167,9 +168,8 @@ class Publisher {
 
   void reject(const LineReader& reader, std::string_view line, std::string_view reason) {
     ++summary_.rejected;
-    std::string source = file_source(reader.source_name(), reader.line_number());
-    if (hooks_.on_rejected) hooks_.on_rejected(source, reason);
-    dead_letters_.add(source, reason, line);
+    if (hooks_.on_rejected) hooks_.on_rejected();
+    rejects_(file_source(reader.source_name(), reader.line_number()), reason, line);
   }
 
   void generate_original() {
@@ -208,37 +208,19 @@ class Publisher {
 
   // --- the end ------------------------------------------------------------------------------------
   void finish_deliveries() {
-    if (producer_->counts().in_flight() > 0)
-      log::debug("waiting for {} delivery reports", producer_->counts().in_flight());
-    int signals_at_start = stop_signal_count();
-    bool warned = false;
-    auto flush_start = Clock::now();
-    // librdkafka fails a message after message.timeout.ms, so this ends; a further signal gives up now.
-    bool all = producer_->flush(std::chrono::hours(24), [&] {
+    kafka::await_deliveries(*producer_, [this] {
       if (hooks_.on_progress && Clock::now() - last_progress_ >= std::chrono::milliseconds(500)) {
         last_progress_ = Clock::now();
         summary_.delivery = producer_->counts();
         hooks_.on_progress(summary_);
       }
-      if (!warned && signals_at_start > 0 && Clock::now() - flush_start > std::chrono::seconds(1)) {
-        log::info("flushing {} messages in flight; press Ctrl-C again to give up on them",
-                  producer_->counts().in_flight());
-        warned = true;
-      }
-      return stop_signal_count() <= signals_at_start && producer_->authentication_error().empty();
     });
-    if (!producer_->authentication_error().empty())
-      log::error("Kafka authentication failed: {} (check sasl.mechanisms, sasl.username and sasl.password)",
-                 producer_->authentication_error());
-    if (!all) {
-      log::warn("giving up on {} messages in flight", producer_->counts().in_flight());
-      producer_->abort_in_flight();
-    }
   }
 
   const PublishJob& job_;
   const PublishHooks& hooks_;
   DeadLetterWriter dead_letters_;
+  RejectReporter rejects_{dead_letters_};
   std::optional<kafka::KafkaProducer> producer_;
   PublishSummary summary_;
   std::string key_, value_;
@@ -260,13 +242,6 @@ PublishSummary publish(const Settings& settings, const PublishJob& job, kafka::P
                        const PublishHooks& hooks) {
   Publisher publisher(settings, job, std::move(producer_options), hooks);
   return publisher.run();
-}
-
-ExitCode publish_exit_code(const PublishSummary& summary) {
-  const kafka::DeliveryCounts& d = summary.delivery;
-  if (d.undelivered() > 0 && d.delivered == 0) return ExitCode::runtime_error;
-  if (d.undelivered() > 0 || summary.rejected > 0 || !summary.input_complete) return ExitCode::partial;
-  return ExitCode::ok;
 }
 
 }  // namespace mtastream

@@ -48,17 +48,13 @@ struct PublishSummary {
 struct PublishHooks {
   // Called about twice a second with the counts so far (progress line).
   std::function<void(const PublishSummary&)> on_progress;
-  // Called for every rejected line: source ("file:line"), reason.
-  std::function<void(std::string_view source, std::string_view reason)> on_rejected;
+  // Called before a rejected line is reported on stderr (RejectReporter): e.g. to clear a progress line.
+  std::function<void()> on_rejected;
 };
 
 // Runs the job to its end: reads or generates, produces with the idempotent acks=all producer, waits
 // for every delivery report (a second signal gives up waiting). Throws Error when the job cannot run.
 PublishSummary publish(const Settings& settings, const PublishJob& job, kafka::ProducerOptions producer_options,
                        const PublishHooks& hooks = {});
-
-// The documented exit code for a summary: 0 all delivered, 3 partial (rejected lines, undelivered
-// messages or unread input), 1 when nothing at all was delivered although messages were sent.
-ExitCode publish_exit_code(const PublishSummary& summary);
 
 }  // namespace mtastream

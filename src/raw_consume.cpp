@@ -111,20 +111,15 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
     throw UsageError("-p PARTITION reads one partition without a group; a group's members get theirs assigned");
 
   kafka::ConsumerOptions options;
-  options.conf.required["enable.partition.eof"] = "true";
-  kafka::set_prefetch_defaults(options.conf);
-  if (!o.client_id.empty()) options.conf.required["client.id"] = o.client_id;
   if (!o.group.empty()) {
-    options.conf.required["group.id"] = o.group;
-    options.conf.required["enable.auto.commit"] = "false";
-    options.conf.required["enable.auto.offset.store"] = o.commit ? "true" : "false";
-    if (start == RD_KAFKA_OFFSET_END) options.conf.defaults["auto.offset.reset"] = "latest";
-    else options.conf.defaults["auto.offset.reset"] = "earliest";
+    // With --commit the commit at the end covers every message printed.
+    options.conf = kafka::consumer_conf({.group = o.group, .client_id = o.client_id, .store_offsets = o.commit,
+                                         .offset_reset = start == RD_KAFKA_OFFSET_END ? "latest" : "earliest"});
   } else {
     // librdkafka wants a group.id for its consumer type even when only assign() is used: never joined.
-    options.conf.required["group.id"] = "mtastream-raw-no-group";
-    options.conf.required["enable.auto.commit"] = "false";
-    options.conf.required["enable.auto.offset.store"] = "false";
+    // Its offsets come with assign(); auto.offset.reset stays librdkafka's for an -o N past the end.
+    options.conf = kafka::consumer_conf(
+        {.group = "mtastream-raw-no-group", .client_id = o.client_id, .store_offsets = false, .offset_reset = ""});
   }
   std::set<int32_t> assigned;
   std::set<int32_t> at_end;
@@ -173,9 +168,7 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
     }
     if (m->err) {
       std::string reason = kafka::scrub_secrets(rd_kafka_message_errstr(m.get()));
-      if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-          m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
-        throw Error(fmt::format("{}: {}", o.topic, reason));
+      if (kafka::is_fatal(m->err)) throw Error(fmt::format("{}: {}", o.topic, reason));
       log::warn("kafka: {}", reason);
       continue;
     }

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "line_reader.h"
 #include "log.h"
+#include "reject_reporter.h"
 #include "replay_capture.h"
 #include "replay_pacer.h"
 #include "stop_signal.h"
@@ -13,26 +14,6 @@
 namespace mtastream {
 
 namespace {
-
-constexpr uint64_t max_warnings = 10;  // rejected rows named one by one on stderr; the rest are counted
-
-class RejectReporter {
- public:
-  RejectReporter(DeadLetterWriter& dead_letter, uint64_t& rejected) : dead_letter_(dead_letter), rejected_(rejected) {}
-  void operator()(std::string_view source, uint64_t line, std::string_view reason, std::string_view text) {
-    ++rejected_;
-    if (rejected_ <= max_warnings)
-      log::warn("{}:{}: rejected: {}", source, line, reason);
-    else if (rejected_ == max_warnings + 1)
-      log::warn("more rejected rows: counted in the summary{}",
-                dead_letter_.enabled() ? ", each kept in " + dead_letter_.path() : " (keep them with --dead-letter FILE)");
-    dead_letter_.add(file_source(source, line), reason, text);
-  }
-
- private:
-  DeadLetterWriter& dead_letter_;
-  uint64_t& rejected_;
-};
 
 // Serves the sink while the pacer waits; false stops the replay.
 bool keep_going(MessageSink& sink) {
@@ -51,17 +32,17 @@ ReplayKey parse_replay_key(std::string_view name) {
 
 ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, DeadLetterWriter& dead_letter) {
   ReplayReport report;
-  RejectReporter reject(dead_letter, report.rejected);
+  RejectReporter reject(dead_letter);
   MtaReadings readings;
   for (const std::string& input : options.inputs) {
     LineReader reader(input);
     MtaFileLoader loader(readings, reader.source_name(), [&](const MtaRejectedRow& row) {
-      reject(row.source, row.line, row.reason, row.text);
+      reject(file_source(row.source, row.line), row.reason, row.text);
     });
     std::string_view line;
     while (reader.next(line)) {
       if (reader.line_too_long()) {
-        reject(reader.source_name(), reader.line_number(),
+        reject(file_source(reader.source_name(), reader.line_number()),
                fmt::format("line longer than {} bytes", LineReader::default_max_line_bytes), line);
         continue;
       }
@@ -73,9 +54,11 @@ ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, D
     log::debug("{}: {} readings, {} rejected", reader.source_name(), loader.rows(), loader.rejected());
     if (stop_requested()) {
       report.interrupted = true;
+      report.rejected = reject.count();
       return report;
     }
   }
+  report.rejected = reject.count();
   report.turnstiles = readings.turnstiles().size();
 
   MtaDeltaStream stream(readings, options.max_delta, [&](const MtaAnomaly& a) {
@@ -118,7 +101,7 @@ ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, D
 
 ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, DeadLetterWriter& dead_letter) {
   ReplayReport report;
-  RejectReporter reject(dead_letter, report.rejected);
+  RejectReporter reject(dead_letter);
   ReplayPacer pacer(options.speed);
   ReplayProgress progress(options.progress);
   CapturedMessage message;
@@ -127,14 +110,14 @@ ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, De
     std::string_view line;
     while (!report.interrupted && reader.next(line)) {
       if (reader.line_too_long()) {
-        reject(reader.source_name(), reader.line_number(),
+        reject(file_source(reader.source_name(), reader.line_number()),
                fmt::format("line longer than {} bytes", LineReader::default_max_line_bytes), line);
         continue;
       }
       if (line.empty()) continue;
       std::string reason = parse_capture_line(line, message);
       if (!reason.empty()) {
-        reject(reader.source_name(), reader.line_number(), reason, line);
+        reject(file_source(reader.source_name(), reader.line_number()), reason, line);
         continue;
       }
       ++report.rows;
@@ -148,12 +131,13 @@ ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, De
       if (options.speed > 0) sink.serve();
       if (report.first_event < 0) report.first_event = at;
       report.last_event = at;
-      progress.update(pacer.simulated_ms(), sink.counts().sent, report.rejected, options.speed);
+      progress.update(pacer.simulated_ms(), sink.counts().sent, reject.count(), options.speed);
     }
     ++report.inputs;
     if (report.interrupted) break;
   }
   progress.finish();
+  report.rejected = reject.count();
   return report;
 }
 

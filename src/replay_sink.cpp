@@ -9,7 +9,6 @@
 #include "kafka/producer.h"
 #include "log.h"
 #include "output_file.h"
-#include "stop_signal.h"
 
 namespace mtastream {
 
@@ -32,7 +31,7 @@ class OutputSink : public MessageSink {
     write_buffer();
     if (!file_) flush_stdout();
   }
-  void finish(bool) override {
+  void finish() override {
     write_buffer();
     if (file_)
       file_->commit();
@@ -73,14 +72,8 @@ class TopicSink : public MessageSink {
     producer_.poll();
     update();
   }
-  void finish(bool) override {
-    // librdkafka fails what it cannot deliver within message.timeout.ms, so this wait ends;
-    // a second SIGINT/SIGTERM stops waiting.
-    bool all_reported = producer_.flush(std::chrono::hours(24), [] { return stop_signal_count() < 2; });
-    if (!all_reported) {
-      log::warn("gave up waiting for {} delivery reports", producer_.counts().in_flight());
-      producer_.abort_in_flight();
-    }
+  void finish() override {
+    kafka::await_deliveries(producer_);
     update();
     for (const auto& [error, count] : producer_.counts().errors)
       log::error("{} messages not delivered to topic '{}': {}", count, topic_, error);

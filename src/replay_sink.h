@@ -22,8 +22,9 @@ class MessageSink {
   virtual void send(std::string_view key, bool has_key, std::string_view value) = 0;
   // Makes what was sent visible now (paced replays): flush a file, serve delivery reports.
   virtual void serve() {}
-  // Flushes everything (or gives up after `patience_ms` when interrupted); counts are final after.
-  virtual void finish(bool interrupted) = 0;
+  // Flushes everything (a topic: waits for the delivery reports, kafka::await_deliveries); counts are
+  // final after.
+  virtual void finish() = 0;
   virtual const SinkCounts& counts() const = 0;
   virtual std::string describe() const = 0;  // "stdout", "file out.csv", "topic mta-turnstile"
 };

@@ -27,10 +27,4 @@ bool stop_requested() { return signal_count.load(std::memory_order_relaxed) > 0;
 int stop_signal_count() { return signal_count.load(std::memory_order_relaxed); }
 int last_stop_signal() { return last_signal.load(std::memory_order_relaxed); }
 
-ExitCode exit_code_after_stop(ExitCode code, bool runs_until_stopped) {
-  if (!stop_requested() || runs_until_stopped || code == ExitCode::runtime_error || code == ExitCode::usage_error)
-    return code;
-  return static_cast<ExitCode>(128 + last_stop_signal());
-}
-
 }  // namespace mtastream

@@ -2,9 +2,9 @@
 #include <fmt/format.h>
 
 #include "aggregate_job.h"
-#include "cli_checks.h"
 #include "commands/command.h"
-#include "duration.h"
+#include "commands/window_flags.h"
+#include "exit_code.h"
 #include "log.h"
 #include "warehouse_sink.h"
 #include "stop_signal.h"
@@ -14,13 +14,7 @@ namespace mtastream {
 namespace {
 
 struct AggregateFlags {
-  std::string window = "5m";
-  std::string slide;
-  std::string watermark;
-  uint64_t max_keys = WindowConfig{}.max_group_keys;
-  std::string layout = "original";
-  std::string group_by = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC";
-  std::string partition_by;
+  WindowFlags window;
   std::string lake_dir;
   std::string output;
   std::string prefix = "turnstile";
@@ -30,34 +24,18 @@ struct AggregateFlags {
   std::string sink_table;
   bool json = false;
   unsigned threads = 0;  // 0: the number of cores (1 when --max-keys is given)
-  const CLI::Option* max_keys_option = nullptr;
   std::vector<std::string> inputs;
 };
-
-// A watermark delay may be zero (windows close as soon as an event passes their end).
-int64_t parse_delay_seconds(const std::string& text) {
-  size_t digits = text.find_first_not_of('0');
-  if (!text.empty() && (digits == std::string::npos || (digits > 0 && digits + 1 == text.size() &&
-                                                         std::string("smh").find(text.back()) != std::string::npos)))
-    return 0;
-  return parse_duration_seconds(text, "--watermark");
-}
 
 ExitCode run(const AggregateFlags& f) {
   if (!f.lake_dir.empty() && !f.output.empty()) throw UsageError("give either --lake-dir or -o, not both");
   if (f.json && f.output == "-") throw UsageError("--json and -o - would both write to stdout; pick one");
   AggregateOptions o;
-  o.window.window_seconds = parse_duration_seconds(f.window, "--window");
-  o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
-  o.window.watermark_delay_seconds =
-      f.watermark.empty() ? o.window.window_seconds : parse_delay_seconds(f.watermark);
-  o.window.max_group_keys = f.max_keys;
-  o.window.group_columns = parse_group_columns(f.group_by);
-  validate_window_config(o.window);
-  o.layout = parse_lake_layout(f.layout);
-  if (!f.partition_by.empty()) {
+  o.window = window_config(f.window);
+  o.layout = parse_lake_layout(f.window.layout);
+  if (!f.window.partition_by.empty()) {
     if (!f.output.empty()) throw UsageError("--partition-by applies to lake files (--lake-dir), not to -o");
-    o.partitioning = parse_lake_partitioning(f.partition_by, o.window.group_columns);
+    o.partitioning = parse_lake_partitioning(f.window.partition_by, o.window.group_columns);
   }
   o.output = f.output;
   // With --sink alone the windows go straight into the warehouse: no lake files unless --lake-dir says so.
@@ -69,7 +47,7 @@ ExitCode run(const AggregateFlags& f) {
   o.inputs = f.inputs;
   // Each worker checks --max-keys against its own keys, so with several the run stops at another line
   // (or later); a limit asked for is checked exactly, on one engine, unless --threads says otherwise.
-  const bool max_keys_given = f.max_keys_option && f.max_keys_option->count() > 0;
+  const bool max_keys_given = f.window.max_keys_option && f.window.max_keys_option->count() > 0;
   o.threads = f.threads ? f.threads : (max_keys_given ? 1 : available_cores());
   size_t stdin_count = 0;
   for (const std::string& in : o.inputs) stdin_count += in == "-";
@@ -99,7 +77,7 @@ ExitCode run(const AggregateFlags& f) {
     log::info("{} rejected messages are in '{}'", s.rejected(), o.dead_letter);
   if (s.interrupted) log::warn("interrupted: stopped reading; the windows read so far were written");
   if (f.json) write_stdout(aggregate_summary_json(s) + "\n");
-  return exit_code_after_stop(s.rejected() > 0 ? ExitCode::partial : ExitCode::ok);
+  return exit_code({.rejected = s.rejected()});
 }
 
 }  // namespace
@@ -108,34 +86,7 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* command = app.add_subcommand(
       "aggregate", "window events from files or stdin offline into lake files or stdout");
   auto flags = std::make_shared<AggregateFlags>();
-  command->add_option("--window,--duration", flags->window, "window length (30s, 5m, 1h; a bare number is minutes)")
-      ->capture_default_str()
-      ->type_name("DURATION");
-  command->add_option("--slide", flags->slide, "slide between window starts (default: the window length, tumbling)")
-      ->type_name("DURATION");
-  flags->max_keys_option = command->add_option("--max-keys", flags->max_keys,
-                      std::string("stop with an error when the open windows would hold more than N distinct group "
-                                  "keys (") + group_key_memory + ")")
-      ->capture_default_str()
-      ->type_name("N")
-      ->check(whole_number(1));
-  command->add_option("--watermark", flags->watermark,
-                      "watermark delay: windows close when the newest event time minus this passes their end "
-                      "(default: the window length; 0 closes windows as soon as time passes them)")
-      ->type_name("DURATION");
-  command->add_option("--group-by", flags->group_by,
-                      "sum rows by these columns: a comma-separated subset of CA,UNIT,SCP,STATION,LINENAME,DIVISION,"
-                      "DESC (files keep the original's column order; e.g. STATION)")
-      ->capture_default_str()
-      ->type_name("COLS");
-  command->add_option("--partition-by", flags->partition_by,
-                      "Hive-style lake folders from the window end and group columns, in this order: date, hour, "
-                      "station, ... (e.g. date,hour,station gives date=2023-09-23/hour=04/station=59 ST/; "
-                      "values escaped as Hive does)")
-      ->type_name("LIST");
-  command->add_option("--layout", flags->layout, "lake file layout: original (index column) or clean")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"original", "clean"}));
+  add_window_options(command, flags->window, WatermarkScope::input);
   command->add_option("--lake-dir", flags->lake_dir, "write one .csv.gz file per window into DIR (default: storage)")
       ->type_name("DIR");
   command->add_option("-o,--output", flags->output,

@@ -7,9 +7,11 @@
 
 #include "cli_checks.h"
 #include "commands/command.h"
+#include "commands/window_flags.h"
 #include "consume_job.h"
 #include "consume_metrics.h"
 #include "duration.h"
+#include "exit_code.h"
 #include "log.h"
 #include "metrics_server.h"
 #include "raw_consume.h"
@@ -25,15 +27,9 @@ struct ConsumeFlags {
   std::string topic;
   std::string group;
   std::string client_id;
-  std::string window = "5m";
-  std::string slide;
-  std::string watermark;
-  uint64_t max_keys = WindowConfig{}.max_group_keys;
+  WindowFlags window;
   std::string lake_dir = "storage";
   std::string prefix = "turnstile";
-  std::string layout = "original";
-  std::string group_by = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC";
-  std::string partition_by;
   std::string upload;
   std::string staging;
   std::string endpoint;
@@ -102,7 +98,7 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
   log::info("printed {} messages ({} bytes) in {:.2f}s", s.messages, s.bytes, s.seconds);
   if (f.json)
     log::warn("--json with --raw: stdout carries the messages; the summary is the line above");
-  return exit_code_after_stop(ExitCode::ok, !f.exit_at_end && f.count == 0);
+  return exit_code({.runs_until_stopped = !f.exit_at_end && f.count == 0});
 }
 
 // --metrics-addr: the registry the job's progress feeds and the server that renders it.
@@ -147,15 +143,10 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.topic = f.topic;
   o.group = f.group;
   o.client_id = f.client_id;
-  o.window.window_seconds = parse_duration_seconds(f.window, "--window");
-  o.window.slide_seconds = f.slide.empty() ? o.window.window_seconds : parse_duration_seconds(f.slide, "--slide");
-  o.window.watermark_delay_seconds =
-      f.watermark.empty() ? o.window.window_seconds : parse_duration_seconds(f.watermark, "--watermark");
-  o.window.max_group_keys = f.max_keys;
-  o.window.group_columns = parse_group_columns(f.group_by);
-  validate_window_config(o.window);
-  o.layout = parse_lake_layout(f.layout);
-  if (!f.partition_by.empty()) o.partitioning = parse_lake_partitioning(f.partition_by, o.window.group_columns);
+  o.window = window_config(f.window);
+  o.layout = parse_lake_layout(f.window.layout);
+  if (!f.window.partition_by.empty())
+    o.partitioning = parse_lake_partitioning(f.window.partition_by, o.window.group_columns);
   o.lake_dir = f.lake_dir;
   o.prefix = f.prefix;
   o.exit_at_end = f.exit_at_end;
@@ -247,7 +238,7 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     log::warn("{}/{}: offsets {} to {} were skipped (--allow-gaps): the windows they belong to are partial",
               o.topic, g.partition, g.expected, g.resumed - 1);
   if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
-  return exit_code_after_stop(c.rejected() > 0 ? ExitCode::partial : ExitCode::ok, !f.exit_at_end);
+  return exit_code({.rejected = c.rejected(), .runs_until_stopped = !f.exit_at_end});
 }
 
 }  // namespace
@@ -262,40 +253,13 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                       "committed to it (required unless --raw)")
       ->type_name("GROUP");
   command->add_option("--client-id", f->client_id, "client.id shown in the broker's group listings")->type_name("ID");
-  command->add_option("--window,--duration", f->window, "window length (30s, 5m, 1h; a bare number is minutes)")
-      ->capture_default_str()
-      ->type_name("DURATION");
-  command->add_option("--slide", f->slide, "slide between window starts (default: the window length, tumbling)")
-      ->type_name("DURATION");
-  command->add_option("--max-keys", f->max_keys,
-                      std::string("stop with an error when the open windows of one partition would hold more than N "
-                                  "distinct group keys (") + group_key_memory + ")")
-      ->capture_default_str()
-      ->type_name("N")
-      ->check(whole_number(1));
-  command->add_option("--watermark", f->watermark,
-                      "watermark delay: a partition's windows close when its newest event time minus this passes "
-                      "their end (default: the window length)")
-      ->type_name("DURATION");
+  add_window_options(command, f->window, WatermarkScope::partition);
   command->add_option("--lake-dir", f->lake_dir,
                       "write one .csv.gz file per closed window into DIR (staging for topic-wide windows in "
                       "DIR/.mtastream)")
       ->capture_default_str()
       ->type_name("DIR");
   command->add_option("--prefix", f->prefix, "lake file name prefix")->capture_default_str();
-  command->add_option("--group-by", f->group_by,
-                      "sum rows by these columns: a comma-separated subset of CA,UNIT,SCP,STATION,LINENAME,DIVISION,"
-                      "DESC (files keep the original's column order; e.g. STATION)")
-      ->capture_default_str()
-      ->type_name("COLS");
-  command->add_option("--partition-by", f->partition_by,
-                      "Hive-style lake folders from the window end and group columns, in this order: date, hour, "
-                      "station, ... (e.g. date,hour,station gives date=2023-09-23/hour=04/station=59 ST/; "
-                      "values escaped as Hive does)")
-      ->type_name("LIST");
-  command->add_option("--layout", f->layout, "lake file layout: original (index column) or clean")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"original", "clean"}));
   command->add_option("--upload", f->upload,
                       "also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before "
                       "committing the offsets it covers")

@@ -7,6 +7,7 @@
 #include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
+#include "exit_code.h"
 #include "json_writer.h"
 #include "log.h"
 #include "message_parser.h"
@@ -131,17 +132,7 @@ ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options
   PublishHooks hooks;
   bool progress = log::stderr_is_terminal() && log::enabled(log::Level::info);
   if (progress) hooks.on_progress = [](const PublishSummary& s) { std::fputs(progress_line(s).c_str(), stderr); };
-  uint64_t reported = 0;
-  hooks.on_rejected = [&](std::string_view source, std::string_view reason) {
-    if (reported++ < 20) {
-      if (progress) std::fputs("\r\033[K", stderr);
-      log::warn("{}: {} (not sent{})", source, reason,
-                options.dead_letter.empty() ? "" : ", kept in " + options.dead_letter);
-    } else if (reported == 21) {
-      log::warn("more rejected lines are not shown; see the summary{}",
-                options.dead_letter.empty() ? " (and --dead-letter FILE)" : " and " + options.dead_letter);
-    }
-  };
+  if (progress) hooks.on_rejected = [] { std::fputs("\r\033[K", stderr); };
   log::debug("producing to topic '{}' at {}", job.topic, kafka::bootstrap_servers(context.settings));
 
   PublishSummary summary = publish(context.settings, job, producer_options, hooks);
@@ -175,7 +166,11 @@ ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options
     write_stdout(json.str() + "\n");
   }
   bool endless_generator = job.source != EventSource::files && !job.count;
-  return exit_code_after_stop(publish_exit_code(summary), endless_generator);
+  return exit_code({.rejected = summary.rejected,
+                    .sent = d.queued,
+                    .delivered = d.delivered,
+                    .input_complete = summary.input_complete,
+                    .runs_until_stopped = endless_generator});
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "cli_checks.h"
 #include "commands/command.h"
 #include "dead_letter.h"
+#include "exit_code.h"
 #include "log.h"
 #include "replay.h"
 #include "replay_sink.h"
@@ -92,7 +93,7 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
   auto start = std::chrono::steady_clock::now();
   ReplayReport report = o.capture ? replay_captures(options, *sink, dead_letter)
                                   : replay_mta_files(options, *sink, dead_letter);
-  sink->finish(report.interrupted);
+  sink->finish();
   dead_letter.close();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -102,9 +103,8 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
   if (report.interrupted) log::warn("replay: stopped before the end of the input");
   if (c.delivered < c.sent) log::error("replay: {} messages not delivered", c.sent - c.delivered);
   // As `produce`: nothing acknowledged at all is a failed run (broker unreachable), some is partial.
-  if (c.sent > 0 && c.delivered == 0) return ExitCode::runtime_error;
-  bool partial = report.interrupted || report.rejected > 0 || c.delivered < c.sent;
-  return exit_code_after_stop(partial ? ExitCode::partial : ExitCode::ok);
+  return exit_code(
+      {.rejected = report.rejected, .sent = c.sent, .delivered = c.delivered, .input_complete = !report.interrupted});
 }
 
 }  // namespace

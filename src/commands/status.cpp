@@ -7,6 +7,7 @@
 
 #include "commands/command.h"
 #include "duration.h"
+#include "exit_code.h"
 #include "group_status.h"
 #include "log.h"
 
@@ -27,12 +28,11 @@ ExitCode run(const GlobalContext& context, const StatusFlags& f) {
   const auto timeout = std::chrono::seconds(parse_duration_seconds(f.timeout, "--timeout", 1));
   GroupStatus status = query_group_status(context.settings, f.topic, f.group, timeout);
   write_stdout(f.json ? group_status_json(status) + "\n" : group_status_table(status));
-  if (f.max_lag && status.max_read_lag() > *f.max_lag) {
+  const bool behind = f.max_lag && status.max_read_lag() > *f.max_lag;
+  if (behind)
     log::warn("group '{}' is {} messages behind the end of '{}' (--max-lag {})", f.group, status.max_read_lag(),
               f.topic, *f.max_lag);
-    return ExitCode::partial;
-  }
-  return ExitCode::ok;
+  return exit_code({.behind = behind});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
+#include "exit_code.h"
 #include "log.h"
 #include "upload/store_uploaders.h"
 #include "upload/upload_batch.h"
@@ -86,9 +87,7 @@ ExitCode run_upload(const UploadCommandOptions& options) {
   log::info("upload to {}: {} uploaded, {} skipped (already there), {} failed, {} bytes in {:.2f}s", options.to,
             summary.uploaded, summary.skipped, summary.failed, summary.bytes, summary.seconds);
   if (options.json) write_stdout(json_summary(options, items.size(), summary, failures));
-  if (summary.failed == 0) return ExitCode::ok;
-  if (summary.failed == items.size()) return ExitCode::runtime_error;
-  return ExitCode::partial;
+  return exit_code({.sent = items.size(), .delivered = items.size() - summary.failed});
 }
 
 }  // namespace

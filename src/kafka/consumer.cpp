@@ -11,13 +11,34 @@
 
 namespace mtastream::kafka {
 
-void set_prefetch_defaults(ConfRequest& conf) {
+ConfRequest consumer_conf(const ConsumerSetup& setup) {
+  ConfRequest conf;
+  conf.required["group.id"] = setup.group;
+  conf.required["enable.auto.commit"] = "false";
+  conf.required["enable.auto.offset.store"] = setup.store_offsets ? "true" : "false";
+  conf.required["enable.partition.eof"] = "true";
+  if (!setup.client_id.empty()) conf.required["client.id"] = setup.client_id;
+  if (!setup.offset_reset.empty()) conf.defaults["auto.offset.reset"] = setup.offset_reset;
   // librdkafka 2.0.x backs a partition's fetcher off for a long while once its prefetch queue holds
   // queued.min.messages (100000): a deeper queue keeps fetches flowing, bounded by the kbytes below.
   conf.defaults["queued.min.messages"] = "1000000";
   if (rd_kafka_version() >= 0x02040000) {
     conf.defaults["queued.max.messages.kbytes"] = "4096";
     conf.defaults["fetch.queue.backoff.ms"] = "10";
+  }
+  return conf;
+}
+
+// One list for both consumers. GROUP_AUTHORIZATION_FAILED can only come to a consumer that uses a group
+// (consume, consume --raw -G); a group-less --raw reader never sees it.
+bool is_fatal(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR__FATAL: return true;
+    default: return false;
   }
 }
 

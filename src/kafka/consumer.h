@@ -38,12 +38,24 @@ enum class RebalanceKind {
 // thrown here is rethrown by the next poll().
 using RebalanceHandler = std::function<void(RebalanceKind, std::vector<TopicPartition>&)>;
 
-// The prefetch settings of every consumer (each one -X overridable). librdkafka keeps up to
-// queued.max.messages.kbytes of fetched messages (64 MiB by default, several times that in RSS); once a
-// queue is full a fetcher waits fetch.queue.backoff.ms (librdkafka >= 2.4; 1 s by default, and before 2.4
-// a fixed second). With a short wait a small queue keeps up: 4 MiB and 10 ms hold a
-// 10 M message consume under 150 MB at the same speed. Before 2.4 only queued.min.messages is raised.
-void set_prefetch_defaults(ConfRequest& conf);
+struct ConsumerSetup {
+  std::string group;           // group.id (a group-less reader still needs one for librdkafka; never joined)
+  std::string client_id;       // "" = librdkafka's
+  bool store_offsets = false;  // enable.auto.offset.store: the next commit covers every polled message
+  std::string offset_reset;    // default auto.offset.reset where the group has no offset ("" = librdkafka's)
+};
+
+// The configuration of every mtastream consumer (consume and consume --raw): partition-EOF events (-e),
+// offsets that move only through explicit commits, and the prefetch defaults (each one -X overridable).
+// Prefetch: librdkafka keeps up to queued.max.messages.kbytes of fetched messages (64 MiB by default,
+// several times that in RSS); once a queue is full a fetcher waits fetch.queue.backoff.ms (librdkafka >= 2.4;
+// 1 s by default, and before 2.4 a fixed second). With a short wait a small queue keeps up: 4 MiB and 10 ms
+// hold a 10 M message consume under 150 MB at the same speed. Before 2.4 only queued.min.messages is raised.
+ConfRequest consumer_conf(const ConsumerSetup& setup);
+
+// A message error that ends a consume: the topic or group cannot be read (missing, not authorized) or the
+// client failed for good. Any other error is transient: librdkafka retries it, the consumer warns.
+bool is_fatal(rd_kafka_resp_err_t err);
 
 struct ConsumerOptions {
   ConfRequest conf;           // merged into the user's settings (group.id, enable.auto.commit, ...)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "log.h"
+#include "stop_signal.h"
 
 namespace mtastream::kafka {
 
@@ -157,6 +158,30 @@ void KafkaProducer::abort_in_flight() {
   rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   // Purged messages get their (failed) reports on the next polls.
   for (int i = 0; i < 50 && counts_.in_flight() > 0; ++i) rd_kafka_poll(handle_.get(), 20);
+}
+
+bool await_deliveries(KafkaProducer& producer, const std::function<void()>& on_wait) {
+  if (producer.counts().in_flight() > 0) log::debug("waiting for {} delivery reports", producer.counts().in_flight());
+  const int signals_at_start = stop_signal_count();
+  const auto started = std::chrono::steady_clock::now();
+  bool hinted = false;
+  bool all = producer.flush(std::chrono::hours(24), [&] {
+    if (on_wait) on_wait();
+    if (!hinted && signals_at_start > 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
+      log::info("flushing {} messages in flight; press Ctrl-C again to give up on them",
+                producer.counts().in_flight());
+      hinted = true;
+    }
+    return stop_signal_count() <= signals_at_start && producer.authentication_error().empty();
+  });
+  if (!producer.authentication_error().empty())
+    log::error("Kafka authentication failed: {} (check sasl.mechanisms, sasl.username and sasl.password)",
+               producer.authentication_error());
+  if (!all) {
+    log::warn("giving up on {} messages in flight", producer.counts().in_flight());
+    producer.abort_in_flight();
+  }
+  return all;
 }
 
 }  // namespace mtastream::kafka

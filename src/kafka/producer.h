@@ -96,4 +96,11 @@ class KafkaProducer {
   uint64_t since_poll_ = 0;
 };
 
+// The end of every producing run (produce, replay -t): waits for every delivery report. librdkafka fails a
+// message after message.timeout.ms, so the wait ends; it gives up at once on a SIGINT/SIGTERM that comes
+// after the call (the first one stopped the reading: "Ctrl-C again gives up") or on wrong credentials.
+// What is left is purged and counted as failed. `on_wait` runs about every 100 ms (progress lines).
+// Returns true when every message got its report.
+bool await_deliveries(KafkaProducer& producer, const std::function<void()>& on_wait = {});
+
 }  // namespace mtastream::kafka

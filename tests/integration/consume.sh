@@ -184,4 +184,17 @@ expect_contains "$T/err" "no partition of '$topic' was assigned to this member o
   "the error names the topic, group, timeout and broker"
 expect_eq "$(find "$T/lake-nobroker" -name '*.csv.gz' 2>/dev/null | wc -l)" "0" "no lake file without a broker"
 
+# --- --watermark 0 is a delay like any other (aggregate takes it too): a window closes as soon as a
+# partition's event time passes its end; what comes after it is late ------------------------------------
+model expect "$T/data" 300 300 0 "$topic" turnstile >/dev/null
+expect_exit 3 "consume -e --watermark 0 (rejected messages make exit 3)" -- \
+  consume -t "$topic" -G "wm0-$topic" --lake-dir "$T/lake-wm0" --dead-letter "$T/dead-wm0.ndjson" --watermark 0 -e --json
+model compare "$T/data" "$T/lake-wm0" >"$T/compare-wm0.txt" && pass "--watermark 0: the lake equals the model" ||
+  { fail "--watermark 0: the lake differs from the model"; cat "$T/compare-wm0.txt" >&2; }
+read -r late0 < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["late"])' "$T/data/expected-counts.json")
+expect_contains "$T/out" "\"late\":$late0," "--watermark 0: $late0 late (as the model; $late with the default delay)"
+model rejects "$T/dead-wm0.ndjson" >"$T/rejects-wm0.txt"
+expect_eq "$(diff "$T/rejects-wm0.txt" "$T/data/expected-rejects.txt" | wc -l)" "0" \
+  "--watermark 0: dead letters are exactly the model's late and bad messages"
+
 finish

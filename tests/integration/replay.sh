@@ -32,7 +32,7 @@ check_against_model() {  # WHAT MAX_DELTA FILE...
 # --- the raw sample: CRLF, 10-digit counters, trailing blanks, truncated last line -------------------
 expect_exit 3 "raw sample: partial (one rejected row)" -- \
   "$MTASTREAM" replay --json --dead-letter "$T/dead.ndjson" -o "$T/raw.csv" "$RAW"
-expect_contains "$T/err" "turnstile_170617.txt:27342: rejected: EXITS '000245744' has 9 digits" \
+expect_contains "$T/err" "turnstile_170617.txt:27342: EXITS '000245744' has 9 digits" \
   "truncated last line rejected naming file:line and why"
 expect_contains "$T/err" "no newline" "rejection says the last line was cut short"
 expect_contains "$T/dead.ndjson" "turnstile_170617.txt:27342" "dead letter names file:line"
@@ -142,7 +142,7 @@ cmp -s "$T/tsv-out.csv" "$T/capture-want.csv" && pass "TSV capture values" || fa
 expect_contains "$T/out" '"mode":"capture"' "capture summary"
 printf '{"ts":1,"payload":"ok"}\nnot a capture line\n' >"$T/bad-capture.txt"
 expect_exit 3 "malformed capture line: partial" -- "$MTASTREAM" replay --capture -o - "$T/bad-capture.txt"
-expect_contains "$T/err" "bad-capture.txt:2: rejected" "malformed capture line named by file:line"
+expect_contains "$T/err" "bad-capture.txt:2: neither a JSON object nor TIMESTAMP<TAB>KEY<TAB>VALUE" "malformed capture line named by file:line"
 expect_eq "$(cat "$T/out")" "ok" "valid capture lines still flow"
 
 # --- usage and input errors -----------------------------------------------------------------------------
@@ -157,7 +157,7 @@ expect_contains "$T/err" "no-such-file.txt" "names the missing file"
 expect_empty "$T/out" "nothing on stdout for a missing file"
 printf 'C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\nA,U,S,ST,L,D,13/01/2020,00:00:00,REGULAR,1,2\n' >"$T/bad-date.txt"
 expect_exit 3 "bad date: partial" -- "$MTASTREAM" replay -o - "$T/bad-date.txt"
-expect_contains "$T/err" "bad-date.txt:2: rejected: DATE '13/01/2020'" "bad date named by file:line"
+expect_contains "$T/err" "bad-date.txt:2: DATE '13/01/2020'" "bad date named by file:line"
 
 # The sample in the repository that the README's first replay example uses.
 expect_exit 0 "replay of examples/data/turnstile_170617_sample.txt" -- \

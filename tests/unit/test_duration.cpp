@@ -25,3 +25,12 @@ TEST(Duration, Format) {
   EXPECT_EQ(format_duration(7200), "2h");
   EXPECT_EQ(format_duration(45), "45s");
 }
+
+TEST(Duration, DelayMayBeZero) {
+  for (const char* zero : {"0", "00", "0s", "0m", "0h", "0d", "0m0s"})
+    EXPECT_EQ(parse_delay_seconds(zero, "--watermark"), 0) << zero;
+  EXPECT_EQ(parse_delay_seconds("90s", "--watermark"), 90);
+  EXPECT_EQ(parse_delay_seconds("2", "--watermark"), 120);
+  for (const char* bad : {"", "-1", "5x", "1h30"})
+    EXPECT_THROW(parse_delay_seconds(bad, "--watermark"), UsageError) << bad;
+}
