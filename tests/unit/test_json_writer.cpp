@@ -75,13 +75,7 @@ TEST(JsonWriter, ConsumeSummaryEscapesTheTopic) {
 }
 
 TEST(JsonWriter, AggregateSummaryFieldsInOrder) {
-  AggregateSummary s;
-  s.read = 10;
-  s.accepted = 7;
-  s.bad = 1;
-  s.late = 2;
-  s.interrupted = true;
-  s.seconds = 1.2345;
+  AggregateSummary s{.read = 10, .accepted = 7, .bad = 1, .late = 2, .seconds = 1.2345, .interrupted = true};
   EXPECT_EQ(aggregate_summary_json(s),
             "{\"read\":10,\"accepted\":7,\"rejected\":3,\"bad\":1,\"late\":2,\"overflow\":0,\"duplicates\":0,"
             "\"windows\":0,\"rows\":0,\"files\":0,\"bytes\":0,\"interrupted\":true,\"seconds\":1.234}");
