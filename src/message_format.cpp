@@ -68,7 +68,10 @@ static void append_csv_line(const TurnstileEvent& e, std::string& out) {
 }
 
 void append_event(const TurnstileEvent& e, WireForm form, std::string& out) {
-  if (form == WireForm::csv) return append_csv_line(e, out);
+  if (form == WireForm::csv) {
+    append_csv_line(e, out);
+    return;
+  }
   JsonWriter json(out);
   if (form == WireForm::json_string) {  // the CSV line as one JSON string
     std::string line;
