@@ -17,6 +17,7 @@
 
 #include "dead_letter.h"
 #include "error.h"
+#include "json_writer.h"
 #include "line_reader.h"
 #include "stop_signal.h"
 #include "log.h"
@@ -719,11 +720,14 @@ AggregateSummary run_aggregate(const AggregateOptions& options) {
 }
 
 std::string aggregate_summary_json(const AggregateSummary& s) {
-  return fmt::format(
-      "{{\"read\":{},\"accepted\":{},\"rejected\":{},\"bad\":{},\"late\":{},\"overflow\":{},\"duplicates\":{},"
-      "\"windows\":{},\"rows\":{},\"files\":{},\"bytes\":{},\"interrupted\":{},\"seconds\":{:.3f}}}",
-      s.read, s.accepted, s.rejected(), s.bad, s.late, s.overflow, s.duplicates, s.windows, s.rows, s.files, s.bytes,
-      s.interrupted ? "true" : "false", s.seconds);
+  JsonWriter json;
+  json.begin_object();
+  for (auto [name, value] : {std::pair<const char*, uint64_t>{"read", s.read}, {"accepted", s.accepted},
+                             {"rejected", s.rejected()}, {"bad", s.bad}, {"late", s.late}, {"overflow", s.overflow},
+                             {"duplicates", s.duplicates}, {"windows", s.windows}, {"rows", s.rows},
+                             {"files", s.files}, {"bytes", s.bytes}})
+    json.field(name, value);
+  return json.field("interrupted", s.interrupted).field("seconds", s.seconds).end_object().str();
 }
 
 }  // namespace mtastream

@@ -13,7 +13,8 @@ std::string kafka_source(std::string_view topic, int32_t partition, int64_t offs
 
 // Formats one dead-letter line (with '\n'):
 //   {"source":"...","reason":"...","message":"..."}
-// A message that is not valid UTF-8 is kept exactly as "message_base64":"..." instead of "message".
+// A message that is not valid UTF-8 is kept exactly as "message_base64":"..." instead of "message"
+// (source and reason are escaped by JsonWriter's rule: a byte that is not UTF-8 becomes U+FFFD).
 std::string dead_letter_line(std::string_view source, std::string_view reason, std::string_view message);
 
 // Appends dead-letter lines to a file (created if missing, opened in append mode). An empty path

@@ -5,10 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
+#include "encoding.h"  // sha1(), by OpenSSL
 
-using Sha1Digest = std::array<uint8_t, 20>;
-Sha1Digest sha1(std::string_view data);
+namespace mtastream {
 
 // The namespace of replayed turnstile events: uuid5(NAMESPACE_URL, "mtastream:replay:turnstile-event"),
 // i.e. 596acf6e-0f10-57a1-a7b3-fca36d723d70.

@@ -18,6 +18,7 @@
 #include <map>
 #include <algorithm>
 
+#include "encoding.h"
 #include "error.h"
 #include "log.h"
 #include "output_file.h"
@@ -301,19 +302,6 @@ bool hive_escaped(unsigned char c) {
   }
 }
 
-// The length of a valid UTF-8 sequence at s[i] (no overlongs, surrogates or code points past U+10FFFF), 0 if none.
-size_t utf8_length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-  if (c >= 0xf5 || n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-  if (n == 3 && ((c == 0xe0 && b(i + 1) < 0xa0) || (c == 0xed && b(i + 1) >= 0xa0))) return 0;
-  if (n == 4 && ((c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) >= 0x90))) return 0;
-  return n;
-}
-
 }  // namespace
 
 std::string escape_partition_value(std::string_view value) {
@@ -323,7 +311,7 @@ std::string escape_partition_value(std::string_view value) {
   for (size_t i = 0; i < value.size();) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
-      if (size_t n = utf8_length(value, i)) {
+      if (size_t n = utf8_sequence_length(value, i)) {
         out.append(value, i, n);
         i += n;
       } else {

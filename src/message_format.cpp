@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "error.h"
+#include "json_writer.h"
 #include "message.h"
 
 namespace mtastream {
@@ -66,66 +67,24 @@ static void append_csv_line(const TurnstileEvent& e, std::string& out) {
   append_timestamp(e.timestamp, out);
 }
 
-// JSON string escaping for field values (validated fields hold no quotes or control bytes,
-// but escaping keeps the output valid whatever a caller passes).
-static void append_json_escaped(std::string_view s, std::string& out) {
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += fmt::format("\\u{:04x}", u);
-    } else {
-      out += c;
-    }
-  }
-}
-
 void append_event(const TurnstileEvent& e, WireForm form, std::string& out) {
-  switch (form) {
-    case WireForm::csv:
-      append_csv_line(e, out);
-      return;
-    case WireForm::json_string: {
-      std::string line;
-      append_csv_line(e, line);
-      out += '"';
-      append_json_escaped(line, out);
-      out += '"';
-      return;
-    }
-    case WireForm::json_object: {
-      auto field = [&](std::string_view name, std::string_view value, bool first = false) {
-        if (!first) out += ',';
-        out += '"';
-        out.append(name);
-        out += "\":\"";
-        append_json_escaped(value, out);
-        out += '"';
-      };
-      out += '{';
-      field("CA", e.ca, true);
-      field("UNIT", e.unit);
-      field("SCP", e.scp);
-      field("STATION", e.station);
-      field("LINENAME", e.linename);
-      field("DIVISION", e.division);
-      field("DATE", e.date);
-      field("TIME", e.time);
-      field("DESC", e.desc);
-      out += ",\"ENTRIES\":";
-      append_uint(e.entries, out);
-      out += ",\"EXITS\":";
-      append_uint(e.exits, out);
-      field("ID", e.id);
-      std::string ts;
-      append_timestamp(e.timestamp, ts);
-      field("TIMESTAMP", ts);
-      out += '}';
-      return;
-    }
+  if (form == WireForm::csv) {
+    append_csv_line(e, out);
+    return;
   }
+  JsonWriter json(out);
+  if (form == WireForm::json_string) {  // the CSV line as one JSON string
+    std::string line;
+    append_csv_line(e, line);
+    json.value(line);
+    return;
+  }
+  std::string timestamp;
+  append_timestamp(e.timestamp, timestamp);
+  json.begin_object().field("CA", e.ca).field("UNIT", e.unit).field("SCP", e.scp).field("STATION", e.station);
+  json.field("LINENAME", e.linename).field("DIVISION", e.division).field("DATE", e.date).field("TIME", e.time);
+  json.field("DESC", e.desc).field("ENTRIES", e.entries).field("EXITS", e.exits).field("ID", e.id);
+  json.field("TIMESTAMP", timestamp).end_object();
 }
 
 std::string turnstile_key(const TurnstileEvent& e) {

@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "encoding.h"
 #include "text.h"
 
 namespace mtastream {
@@ -46,7 +47,7 @@ const char* text_field_problem(std::string_view v) {
   if (v.front() == ' ' || v.back() == ' ') return "has leading or trailing spaces";
   // The JSON forms (and the warehouse) need UTF-8: a CSV field that is not would not survive `produce
   // --value-format json` or a lake file's load.
-  if (non_ascii && !simdjson::validate_utf8(v.data(), v.size())) return "is not valid UTF-8";
+  if (non_ascii && !valid_utf8(v)) return "is not valid UTF-8";
   return "";
 }
 

@@ -1,33 +1,16 @@
 #include "option_tree.h"
 
-#include <fmt/format.h>
-
 #include <cctype>
+
+#include "json_writer.h"
 
 namespace mtastream {
 namespace {
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_strings(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + json_string(items[i]);
-  return out + "]";
+void write_strings(JsonWriter& json, std::string_view name, const std::vector<std::string>& items) {
+  json.key(name).begin_array();
+  for (const std::string& item : items) json.value(item);
+  json.end_array();
 }
 
 bool hidden(const CLI::Option* option) { return option->get_group().empty(); }
@@ -80,7 +63,7 @@ Checks checks_of(CLI::Option* option) {
   return checks;
 }
 
-std::string option_json(CLI::Option* option, const std::string& path) {
+void write_option(JsonWriter& json, CLI::Option* option, const std::string& path) {
   Checks checks = checks_of(option);
   bool takes_value = option->get_items_expected_max() > 0;
   bool repeatable = option->get_items_expected_max() > 1 ||
@@ -88,14 +71,15 @@ std::string option_json(CLI::Option* option, const std::string& path) {
   std::string env;
   if (!path.empty() && !option->get_lnames().empty() && option->get_lnames().front() != "help")
     env = option_env_name(path, option->get_lnames().front());
-  return fmt::format(
-      "{{\"short\":{},\"long\":{},\"name\":{},\"type\":{},\"takes_value\":{},\"repeatable\":{},"
-      "\"required\":{},\"default\":{},\"allowed\":{},\"checks\":{},\"env\":{},\"description\":{}}}",
-      json_strings(option->get_snames()), json_strings(option->get_lnames()),
-      json_string(option->nonpositional() ? option->get_name(false, true) : option->get_name(true, false)), json_string(takes_value ? checks.type : ""),
-      takes_value ? "true" : "false", repeatable ? "true" : "false", option->get_required() ? "true" : "false",
-      json_string(option->get_default_str()), json_strings(checks.allowed), json_strings(checks.other),
-      json_string(env), json_string(option->get_description()));
+  json.begin_object();
+  write_strings(json, "short", option->get_snames());
+  write_strings(json, "long", option->get_lnames());
+  json.field("name", option->nonpositional() ? option->get_name(false, true) : option->get_name(true, false));
+  json.field("type", takes_value ? checks.type : "").field("takes_value", takes_value).field("repeatable", repeatable);
+  json.field("required", option->get_required()).field("default", option->get_default_str());
+  write_strings(json, "allowed", checks.allowed);
+  write_strings(json, "checks", checks.other);
+  json.field("env", env).field("description", option->get_description()).end_object();
 }
 
 // Options of a command, including those of its nameless option groups.
@@ -105,27 +89,25 @@ void collect_options(CLI::App* command, std::vector<CLI::Option*>& options) {
     if (sub->get_name().empty()) collect_options(sub, options);
 }
 
-std::string command_json(CLI::App* command) {
+// The root (`version` not null) also carries the version line, for the man pages' footer.
+void write_command(JsonWriter& json, CLI::App* command, const std::string* version = nullptr) {
   std::string path = command_path(command);
   std::vector<CLI::Option*> options;
   collect_options(command, options);
-  std::string named, positional;
-  for (CLI::Option* option : options) {
-    if (hidden(option)) continue;
-    std::string& list = option->nonpositional() ? named : positional;
-    list += (list.empty() ? "" : ",") + option_json(option, path);
+  json.begin_object();
+  if (version) json.field("version", *version);
+  json.field("name", command->get_name()).field("path", path).field("description", command->get_description());
+  json.field("footer", command->get_footer()).field("requires_subcommand", command->get_require_subcommand_min() > 0);
+  for (bool named : {true, false}) {
+    json.key(named ? "options" : "positionals").begin_array();
+    for (CLI::Option* option : options)
+      if (!hidden(option) && option->nonpositional() == named) write_option(json, option, path);
+    json.end_array();
   }
-  std::string subcommands;
-  for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; })) {
-    if (sub->get_name().empty() || hidden(sub)) continue;
-    subcommands += (subcommands.empty() ? "" : ",") + command_json(sub);
-  }
-  return fmt::format(
-      "{{\"name\":{},\"path\":{},\"description\":{},\"footer\":{},\"requires_subcommand\":{},"
-      "\"options\":[{}],\"positionals\":[{}],\"commands\":[{}]}}",
-      json_string(command->get_name()), json_string(path), json_string(command->get_description()),
-      json_string(command->get_footer()), command->get_require_subcommand_min() > 0 ? "true" : "false", named,
-      positional, subcommands);
+  json.key("commands").begin_array();
+  for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; }))
+    if (!sub->get_name().empty() && !hidden(sub)) write_command(json, sub);
+  json.end_array().end_object();
 }
 
 }  // namespace
@@ -145,9 +127,9 @@ std::string option_env_name(const std::string& command_path, const std::string& 
 }
 
 std::string option_tree_json(CLI::App& app, const std::string& version) {
-  std::string tree = command_json(&app);
-  // The root also carries the version line, for the man pages' footer.
-  return "{\"version\":" + json_string(version) + "," + tree.substr(1) + "\n";
+  JsonWriter json;
+  write_command(json, &app, &version);
+  return json.str() + "\n";
 }
 
 }  // namespace mtastream

@@ -8,6 +8,7 @@
 #include "commands/command.h"
 #include "dead_letter.h"
 #include "exit_code.h"
+#include "json_writer.h"
 #include "log.h"
 #include "replay.h"
 #include "replay_sink.h"
@@ -37,19 +38,25 @@ std::string event_time(int64_t ms) {
   return text;
 }
 
-std::string time_or_null(int64_t ms) { return ms < 0 ? "null" : "\"" + event_time(ms) + "\""; }
+void event_time_or_null(JsonWriter& json, std::string_view name, int64_t ms) {
+  json.key(name);
+  ms < 0 ? json.null() : json.value(event_time(ms));
+}
 
 std::string json_summary(const ReplayCommandOptions& o, const ReplayReport& r, const MessageSink& sink,
                          double seconds) {
   const SinkCounts& c = sink.counts();
-  return fmt::format(
-      "{{\"command\":\"replay\",\"mode\":\"{}\",\"inputs\":{},\"rows\":{},\"rejected\":{},\"turnstiles\":{},"
-      "\"events\":{},\"anomalies\":{{\"duplicate_reading\":{},\"negative_delta\":{},\"delta_above_max\":{}}},"
-      "\"sent\":{},\"delivered\":{},\"failed\":{},\"first_event\":{},\"last_event\":{},\"interrupted\":{},"
-      "\"seconds\":{:.3f}}}\n",
-      o.capture ? "capture" : "mta", r.inputs, r.rows, r.rejected, r.turnstiles, o.capture ? c.sent : r.deltas.events,
-      r.deltas.duplicate_readings, r.deltas.negative_deltas, r.deltas.deltas_above_max, c.sent, c.delivered, c.failed,
-      time_or_null(r.first_event), time_or_null(r.last_event), r.interrupted ? "true" : "false", seconds);
+  JsonWriter json;
+  json.begin_object().field("command", "replay").field("mode", o.capture ? "capture" : "mta");
+  json.field("inputs", r.inputs).field("rows", r.rows).field("rejected", r.rejected).field("turnstiles", r.turnstiles);
+  json.field("events", o.capture ? c.sent : r.deltas.events).key("anomalies").begin_object();
+  json.field("duplicate_reading", r.deltas.duplicate_readings).field("negative_delta", r.deltas.negative_deltas);
+  json.field("delta_above_max", r.deltas.deltas_above_max).end_object();
+  json.field("sent", c.sent).field("delivered", c.delivered).field("failed", c.failed);
+  event_time_or_null(json, "first_event", r.first_event);
+  event_time_or_null(json, "last_event", r.last_event);
+  json.field("interrupted", r.interrupted).field("seconds", seconds).end_object();
+  return json.str() + "\n";
 }
 
 void human_summary(const ReplayCommandOptions& o, const ReplayReport& r, const MessageSink& sink, double seconds) {

@@ -1,14 +1,12 @@
 // `mtastream upload`: upload lake files to file://, s3:// or gs://, verified and retried.
-#include <fmt/format.h>
-
 #include <memory>
 
 #include "cli_checks.h"
 #include "commands/command.h"
 #include "duration.h"
 #include "exit_code.h"
+#include "json_writer.h"
 #include "log.h"
-#include "upload/store_uploaders.h"
 #include "upload/upload_batch.h"
 #include "upload/uploader.h"
 
@@ -32,15 +30,13 @@ struct UploadCommandOptions {
 
 std::string json_summary(const UploadCommandOptions& options, std::size_t files, const UploadBatchSummary& summary,
                          const std::vector<UploadItemReport>& failures) {
-  std::string failed_list;
+  JsonWriter json;
+  json.begin_object().field("destination", options.to).field("files", uint64_t{files});
+  json.field("uploaded", summary.uploaded).field("skipped", summary.skipped).field("failed", summary.failed);
+  json.field("bytes", summary.bytes).field("seconds", summary.seconds).key("failures").begin_array();
   for (const auto& report : failures)
-    failed_list += fmt::format("{}{{\"file\":{},\"error\":{}}}", failed_list.empty() ? "" : ",",
-                               json_quote(report.item.local_path), json_quote(report.error));
-  return fmt::format(
-      "{{\"destination\":{},\"files\":{},\"uploaded\":{},\"skipped\":{},\"failed\":{},\"bytes\":{},"
-      "\"seconds\":{:.3f},\"failures\":[{}]}}\n",
-      json_quote(options.to), files, summary.uploaded, summary.skipped, summary.failed, summary.bytes, summary.seconds,
-      failed_list);
+    json.begin_object().field("file", report.item.local_path).field("error", report.error).end_object();
+  return json.end_array().end_object().str() + "\n";
 }
 
 ExitCode run_upload(const UploadCommandOptions& options) {

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "encoding.h"
 #include "error.h"
 
 namespace mtastream {
@@ -52,28 +53,6 @@ struct Crc32cTable {
 };
 const Crc32cTable crc32c_table;
 
-std::string base64_with(std::string_view data, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(data[k]); };
-  for (; i + 2 < data.size(); i += 3) {
-    std::uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out += alphabet[(v >> 18) & 63]; out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];  out += alphabet[v & 63];
-  }
-  if (std::size_t rest = data.size() - i; rest > 0) {
-    std::uint32_t v = byte(i) << 16;
-    if (rest == 2) v |= byte(i + 1) << 8;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (rest == 2) out += alphabet[(v >> 6) & 63];
-    else if (pad) out += '=';
-    if (pad) out += '=';
-  }
-  return out;
-}
-
 }  // namespace
 
 std::uint32_t crc32c_update(std::uint32_t crc, const void* data, std::size_t size) {
@@ -100,13 +79,6 @@ std::string hex_encode(const unsigned char* data, std::size_t size) {
     out[2 * i + 1] = digits[data[i] & 15];
   }
   return out;
-}
-
-std::string base64_encode(std::string_view data) {
-  return base64_with(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
-}
-std::string base64url_encode(std::string_view data) {
-  return base64_with(data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
 }
 
 std::array<unsigned char, 16> md5_of(std::string_view data) {

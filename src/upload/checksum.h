@@ -1,4 +1,4 @@
-// Checksums and encodings that object stores speak: MD5, SHA-256, CRC32C, hex, base64, base64url.
+// Checksums that object stores speak: MD5, SHA-256, CRC32C, hex (base64 is in encoding.h).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -32,11 +32,5 @@ std::uint32_t crc32c_update(std::uint32_t crc, const void* data, std::size_t siz
 std::string hex_encode(const unsigned char* data, std::size_t size);
 template <std::size_t N>
 std::string hex_encode(const std::array<unsigned char, N>& bytes) { return hex_encode(bytes.data(), N); }
-std::string base64_encode(std::string_view data);
-std::string base64url_encode(std::string_view data);  // no padding (JWT)
-template <std::size_t N>
-std::string base64_encode(const std::array<unsigned char, N>& bytes) {
-  return base64_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), N));
-}
 
 }  // namespace mtastream

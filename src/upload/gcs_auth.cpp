@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "encoding.h"
 #include "error.h"
+#include "json_writer.h"
 #include "upload/checksum.h"
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"
@@ -74,11 +76,14 @@ ServiceAccountKey read_service_account_key(const std::string& path) {
 }
 
 std::string make_service_account_jwt(const ServiceAccountKey& key, const std::string& scope, long long now) {
-  std::string header = R"({"alg":"RS256","typ":"JWT")" +
-                       (key.private_key_id.empty() ? std::string() : ",\"kid\":" + json_quote(key.private_key_id)) + "}";
-  std::string claims = fmt::format(R"({{"iss":{},"scope":{},"aud":{},"iat":{},"exp":{}}})", json_quote(key.client_email),
-                                   json_quote(scope), json_quote(key.token_uri), now, now + 3600);
-  std::string signing_input = base64url_encode(header) + "." + base64url_encode(claims);
+  JsonWriter header;
+  header.begin_object().field("alg", "RS256").field("typ", "JWT");
+  if (!key.private_key_id.empty()) header.field("kid", key.private_key_id);
+  header.end_object();
+  JsonWriter claims;
+  claims.begin_object().field("iss", key.client_email).field("scope", scope).field("aud", key.token_uri);
+  claims.field("iat", int64_t{now}).field("exp", int64_t{now + 3600}).end_object();
+  std::string signing_input = base64url_encode(header.str()) + "." + base64url_encode(claims.str());
   return signing_input + "." + base64url_encode(rs256_sign(key.private_key_pem, signing_input, key.source));
 }
 

@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "encoding.h"
 #include "error.h"
+#include "json_writer.h"
 #include "upload/checksum.h"
 #include "upload/gcs_auth.h"
 #include "upload/http_client.h"
@@ -168,10 +170,12 @@ class GcsJsonUploader : public Uploader {
   // A single-request multipart upload up to the media part's first byte; the caller appends the bytes
   // and the closing boundary.
   HttpRequest multipart_upload(const std::string& key, const std::string& md5_base64, const std::string& content_type,
-                               const std::string& more_metadata = "") {
+                               const std::string& crc32c_base64 = "") {
     const std::string boundary = boundary_of(md5_base64);
-    std::string metadata = fmt::format(R"({{"name":{},"contentType":{},"md5Hash":{}{}}})", json_quote(key),
-                                       json_quote(content_type), json_quote(md5_base64), more_metadata);
+    JsonWriter json;
+    json.begin_object().field("name", key).field("contentType", content_type).field("md5Hash", md5_base64);
+    if (!crc32c_base64.empty()) json.field("crc32c", crc32c_base64);
+    const std::string& metadata = json.end_object().str();
     HttpRequest request;
     request.method = "POST";
     request.url = fmt::format("{}/upload/storage/v1/b/{}/o?uploadType=multipart", endpoint_.url(),
@@ -250,8 +254,7 @@ class GcsJsonUploader : public Uploader {
   StoredObject send(const std::string& key, const std::string& local_path, const FileDigest& local,
                     const std::string& object_url) {
     std::string content_type = key.ends_with(".gz") ? "application/gzip" : "application/octet-stream";
-    HttpRequest request = multipart_upload(key, local.md5_base64(), content_type,
-                                           fmt::format(R"(,"crc32c":{})", json_quote(local.crc32c_base64())));
+    HttpRequest request = multipart_upload(key, local.md5_base64(), content_type, local.crc32c_base64());
     request.body_file = local_path;
     request.body_file_size = local.size;
     request.body_suffix = "\r\n--" + boundary_of(local.md5_base64()) + "--\r\n";

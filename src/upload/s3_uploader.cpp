@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "encoding.h"
 #include "error.h"
 #include "upload/checksum.h"
 #include "upload/http_client.h"

@@ -51,7 +51,4 @@ std::unique_ptr<Uploader> make_s3_uploader(UploadDestination destination, S3Stor
 std::unique_ptr<Uploader> make_gcs_json_uploader(UploadDestination destination, HttpEndpoint endpoint,
                                                  const std::string& credentials_file, const UploadOptions& options);
 
-// Minimal JSON string escaping for the bodies we build.
-std::string json_quote(const std::string& text);
-
 }  // namespace mtastream

@@ -138,23 +138,6 @@ int run_with_retries(const UploadOptions& options, const std::string& object_url
   }
 }
 
-std::string json_quote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        else out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::unique_ptr<Uploader> Uploader::create(const std::string& url, const UploadOptions& options) {
   UploadDestination destination = parse_upload_url(url);
   if (options.max_attempts < 1) throw UsageError("upload: attempts must be at least 1");

@@ -15,6 +15,9 @@ TEST(DeadLetter, LineFormat) {
   EXPECT_EQ(dead_letter_line("t/0@5", "bad", std::string("\xff\x00z", 3)),
             std::string("{\"source\":\"t/0@5\",\"reason\":\"bad\",\"message_base64\":\"/wB6\"}\n"));
   EXPECT_EQ(dead_letter_line("s", "r", "caf\xc3\xa9"), "{\"source\":\"s\",\"reason\":\"r\",\"message\":\"caf\xc3\xa9\"}\n");
+  // A file name that is not UTF-8 keeps the rest of its text; DEL is escaped like the control bytes.
+  EXPECT_EQ(dead_letter_line("in\xff.csv:1", "r", "a\x7f"),
+            "{\"source\":\"in\\ufffd.csv:1\",\"reason\":\"r\",\"message\":\"a\\u007f\"}\n");
   EXPECT_EQ(file_source("stdin", 7), "stdin:7");
   EXPECT_EQ(kafka_source("mta-turnstile", 2, 1234), "mta-turnstile/2@1234");
 }

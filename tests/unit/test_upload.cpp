@@ -202,9 +202,6 @@ TEST(Checksum, KnownValues) {
   std::string long_text(1000, 'x');
   std::uint32_t split = crc32c_update(crc32c_update(0, long_text.data(), 333), long_text.data() + 333, 667);
   EXPECT_EQ(split, crc32c_update(0, long_text.data(), long_text.size()));
-  EXPECT_EQ(base64_encode(std::string_view("hello\n")), "aGVsbG8K");
-  EXPECT_EQ(base64_encode(std::string_view("ab")), "YWI=");
-  EXPECT_EQ(base64url_encode(std::string_view("\xfb\xff")), "-_8");
 }
 
 TEST(Checksum, FileDigestMatchesWhatGcsReports) {
