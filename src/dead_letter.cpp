@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "error.h"
-#include "output_file.h"
+#include "durable_file.h"
 #include "log.h"
 
 namespace mtastream {
@@ -144,7 +144,7 @@ void DeadLetterWriter::add(std::string_view source, std::string_view reason, std
 }
 
 void DeadLetterWriter::write_buffer() {
-  write_fully(fd_, buffer_, fmt::format("dead-letter file '{}'", path_));
+  write_all(fd_, buffer_, fmt::format("dead-letter file '{}'", path_));
   buffer_.clear();
 }
 
