@@ -20,6 +20,13 @@ void append_year(int year, std::string& out) {
   append_2(static_cast<unsigned>(year) % 100, out);
 }
 
+// MM?DD, ? = `separator`.
+void append_month_day(const DateTime& t, char separator, std::string& out) {
+  append_2(t.month, out);
+  out += separator;
+  append_2(t.day, out);
+}
+
 void append_time(const DateTime& t, std::string& out) {
   append_2(t.hour, out);
   out += ':';
@@ -32,18 +39,14 @@ void append_time(const DateTime& t, std::string& out) {
 
 void append_mta_date(int64_t seconds, std::string& out) {
   const DateTime t = from_seconds(seconds);
-  append_2(t.month, out);
-  out += '/';
-  append_2(t.day, out);
+  append_month_day(t, '/', out);
   out += '/';
   append_year(t.year, out);
 }
 
 void append_short_date(int64_t seconds, std::string& out) {
   const DateTime t = from_seconds(seconds);
-  append_2(t.month, out);
-  out += '-';
-  append_2(t.day, out);
+  append_month_day(t, '-', out);
   out += '-';
   append_2(static_cast<unsigned>((t.year % 100 + 100) % 100), out);
 }
@@ -54,9 +57,7 @@ void append_timestamp(int64_t seconds, std::string& out) {
   const DateTime t = from_seconds(seconds);
   append_year(t.year, out);
   out += '-';
-  append_2(t.month, out);
-  out += '-';
-  append_2(t.day, out);
+  append_month_day(t, '-', out);
   out += ' ';
   append_time(t, out);
 }

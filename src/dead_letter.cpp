@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "error.h"
 #include "durable_file.h"
+#include "error.h"
 #include "log.h"
 
 namespace mtastream {

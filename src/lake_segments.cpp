@@ -1,7 +1,6 @@
 #include "lake_segments.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,9 +14,9 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "durable_file.h"
 #include "error.h"
 #include "log.h"
-#include "durable_file.h"
 #include "upload/uploader.h"
 
 namespace mtastream {

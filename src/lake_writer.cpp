@@ -2,11 +2,7 @@
 
 #include <utility>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <libdeflate.h>
 
@@ -19,9 +15,9 @@
 #include <algorithm>
 
 #include "civil_time.h"
+#include "durable_file.h"
 #include "error.h"
 #include "log.h"
-#include "durable_file.h"
 #include "output_file.h"
 #include "text.h"
 

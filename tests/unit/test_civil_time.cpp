@@ -9,15 +9,11 @@ using namespace mtastream;
 
 namespace {
 
+// DATE MM/DD/YYYY|DATE MM-DD-YY|TIME|TIMESTAMP.
 std::string all_forms(int64_t seconds) {
   std::string out;
-  civil::append_mta_date(seconds, out);
-  out += '|';
-  civil::append_short_date(seconds, out);
-  out += '|';
-  civil::append_mta_time(seconds, out);
-  out += '|';
-  civil::append_timestamp(seconds, out);
+  for (auto append : {civil::append_mta_date, civil::append_short_date, civil::append_mta_time, civil::append_timestamp})
+    append(seconds, out.empty() ? out : out += '|');
   return out;
 }
 

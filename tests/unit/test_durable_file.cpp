@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -37,12 +36,10 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
+// The Error's message, "" when `f` throws none.
+template <typename F>
+std::string error_of(F f) {
+  try { f(); } catch (const Error& e) { return e.what(); }
   return "";
 }
 
