@@ -80,7 +80,7 @@ constexpr int default_gzip_level = 5;
 // input gives equal bytes.
 std::string gzip_bytes(std::string_view data, int level = default_gzip_level);
 
-// Like write_files_durably, but a file that already exists is never replaced (a lake file is final):
+// Like write_files_durably (durable_file.h), but a file that already exists is never replaced (a lake file is final):
 // each temporary file is linked to its final name, which fails when the name is taken. Returns, per
 // file, whether this call created it. Durable when it returns. Throws Error.
 std::vector<bool> write_files_once(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);

@@ -1,6 +1,4 @@
 // file://DIR: copy under a temporary name in the target folder, fsync, verify, rename, fsync the folder.
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "error.h"
 #include "durable_file.h"
+#include "error.h"
 #include "output_file.h"
 #include "upload/checksum.h"
 #include "upload/store_uploaders.h"

@@ -1,8 +1,5 @@
 #include "upload/upload_batch.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstring>
