@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "durable_file.h"
 #include "encoding.h"
 #include "error.h"
 #include "json_writer.h"
-#include "output_file.h"
 #include "log.h"
 
 namespace mtastream {
@@ -57,7 +57,7 @@ void DeadLetterWriter::add(std::string_view source, std::string_view reason, std
 }
 
 void DeadLetterWriter::write_buffer() {
-  write_fully(fd_, buffer_, fmt::format("dead-letter file '{}'", path_));
+  write_all(fd_, buffer_, fmt::format("dead-letter file '{}'", path_));
   buffer_.clear();
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "civil_time.h"
 #include "error.h"
 #include "text.h"
 
@@ -13,11 +14,10 @@ namespace {
 
 // DATE "MM-DD-YY" and TIME "HH:MM:SS" of a naive local time in seconds.
 void format_date_time(int64_t local_seconds, std::string& date, std::string& time) {
-  std::time_t t = static_cast<std::time_t>(local_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  date = fmt::format("{:02d}-{:02d}-{:02d}", tm.tm_mon + 1, tm.tm_mday, tm.tm_year % 100);
-  time = fmt::format("{:02d}:{:02d}:{:02d}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+  date.clear();
+  civil::append_short_date(local_seconds, date);
+  time.clear();
+  civil::append_mta_time(local_seconds, time);
 }
 
 // Share of the peak hourly flow at each hour of the day (subway ridership shape: rush hours at 8 and 18).

@@ -1,10 +1,10 @@
 #include "group_status.h"
 
 #include <fmt/format.h>
-#include <time.h>
 
 #include <algorithm>
 
+#include "civil_time.h"
 #include "error.h"
 #include "json_writer.h"
 #include "kafka/consumer.h"
@@ -17,11 +17,8 @@ namespace {
 std::string format_watermark(int64_t seconds) {
   if (seconds == WindowEngine::minus_infinity) return "-";
   if (seconds == closed_through_everything) return "everything";
-  time_t t = static_cast<time_t>(seconds);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &utc);
+  std::string text;
+  civil::append_timestamp(seconds, text);
   return text;
 }
 

@@ -1,7 +1,6 @@
 #include "lake_segments.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,9 +14,9 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "durable_file.h"
 #include "error.h"
 #include "log.h"
-#include "output_file.h"
 #include "upload/uploader.h"
 
 namespace mtastream {
@@ -142,28 +141,6 @@ bool parse_segment_name(std::string_view name, int64_t& start, int64_t& end, int
   return true;
 }
 
-std::string read_whole_file(const std::string& path, bool& missing) {
-  std::string text;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  missing = fd < 0 && errno == ENOENT;
-  if (missing) return text;
-  if (fd < 0) throw Error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int saved = errno;
-      ::close(fd);
-      throw Error(fmt::format("cannot read '{}': {}", path, std::strerror(saved)));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return text;
-}
-
 // The lake folder's <lake_dir>/.mtastream/<prefix>_<topic>/: members on one machine.
 class LocalStagingStore : public StagingStore {
  public:
@@ -178,10 +155,7 @@ class LocalStagingStore : public StagingStore {
     return names;
   }
   std::optional<std::string> read(const std::string& folder, const std::string& name) const override {
-    bool missing = false;
-    std::string text = read_whole_file(location(folder) + "/" + name, missing);
-    if (missing) return std::nullopt;
-    return text;
+    return read_file(location(folder) + "/" + name);
   }
   void write(const std::string& folder, const std::vector<std::pair<std::string, std::string>>& files) override {
     if (!files.empty()) write_files_durably(location(folder), files);

@@ -2,11 +2,7 @@
 
 #include <utility>
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <libdeflate.h>
 
@@ -18,6 +14,8 @@
 #include <map>
 #include <algorithm>
 
+#include "civil_time.h"
+#include "durable_file.h"
 #include "encoding.h"
 #include "error.h"
 #include "log.h"
@@ -68,8 +66,8 @@ bool copy_checking(std::string_view v, char*& p) {
 
 void append_name_time(int64_t seconds, std::string& out) {
   std::string date, time;
-  append_row_date(seconds, date);  // MM/DD/YYYY
-  append_row_time(seconds, time);  // HH:MM:SS
+  civil::append_mta_date(seconds, date);  // MM/DD/YYYY
+  civil::append_mta_time(seconds, time);  // HH:MM:SS
   out.append(date, 6, 4).append(date, 0, 2).append(date, 3, 2);
   out += 'T';
   out.append(time, 0, 2).append(time, 3, 2).append(time, 6, 2);
@@ -77,73 +75,9 @@ void append_name_time(int64_t seconds, std::string& out) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-void write_all(int fd, std::string_view bytes, const std::string& what) {
-  write_fully(fd, bytes, fmt::format("'{}'", what));
-}
-
-void make_dirs(const std::string& dir) {
-  if (dir.empty()) return;
-  std::string path;
-  size_t i = 0;
-  while (i <= dir.size()) {
-    size_t slash = dir.find('/', i);
-    if (slash == std::string::npos) slash = dir.size();
-    path = dir.substr(0, slash);
-    i = slash + 1;
-    if (path.empty()) continue;
-    if (::mkdir(path.c_str(), 0777) != 0 && errno != EEXIST)
-      throw Error(fmt::format("cannot create directory '{}': {}", path, errno_text()));
-  }
-  struct stat st{};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw Error(fmt::format("'{}' is not a directory", dir));
-}
-
-void fsync_dir(const std::string& dir) { fsync_directory(dir); }
-
-// ".NAME.tmp.PID" next to the file (in its partition folder, if the name has one).
-std::string temp_name_for(const std::string& name) {
-  size_t slash = name.rfind('/');
-  if (slash == std::string::npos) return fmt::format(".{}.tmp.{}", name, ::getpid());
-  return fmt::format("{}/.{}.tmp.{}", name.substr(0, slash), name.substr(slash + 1), ::getpid());
-}
-
 std::string folder_of(const std::string& name) {
   size_t slash = name.rfind('/');
   return slash == std::string::npos ? std::string() : name.substr(0, slash);
-}
-
-// Creates the partition folders of `names` under `dir` (which exists). Returns every folder to fsync
-// once the files are in place: the files' own folders, and the parent of each folder created here.
-std::vector<std::string> make_partition_folders(const std::string& dir, const std::vector<std::string>& names) {
-  std::vector<std::string> sync;
-  for (const std::string& name : names) {
-    std::string folder = folder_of(name);
-    if (folder.empty()) continue;
-    std::string path = dir;
-    size_t from = 0;
-    while (from <= folder.size()) {
-      size_t slash = folder.find('/', from);
-      if (slash == std::string::npos) slash = folder.size();
-      std::string parent = path;
-      path += "/" + folder.substr(from, slash - from);
-      from = slash + 1;
-      if (::mkdir(path.c_str(), 0777) == 0) {
-        sync.push_back(parent);
-      } else if (errno != EEXIST) {
-        throw Error(fmt::format("cannot create directory '{}': {}", path, errno_text()));
-      }
-    }
-    sync.push_back(dir + "/" + folder);
-  }
-  std::sort(sync.begin(), sync.end());
-  sync.erase(std::unique(sync.begin(), sync.end()), sync.end());
-  return sync;
-}
-
-std::string join_path(const std::string& dir, const std::string& name) {
-  if (dir.empty()) return name;
-  return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
 // One compressor per level and thread, kept: allocating one costs more than compressing a small window.
@@ -191,9 +125,9 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
                         GroupColumns columns) {
   // ",DATE,TIME," is the same on every row of a window: formatted once.
   std::string date_time = ",";
-  append_row_date(window.end, date_time);
+  civil::append_mta_date(window.end, date_time);
   date_time += ',';
-  append_row_time(window.end, date_time);
+  civil::append_mta_time(window.end, date_time);
   date_time += ',';
   const bool with_index = layout == LakeLayout::original;
   const bool with_desc = columns & (1u << 6);
@@ -389,8 +323,8 @@ std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindo
   }
   // The time part is the same for every row.
   std::string date, time;
-  append_row_date(window.end, date);  // MM/DD/YYYY
-  append_row_time(window.end, time);
+  civil::append_mta_date(window.end, date);  // MM/DD/YYYY
+  civil::append_mta_time(window.end, time);
   std::string_view row_fields[group_column_count];
   std::map<std::string, size_t> index;
   for (size_t r = 0; r < window.rows.size(); ++r) {
@@ -466,74 +400,9 @@ std::string gzip_bytes(std::string_view data, int level) {
   return std::string(room.data(), n);
 }
 
-void write_file_durably(const std::string& dir, const std::string& name, std::string_view bytes) {
-  make_dirs(dir);
-  std::string temp = join_path(dir, temp_name_for(name));
-  std::string final_path = join_path(dir, name);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw Error(fmt::format("cannot create '{}': {}", temp, errno_text()));
-  try {
-    write_all(fd, bytes, temp);
-    if (::fsync(fd) != 0) throw Error(fmt::format("cannot fsync '{}': {}", temp, errno_text()));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    throw Error(fmt::format("cannot close '{}': {}", temp, errno_text()));
-  }
-  if (::rename(temp.c_str(), final_path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    errno = saved;
-    throw Error(fmt::format("cannot rename '{}' to '{}': {}", temp, final_path, errno_text()));
-  }
-  fsync_dir(dir);
-}
-
-void write_files_durably(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
-  make_dirs(dir);
-  std::vector<std::string> names;
-  for (const auto& file : files) names.push_back(file.first);
-  const std::vector<std::string> folders = make_partition_folders(dir, names);
-  std::vector<std::string> temps;
-  std::vector<int> fds;
-  auto discard = [&]() {
-    for (int fd : fds)
-      if (fd >= 0) ::close(fd);
-    for (const std::string& temp : temps) ::unlink(temp.c_str());
-  };
-  try {
-    for (const auto& [name, bytes] : files) {
-      temps.push_back(join_path(dir, temp_name_for(name)));
-      int fd = ::open(temps.back().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-      if (fd < 0) throw Error(fmt::format("cannot create '{}': {}", temps.back(), errno_text()));
-      fds.push_back(fd);
-      write_all(fd, bytes, temps.back());
-    }
-    for (size_t i = 0; i < fds.size(); ++i) {
-      if (::fsync(fds[i]) != 0) throw Error(fmt::format("cannot fsync '{}': {}", temps[i], errno_text()));
-      int fd = std::exchange(fds[i], -1);
-      if (::close(fd) != 0) throw Error(fmt::format("cannot close '{}': {}", temps[i], errno_text()));
-    }
-    for (size_t i = 0; i < files.size(); ++i) {
-      std::string final_path = join_path(dir, files[i].first);
-      if (::rename(temps[i].c_str(), final_path.c_str()) != 0)
-        throw Error(fmt::format("cannot rename '{}' to '{}': {}", temps[i], final_path, errno_text()));
-    }
-  } catch (...) {
-    discard();
-    throw;
-  }
-  for (const std::string& folder : folders) fsync_dir(folder);
-  fsync_dir(dir);
-}
-
 LakeWriter::LakeWriter(std::string dir, LakeLayout layout, GroupColumns columns, LakePartitioning partitioning)
     : dir_(std::move(dir)), layout_(layout), columns_(columns), partitioning_(std::move(partitioning)) {
-  make_dirs(dir_);
+  create_directories(dir_);
 }
 
 std::string LakeWriter::encode(const ClosedWindow& window, const std::string& file_name) {
@@ -614,7 +483,7 @@ CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout, GroupCol
   std::string name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
   if (name.empty()) throw UsageError(fmt::format("-o '{}' names a directory, not a file", target_));
   s.gzip = ends_with(name, ".gz");
-  if (!dir.empty()) make_dirs(dir);
+  if (!dir.empty()) create_directories(dir);
   s.file = std::make_unique<OutputFile>(target_);
 }
 
@@ -671,11 +540,7 @@ std::vector<bool> write_files_once(const std::string& dir,
   std::vector<std::pair<std::string, std::string>> temps;
   temps.reserve(files.size());
   // Staged as ".NAME.once.tmp.PID": remove_stale_temp_files() knows the pattern if we are killed here.
-  for (const auto& [name, bytes] : files) {
-    const std::string folder = folder_of(name);
-    const std::string base = folder.empty() ? name : name.substr(folder.size() + 1);
-    temps.emplace_back(lake_relative_path(folder, fmt::format(".{}.once.tmp.{}", base, ::getpid())), bytes);
-  }
+  for (const auto& [name, bytes] : files) temps.emplace_back(temp_path_for(name, TempKind::once), bytes);
   write_files_durably(dir, temps);
   std::vector<bool> created(files.size(), false);
   std::exception_ptr error;
@@ -696,41 +561,9 @@ std::vector<bool> write_files_once(const std::string& dir,
     if (std::string folder = folder_of(file.first); !folder.empty()) folders.push_back(join_path(dir, folder));
   std::sort(folders.begin(), folders.end());
   folders.erase(std::unique(folders.begin(), folders.end()), folders.end());
-  for (const std::string& folder : folders) fsync_dir(folder);  // the links; write_files_durably synced the folders' creation
-  fsync_dir(dir);
+  for (const std::string& folder : folders) fsync_directory(folder);  // the links; write_files_durably synced the folders' creation
+  fsync_directory(dir);
   return created;
-}
-
-void create_directories(const std::string& dir) { make_dirs(dir); }
-
-size_t remove_stale_temp_files(const std::string& dir, bool partition_folders) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return 0;
-  size_t removed = 0;
-  std::vector<std::string> folders;
-  while (dirent* entry = ::readdir(d)) {
-    std::string_view name = entry->d_name;
-    // Partition folders ("key=value", never hidden) are searched too: a killed writer leaves its
-    // temporary files next to the final names.
-    if (partition_folders && name[0] != '.' && name.find('=') != std::string_view::npos &&
-        (entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN))
-      folders.emplace_back(name);
-    if (name.size() < 2 || name[0] != '.') continue;
-    size_t tmp = name.rfind(".tmp.");
-    if (tmp == std::string_view::npos) continue;
-    std::string_view pid_text = name.substr(tmp + 5);
-    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string_view::npos) continue;
-    pid_t pid = static_cast<pid_t>(std::stol(std::string(pid_text)));
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still run
-    if (::unlink((dir + "/" + std::string(name)).c_str()) == 0) ++removed;
-  }
-  ::closedir(d);
-  for (const std::string& folder : folders) {
-    struct stat st{};
-    std::string path = dir + "/" + folder;
-    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) removed += remove_stale_temp_files(path, true);
-  }
-  return removed;
 }
 
 }  // namespace mtastream

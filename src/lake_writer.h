@@ -80,29 +80,10 @@ constexpr int default_gzip_level = 5;
 // input gives equal bytes.
 std::string gzip_bytes(std::string_view data, int level = default_gzip_level);
 
-// The write functions below take names that may hold partition folders ("date=.../name.csv.gz"): the
-// folders are created under `dir` and fsynced with the files.
-
-// Writes `bytes` to dir/name atomically and durably: a temporary file in `dir`, fsync, rename over
-// the final name, fsync of the directory. Creates `dir` (and parents) if missing. Throws Error.
-void write_file_durably(const std::string& dir, const std::string& name, std::string_view bytes);
-
-// The same for several files at once, cheaper than one by one: every temporary file is written, then
-// each is fsynced (one journal commit covers most of them), renamed, and the directory fsynced once.
-// All files are durable when it returns; on failure the temporary files are removed. Throws Error.
-void write_files_durably(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
-
-// Like write_files_durably, but a file that already exists is never replaced (a lake file is final):
+// Like write_files_durably (durable_file.h), but a file that already exists is never replaced (a lake file is final):
 // each temporary file is linked to its final name, which fails when the name is taken. Returns, per
 // file, whether this call created it. Durable when it returns. Throws Error.
 std::vector<bool> write_files_once(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files);
-
-// mkdir -p (Error when it fails or `dir` is not a directory).
-void create_directories(const std::string& dir);
-
-// Removes temporary files (".NAME.tmp.PID") a killed writer left in `dir` when PID is not running;
-// with `partition_folders`, also in the Hive folders ("key=value") below it.
-size_t remove_stale_temp_files(const std::string& dir, bool partition_folders = false);
 
 // Where lake files go: one .csv.gz file per closed window.
 class LakeWriter {

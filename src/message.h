@@ -31,8 +31,6 @@ std::string_view wire_form_name(WireForm form);
 // Appends the event in the given wire form (no newline) to `out`.
 void append_event(const TurnstileEvent& event, WireForm form, std::string& out);
 
-// "YYYY-MM-DD HH:MM:SS" for seconds since the epoch (UTC arithmetic, as TIMESTAMP is naive).
-void append_timestamp(int64_t seconds, std::string& out);
 // The key that keeps one turnstile's events in one partition: "CA,UNIT,SCP".
 std::string turnstile_key(const TurnstileEvent& event);
 

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <ctime>
 
+#include "civil_time.h"
 #include "error.h"
 #include "json_writer.h"
 #include "message.h"
@@ -31,28 +31,6 @@ static void append_uint(uint64_t v, std::string& out) {
   out.append(buf, r.ptr);
 }
 
-static void append_2(int v, std::string& out) {
-  out += static_cast<char>('0' + v / 10);
-  out += static_cast<char>('0' + v % 10);
-}
-
-void append_timestamp(int64_t seconds, std::string& out) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  int year = tm.tm_year + 1900;
-  out += fmt::format("{:04d}-", year);
-  append_2(tm.tm_mon + 1, out);
-  out += '-';
-  append_2(tm.tm_mday, out);
-  out += ' ';
-  append_2(tm.tm_hour, out);
-  out += ':';
-  append_2(tm.tm_min, out);
-  out += ':';
-  append_2(tm.tm_sec, out);
-}
-
 static void append_csv_line(const TurnstileEvent& e, std::string& out) {
   for (std::string_view f : {e.ca, e.unit, e.scp, e.station, e.linename, e.division, e.date, e.time, e.desc}) {
     out.append(f);
@@ -64,7 +42,7 @@ static void append_csv_line(const TurnstileEvent& e, std::string& out) {
   out += ',';
   out.append(e.id);
   out += ',';
-  append_timestamp(e.timestamp, out);
+  civil::append_timestamp(e.timestamp, out);
 }
 
 void append_event(const TurnstileEvent& e, WireForm form, std::string& out) {
@@ -80,7 +58,7 @@ void append_event(const TurnstileEvent& e, WireForm form, std::string& out) {
     return;
   }
   std::string timestamp;
-  append_timestamp(e.timestamp, timestamp);
+  civil::append_timestamp(e.timestamp, timestamp);
   json.begin_object().field("CA", e.ca).field("UNIT", e.unit).field("SCP", e.scp).field("STATION", e.station);
   json.field("LINENAME", e.linename).field("DIVISION", e.division).field("DATE", e.date).field("TIME", e.time);
   json.field("DESC", e.desc).field("ENTRIES", e.entries).field("EXITS", e.exits).field("ID", e.id);

@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "civil_time.h"
 #include "encoding.h"
 #include "text.h"
 
@@ -23,12 +24,6 @@ constexpr size_t max_text_field = 256;
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline int digit(char c) { return c - '0'; }
 inline int two_digits(const char* p) { return digit(p[0]) * 10 + digit(p[1]); }
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-int days_in_month(int64_t y, int m) {
-  static constexpr int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
 
 }  // namespace
 
@@ -104,28 +99,17 @@ const char* parse_count(std::string_view v, uint64_t& out) {
 
 }  // namespace
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 bool parse_timestamp(std::string_view v, int64_t& seconds) {
   if (v.size() != 19) return false;
   const char* p = v.data();
   if (p[4] != '-' || p[7] != '-' || p[10] != ' ' || p[13] != ':' || p[16] != ':') return false;
   for (int i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
     if (!is_digit(p[i])) return false;
-  int64_t year = two_digits(p) * 100 + two_digits(p + 2);
-  int month = two_digits(p + 5), day = two_digits(p + 8);
-  int hour = two_digits(p + 11), minute = two_digits(p + 14), second = two_digits(p + 17);
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return false;
-  if (hour > 23 || minute > 59 || second > 59) return false;
-  seconds = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 + hour * 3600 +
-            minute * 60 + second;
+  const int year = two_digits(p) * 100 + two_digits(p + 2);
+  const unsigned month = two_digits(p + 5), day = two_digits(p + 8);
+  const unsigned hour = two_digits(p + 11), minute = two_digits(p + 14), second = two_digits(p + 17);
+  if (!civil::is_date(year, month, day) || hour > 23 || minute > 59 || second > 59) return false;
+  seconds = civil::to_seconds(year, month, day, hour, minute, second);
   return true;
 }
 

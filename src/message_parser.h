@@ -48,7 +48,5 @@ const char* text_field_problem(std::string_view text);
 
 // TIMESTAMP "YYYY-MM-DD HH:MM:SS" (a real calendar date) to seconds since the epoch, read as UTC.
 bool parse_timestamp(std::string_view text, int64_t& seconds);
-// Days since 1970-01-01 for a proleptic Gregorian date (no range checks).
-int64_t days_from_civil(int64_t year, unsigned month, unsigned day);
 
 }  // namespace mtastream

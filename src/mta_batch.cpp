@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "civil_time.h"
 #include "event_id.h"
 #include "message_parser.h"
 #include "text.h"
@@ -47,52 +48,7 @@ int two_digits(std::string_view s, size_t at) { return (s[at] - '0') * 10 + (s[a
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int y, int m) {
-  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (era-based day count).
-int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Civil {
-  int year, month, day, hour, minute, second;
-};
-
-Civil civil_from_seconds(int64_t t) {
-  int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-  int64_t rest = t - days * 86400;
-  int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  const int y = static_cast<int>(yoe + era * 400 + (m <= 2));
-  return {y, m, d, static_cast<int>(rest / 3600), static_cast<int>(rest % 3600 / 60), static_cast<int>(rest % 60)};
-}
-
-void put2(int v, char* out) {
-  out[0] = static_cast<char>('0' + v / 10 % 10);
-  out[1] = static_cast<char>('0' + v % 10);
-}
-
 }  // namespace
-
-int64_t civil_to_seconds(int year, int month, int day, int hour, int minute, int second) {
-  return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-}
 
 bool is_mta_header(std::string_view line) {
   std::array<std::string_view, 13> fields;
@@ -144,16 +100,15 @@ std::string parse_mta_row(std::string_view line, MtaRow& row) {
   if (date.size() != 10 || date[2] != '/' || date[5] != '/' || !is_digit(date[0]) || !is_digit(date[1]) ||
       !is_digit(date[3]) || !is_digit(date[4]) || !all_digits(date.substr(6)))
     return fmt::format("DATE '{}' is not MM/DD/YYYY", printable(date, 20));
-  int month = two_digits(date, 0), day = two_digits(date, 3);
-  int year = two_digits(date, 6) * 100 + two_digits(date, 8);
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-    return fmt::format("DATE '{}' is not a calendar date", date);
+  const unsigned month = two_digits(date, 0), day = two_digits(date, 3);
+  const int year = two_digits(date, 6) * 100 + two_digits(date, 8);
+  if (!civil::is_date(year, month, day)) return fmt::format("DATE '{}' is not a calendar date", date);
   if (time.size() != 8 || time[2] != ':' || time[5] != ':' || !is_digit(time[0]) || !is_digit(time[1]) ||
       !is_digit(time[3]) || !is_digit(time[4]) || !is_digit(time[6]) || !is_digit(time[7]))
     return fmt::format("TIME '{}' is not HH:MM:SS", printable(time, 20));
-  int hour = two_digits(time, 0), minute = two_digits(time, 3), second = two_digits(time, 6);
+  const unsigned hour = two_digits(time, 0), minute = two_digits(time, 3), second = two_digits(time, 6);
   if (hour > 23 || minute > 59 || second > 59) return fmt::format("TIME '{}' is out of range", time);
-  row.time = civil_to_seconds(year, month, day, hour, minute, second);
+  row.time = civil::to_seconds(year, month, day, hour, minute, second);
 
   row.entries_text = f[9];
   row.exits_text = f[10];
@@ -313,20 +268,15 @@ bool MtaDeltaStream::next(TurnstileEvent& event) {
   const MtaTurnstile& turnstile = readings_.turnstiles()[current.turnstile];
   const MtaRowDetails& details = readings_.details()[current.details];
 
-  Civil c = civil_from_seconds(current.time);
-  date_.assign("MM-DD-YY");
-  put2(c.month, date_.data());
-  put2(c.day, date_.data() + 3);
-  put2(c.year % 100, date_.data() + 6);
-  time_.assign("HH:MM:SS");
-  put2(c.hour, time_.data());
-  put2(c.minute, time_.data() + 3);
-  put2(c.second, time_.data() + 6);
+  date_.clear();
+  civil::append_short_date(current.time, date_);
+  time_.clear();
+  civil::append_mta_time(current.time, time_);
 
   id_name_.clear();
   id_name_.append(turnstile.ca).append(1, ',').append(turnstile.unit).append(1, ',').append(turnstile.scp);
   id_name_.append(1, ',').append(turnstile.station).append(1, ',');
-  append_timestamp(current.time, id_name_);
+  civil::append_timestamp(current.time, id_name_);
   id_.clear();
   append_uuid5(replay_event_namespace, id_name_, id_);
 

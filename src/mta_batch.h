@@ -27,9 +27,6 @@ bool is_mta_header(std::string_view line);
 // Parses a data row given without its line end. Returns "" when valid, else the reason it is not.
 std::string parse_mta_row(std::string_view line, MtaRow& row);
 
-// Seconds since the epoch of a civil date and time (UTC arithmetic; MTA times are naive local time).
-int64_t civil_to_seconds(int year, int month, int day, int hour, int minute, int second);
-
 struct MtaTurnstile {
   std::string ca, unit, scp, station;
 };

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "error.h"
 #include "text.h"
@@ -29,32 +30,6 @@ bool is_kernel_path(const std::string& path) {
 }
 
 }  // namespace
-
-void write_fully(int fd, std::string_view bytes, const std::string& what) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error(fmt::format("cannot write {}: {}", what, errno_text()));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
-
-void fsync_directory(const std::string& dir) {
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw Error(fmt::format("cannot open directory '{}': {}", dir, errno_text()));
-  int rc = ::fsync(fd);
-  int saved = errno;
-  ::close(fd);
-  if (rc != 0 && saved != EINVAL) {
-    errno = saved;
-    throw Error(fmt::format("cannot fsync directory '{}': {}", dir, errno_text()));
-  }
-}
 
 OutputTarget resolve_output_target(const std::string& path) {
   std::string current = path;
@@ -83,42 +58,31 @@ OutputFile::OutputFile(const std::string& path) : path_(path), target_(resolve_o
     if (fd_ < 0) throw Error(fmt::format("cannot open '{}': {}", path_, errno_text()));
     return;
   }
-  std::string dir = dir_of(target_.path);
-  std::string name = target_.path.substr(target_.path.rfind('/') == std::string::npos ? 0 : target_.path.rfind('/') + 1);
-  temp_path_ = fmt::format("{}/.{}.tmp.{}", dir, name, ::getpid());
-  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd_ < 0) throw Error(fmt::format("cannot create '{}': {}", temp_path_, errno_text()));
-  // Replacing a file keeps its permissions (a private 0600 file stays private).
-  struct stat st {};
-  if (::stat(target_.path.c_str(), &st) == 0) ::fchmod(fd_, st.st_mode & 07777);
+  replacing_.emplace(target_.path);
+  replacing_->keep_mode_of_target();
 }
 
 OutputFile::~OutputFile() {
-  if (fd_ < 0) return;
-  ::close(fd_);
-  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (fd_ >= 0) ::close(fd_);
 }
 
-void OutputFile::write(std::string_view bytes) { write_fully(fd_, bytes, fmt::format("'{}'", path_)); }
+void OutputFile::write(std::string_view bytes) {
+  write_all(replacing_ ? replacing_->fd() : fd_, bytes, fmt::format("'{}'", path_));
+}
 
 void OutputFile::commit() {
+  if (replacing_) {
+    try {
+      replacing_->commit();
+    } catch (...) {
+      replacing_.reset();  // removes the temporary file
+      throw;
+    }
+    replacing_.reset();
+    return;
+  }
   if (fd_ < 0) return;
-  bool replace = target_.kind == OutputTarget::Kind::replace;
-  if (replace && ::fsync(fd_) != 0) throw Error(fmt::format("cannot fsync '{}': {}", temp_path_, errno_text()));
-  int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
-    if (replace) ::unlink(temp_path_.c_str());
-    throw Error(fmt::format("cannot close '{}': {}", replace ? temp_path_ : path_, errno_text()));
-  }
-  if (!replace) return;
-  if (::rename(temp_path_.c_str(), target_.path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp_path_.c_str());
-    errno = saved;
-    throw Error(fmt::format("cannot rename '{}' to '{}': {}", temp_path_, target_.path, errno_text()));
-  }
-  fsync_directory(dir_of(target_.path));
+  if (::close(std::exchange(fd_, -1)) != 0) throw Error(fmt::format("cannot close '{}': {}", path_, errno_text()));
 }
 
 }  // namespace mtastream

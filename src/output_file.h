@@ -2,8 +2,11 @@
 // atomically (temporary file in the target's directory, fsync, rename); a device, FIFO, /dev/stdout or
 // /proc/self/fd/N is written through, never renamed over -- it is not ours to replace.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "durable_file.h"
 
 namespace mtastream {
 
@@ -15,12 +18,6 @@ struct OutputTarget {
   Kind kind = Kind::replace;
   std::string path;
 };
-
-// write(2) until all of `bytes` is written (EINTR retried); Error "cannot write WHAT: reason".
-void write_fully(int fd, std::string_view bytes, const std::string& what);
-// fsync of a directory ("" = the current one), so renames in it are durable; a file system that cannot
-// sync directories (EINVAL) is accepted. Throws Error.
-void fsync_directory(const std::string& dir);
 
 // Follows the symlink chain of `path`. Throws Error for a directory or a symlink loop.
 OutputTarget resolve_output_target(const std::string& path);
@@ -41,8 +38,8 @@ class OutputFile {
  private:
   std::string path_;  // as the user named it, for messages
   OutputTarget target_;
-  std::string temp_path_;
-  int fd_ = -1;
+  std::optional<ReplacingFile> replacing_;  // Kind::replace, until committed
+  int fd_ = -1;                             // Kind::direct, until committed
 };
 
 }  // namespace mtastream

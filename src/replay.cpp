@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "civil_time.h"
 #include "dead_letter.h"
 #include "error.h"
 #include "line_reader.h"
@@ -64,7 +65,7 @@ ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, D
   MtaDeltaStream stream(readings, options.max_delta, [&](const MtaAnomaly& a) {
     if (!log::enabled(log::Level::debug)) return;
     std::string when;
-    append_timestamp(a.current.time, when);
+    civil::append_timestamp(a.current.time, when);
     log::debug("{}:{}: {} for {},{},{},{} at {}: ENTRIES {:+}, EXITS {:+} since {}:{}; no event",
                readings.sources()[a.current.source], a.current.line, anomaly_kind_name(a.kind), a.turnstile.ca,
                a.turnstile.unit, a.turnstile.scp, a.turnstile.station, when, a.entries_delta, a.exits_delta,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "civil_time.h"
 #include "message.h"
 
 namespace mtastream {
@@ -35,7 +36,7 @@ void ReplayProgress::update(int64_t simulated_ms, uint64_t sent, uint64_t skippe
   if (drawn_ && now - last_draw_ < std::chrono::milliseconds(200)) return;
   last_draw_ = now;
   std::string clock;
-  append_timestamp(simulated_ms / 1000, clock);
+  civil::append_timestamp(simulated_ms / 1000, clock);
   std::string line = fmt::format("\rmtastream: replay clock {}  sent {}  skipped {}  {}\x1b[K", clock, sent, skipped,
                                  speed > 0 ? fmt::format("x{:g}", speed) : std::string("as fast as possible"));
   std::fwrite(line.data(), 1, line.size(), stderr);

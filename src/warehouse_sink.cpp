@@ -5,10 +5,10 @@
 
 #include <cctype>
 #include <chrono>
-#include <ctime>
 #include <cstdlib>
 #include <thread>
 
+#include "civil_time.h"
 #include "error.h"
 #include "lake_writer.h"
 #include "log.h"
@@ -49,12 +49,9 @@ std::string percent_decode(std::string_view s) {
 }
 
 std::string utc_time(int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  std::string text;
+  civil::append_timestamp(seconds, text);
+  return text;
 }
 
 // libpq's messages name host, port and user, never the password; scrubbed anyway in case a

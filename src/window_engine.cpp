@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "civil_time.h"
 #include "error.h"
 #include "text.h"
 
@@ -73,24 +74,6 @@ inline bool equal_bytes(const char* a, const char* b, size_t n) {
 inline int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
-void append_2(unsigned v, std::string& out) {
-  out += static_cast<char>('0' + v / 10 % 10);
-  out += static_cast<char>('0' + v % 10);
 }
 
 // The group key fields of an event, in output order.
@@ -276,10 +259,10 @@ void validate_window_config(const WindowConfig& c) {
 
 std::string rejection_reason(AddResult result, int64_t event_time, int64_t watermark) {
   std::string time, mark;
-  append_timestamp(event_time, time);
+  civil::append_timestamp(event_time, time);
   switch (result) {
     case AddResult::late:
-      append_timestamp(watermark, mark);
+      civil::append_timestamp(watermark, mark);
       return fmt::format("late: every window of {} had closed (watermark {})", time, mark);
     case AddResult::overflow:
       return "ENTRIES or EXITS would push a window's sum past the 64-bit maximum";
@@ -290,26 +273,6 @@ std::string rejection_reason(AddResult result, int64_t event_time, int64_t water
     default:
       return "accepted";
   }
-}
-
-void append_row_date(int64_t seconds, std::string& out) {
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(floor_div(seconds, 86400), y, m, d);
-  append_2(m, out);
-  out += '/';
-  append_2(d, out);
-  out += '/';
-  out += fmt::format("{:04d}", y);
-}
-
-void append_row_time(int64_t seconds, std::string& out) {
-  int64_t s = seconds - floor_div(seconds, 86400) * 86400;
-  append_2(static_cast<unsigned>(s / 3600), out);
-  out += ':';
-  append_2(static_cast<unsigned>(s / 60 % 60), out);
-  out += ':';
-  append_2(static_cast<unsigned>(s % 60), out);
 }
 
 struct WindowEngine::Impl {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "civil_time.h"
 #include "error.h"
 #include "message.h"
 
@@ -98,7 +99,7 @@ enum class AddResult {
 };
 
 // The last instant a window may end at: 9999-12-31 23:59:59 UTC.
-constexpr int64_t max_window_end_seconds = 253402300799;
+constexpr int64_t max_window_end_seconds = civil::last_four_digit_year_second;
 
 struct WindowCounters {
   uint64_t accepted = 0;
@@ -209,9 +210,5 @@ class WindowEngine {
 // Why add() rejected an event (late, overflow, too_late_in_time), for warnings and dead letters;
 // `watermark` is the engine's watermark before add().
 std::string rejection_reason(AddResult result, int64_t event_time, int64_t watermark);
-
-// Window end as the output row's DATE "MM/DD/YYYY" and TIME "HH:MM:SS" (UTC arithmetic).
-void append_row_date(int64_t seconds, std::string& out);
-void append_row_time(int64_t seconds, std::string& out);
 
 }  // namespace mtastream

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "civil_time.h"
 #include "cli_checks.h"
 #include "commands/command.h"
 #include "dead_letter.h"
@@ -34,7 +35,7 @@ struct ReplayCommandOptions {
 
 std::string event_time(int64_t ms) {
   std::string text;
-  append_timestamp(ms / 1000, text);
+  civil::append_timestamp(ms / 1000, text);
   return text;
 }
 

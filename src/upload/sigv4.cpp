@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "civil_time.h"
 #include "upload/checksum.h"
 
 namespace mtastream {
@@ -109,12 +110,8 @@ std::string sigv4_authorization(const SigV4Request& request, const SigV4Scope& s
 }
 
 std::string amz_date_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-  return text;
+  const civil::DateTime t = civil::from_seconds(std::time(nullptr));
+  return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z", t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
 }  // namespace mtastream

@@ -1,8 +1,5 @@
 #include "upload/upload_batch.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -12,19 +9,13 @@
 
 #include <fmt/format.h>
 
+#include "durable_file.h"
 #include "error.h"
 
 namespace mtastream {
 namespace {
 
 namespace fs = std::filesystem;
-
-void sync_directory(const fs::path& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
 
 // Moves the uploaded local file into `move_to`, keeping its object name as relative path.
 void move_local(const UploadItem& item, const std::string& move_to) {
@@ -34,21 +25,22 @@ void move_local(const UploadItem& item, const std::string& move_to) {
   if (error) throw Error(fmt::format("{}: cannot create directory: {}", target.parent_path().string(), error.message()));
   fs::rename(item.local_path, target, error);
   if (error == std::errc::cross_device_link) {
-    // Another file system: copy, sync, then remove the original.
-    fs::path temporary = target.string() + ".moving";
-    fs::copy_file(item.local_path, temporary, fs::copy_options::overwrite_existing, error);
-    if (!error) {
-      int fd = ::open(temporary.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd >= 0) ::fsync(fd), ::close(fd);
-      fs::rename(temporary, target, error);
+    try {  // another file system: a durable copy, then the original removed
+      ReplacingFile copy(target.string());
+      copy.write_file(item.local_path);
+      copy.sync();
+      copy.rename();
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: uploaded, but moving it to {} failed: {}", item.local_path, target.string(), e.what()));
     }
-    if (!error) fs::remove(item.local_path, error);
+    error.clear();
+    fs::remove(item.local_path, error);
   }
   if (error)
     throw Error(fmt::format("{}: uploaded, but moving it to {} failed: {}", item.local_path, target.string(),
                             error.message()));
-  sync_directory(target.parent_path());
-  sync_directory(fs::path(item.local_path).parent_path());
+  fsync_directory(target.parent_path().string());
+  fsync_directory(fs::path(item.local_path).parent_path().string());
 }
 
 }  // namespace
@@ -96,7 +88,7 @@ UploadBatchSummary run_upload_batch(Uploader& uploader, const std::vector<Upload
           if (!fs::remove(report.item.local_path, error) || error)
             throw Error(fmt::format("{}: uploaded, but deleting it failed: {}", report.item.local_path,
                                     error ? error.message() : "already gone"));
-          sync_directory(fs::path(report.item.local_path).parent_path());
+          fsync_directory(fs::path(report.item.local_path).parent_path().string());
         } else if (options.after == AfterUpload::move_local) {
           move_local(report.item, options.move_to);
         }

@@ -12,6 +12,7 @@
 
 #include "consume_checkpoint.h"
 #include "error.h"
+#include "durable_file.h"
 #include "lake_writer.h"
 #include "window_engine.h"
 

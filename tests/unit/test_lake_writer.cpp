@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "civil_time.h"
 #include "error.h"
 #include "lake_writer.h"
 
@@ -68,8 +69,8 @@ std::string reference_rows(const ClosedWindow& w, LakeLayout layout, uint64_t in
     return q + "\"";
   };
   std::string date, time, out;
-  append_row_date(w.end, date);
-  append_row_time(w.end, time);
+  civil::append_mta_date(w.end, date);
+  civil::append_mta_time(w.end, time);
   for (const WindowRow& r : w.rows) {
     if (layout == LakeLayout::original) out += std::to_string(index++) + ",";
     for (const std::string* f : {&r.ca, &r.unit, &r.scp, &r.station, &r.linename, &r.division}) out += field(*f) + ",";

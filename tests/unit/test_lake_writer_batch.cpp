@@ -7,6 +7,7 @@
 
 #include "consume_job.h"
 #include "error.h"
+#include "durable_file.h"
 #include "lake_writer.h"
 
 namespace mtastream {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "civil_time.h"
 #include "error.h"
 #include "message_parser.h"
 #include "window_engine.h"
@@ -60,9 +61,9 @@ AddResult add(WindowEngine& engine, const Ev& e, int64_t position = 0) { return 
 
 std::string date_time(int64_t seconds) {
   std::string s;
-  append_row_date(seconds, s);
+  civil::append_mta_date(seconds, s);
   s += ' ';
-  append_row_time(seconds, s);
+  civil::append_mta_time(seconds, s);
   return s;
 }
 
