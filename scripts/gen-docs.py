@@ -4,7 +4,7 @@
 usage: gen-docs.py BINARY [OUTDIR]     (OUTDIR defaults to the repository root)
 
 The binary's hidden `option-tree` command prints every command, subcommand, option and positional as JSON
-(src/option_tree.cpp); this script knows no option by name, so new options show up after `make docs`.
+(src/config/option_tree.cpp); this script knows no option by name, so new options show up after `make docs`.
 Output is deterministic (no dates), so a test can regenerate and compare with the committed files.
 """
 import json

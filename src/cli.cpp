@@ -11,9 +11,9 @@
 #include <iostream>
 
 #include "commands/command.h"
-#include "log.h"
-#include "option_tree.h"
-#include "text.h"
+#include "base/log.h"
+#include "config/option_tree.h"
+#include "base/text.h"
 
 extern char** environ;
 

@@ -1,13 +1,13 @@
 // `mtastream aggregate`: window events from files or stdin offline into lake files or stdout.
 #include <fmt/format.h>
 
-#include "aggregate_job.h"
+#include "aggregate/aggregate_job.h"
 #include "commands/command.h"
 #include "commands/window_flags.h"
-#include "exit_code.h"
-#include "log.h"
-#include "warehouse_sink.h"
-#include "stop_signal.h"
+#include "base/exit_code.h"
+#include "base/log.h"
+#include "sink/warehouse_sink.h"
+#include "base/stop_signal.h"
 
 namespace mtastream {
 

@@ -4,13 +4,13 @@
 #include <chrono>
 #include <thread>
 
-#include "cli_checks.h"
+#include "config/cli_checks.h"
 #include "commands/command.h"
 #include "kafka/mock_cluster.h"
-#include "log.h"
-#include "output_file.h"
-#include "stop_signal.h"
-#include "text.h"
+#include "base/log.h"
+#include "base/output_file.h"
+#include "base/stop_signal.h"
+#include "base/text.h"
 
 namespace mtastream {
 namespace {

@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "config.h"
-#include "error.h"
+#include "config/config.h"
+#include "base/error.h"
 
 namespace mtastream {
 

@@ -2,8 +2,8 @@
 #include <fmt/format.h>
 
 #include "commands/command.h"
-#include "json_writer.h"
-#include "log.h"
+#include "base/json_writer.h"
+#include "base/log.h"
 
 namespace mtastream {
 

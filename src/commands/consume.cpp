@@ -5,19 +5,19 @@
 #include <chrono>
 #include <cstdio>
 
-#include "cli_checks.h"
+#include "config/cli_checks.h"
 #include "commands/command.h"
 #include "commands/window_flags.h"
-#include "consume_job.h"
-#include "consume_metrics.h"
-#include "duration.h"
-#include "exit_code.h"
-#include "log.h"
-#include "metrics_server.h"
-#include "raw_consume.h"
-#include "stop_signal.h"
+#include "consume/consume_job.h"
+#include "consume/consume_metrics.h"
+#include "base/duration.h"
+#include "base/exit_code.h"
+#include "base/log.h"
+#include "serve/metrics_server.h"
+#include "consume/raw_consume.h"
+#include "base/stop_signal.h"
 #include "upload/uploader.h"
-#include "warehouse_sink.h"
+#include "sink/warehouse_sink.h"
 
 namespace mtastream {
 

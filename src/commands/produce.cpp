@@ -4,16 +4,16 @@
 #include <cmath>
 #include <unistd.h>
 
-#include "cli_checks.h"
+#include "config/cli_checks.h"
 #include "commands/command.h"
-#include "duration.h"
-#include "exit_code.h"
-#include "json_writer.h"
-#include "log.h"
-#include "message_parser.h"
-#include "publisher.h"
-#include "stop_signal.h"
-#include "text.h"
+#include "base/duration.h"
+#include "base/exit_code.h"
+#include "base/json_writer.h"
+#include "base/log.h"
+#include "event/message_parser.h"
+#include "produce/publisher.h"
+#include "base/stop_signal.h"
+#include "base/text.h"
 
 namespace mtastream {
 namespace {

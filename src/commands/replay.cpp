@@ -4,16 +4,16 @@
 
 #include <chrono>
 
-#include "civil_time.h"
-#include "cli_checks.h"
+#include "base/civil_time.h"
+#include "config/cli_checks.h"
 #include "commands/command.h"
-#include "dead_letter.h"
-#include "exit_code.h"
-#include "json_writer.h"
-#include "log.h"
-#include "replay.h"
-#include "replay_sink.h"
-#include "stop_signal.h"
+#include "lake/dead_letter.h"
+#include "base/exit_code.h"
+#include "base/json_writer.h"
+#include "base/log.h"
+#include "replay/replay.h"
+#include "replay/replay_sink.h"
+#include "base/stop_signal.h"
 
 namespace mtastream {
 

@@ -6,10 +6,10 @@
 #include <optional>
 
 #include "commands/command.h"
-#include "duration.h"
-#include "exit_code.h"
-#include "group_status.h"
-#include "log.h"
+#include "base/duration.h"
+#include "base/exit_code.h"
+#include "consume/group_status.h"
+#include "base/log.h"
 
 namespace mtastream {
 

@@ -3,13 +3,13 @@
 
 #include <chrono>
 
-#include "cli_checks.h"
+#include "config/cli_checks.h"
 #include "commands/command.h"
-#include "duration.h"
-#include "json_writer.h"
+#include "base/duration.h"
+#include "base/json_writer.h"
 #include "kafka/admin.h"
-#include "log.h"
-#include "text.h"
+#include "base/log.h"
+#include "base/text.h"
 
 namespace mtastream {
 namespace {

@@ -1,12 +1,12 @@
 // `mtastream upload`: upload lake files to file://, s3:// or gs://, verified and retried.
 #include <memory>
 
-#include "cli_checks.h"
+#include "config/cli_checks.h"
 #include "commands/command.h"
-#include "duration.h"
-#include "exit_code.h"
-#include "json_writer.h"
-#include "log.h"
+#include "base/duration.h"
+#include "base/exit_code.h"
+#include "base/json_writer.h"
+#include "base/log.h"
 #include "upload/upload_batch.h"
 #include "upload/uploader.h"
 

@@ -1,7 +1,7 @@
 #include "commands/window_flags.h"
 
-#include "cli_checks.h"
-#include "duration.h"
+#include "config/cli_checks.h"
+#include "base/duration.h"
 
 namespace mtastream {
 

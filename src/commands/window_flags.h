@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "window_engine.h"
+#include "engine/window_engine.h"
 
 namespace mtastream {
 

@@ -6,7 +6,7 @@
 #include <memory>
 #include <thread>
 
-#include "log.h"
+#include "base/log.h"
 
 namespace mtastream::kafka {
 namespace {

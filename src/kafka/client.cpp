@@ -5,7 +5,7 @@
 #include <mutex>
 #include <vector>
 
-#include "log.h"
+#include "base/log.h"
 
 namespace mtastream::kafka {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "error.h"
+#include "config/config.h"
+#include "base/error.h"
 
 namespace mtastream::kafka {
 

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "log.h"
+#include "base/log.h"
 
 namespace mtastream::kafka {
 

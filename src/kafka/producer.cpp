@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "log.h"
-#include "stop_signal.h"
+#include "base/log.h"
+#include "base/stop_signal.h"
 
 namespace mtastream::kafka {
 

@@ -12,8 +12,8 @@
 
 #include <fmt/format.h>
 
-#include "encoding.h"
-#include "error.h"
+#include "base/encoding.h"
+#include "base/error.h"
 
 namespace mtastream {
 namespace {

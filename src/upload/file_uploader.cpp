@@ -9,9 +9,9 @@
 
 #include <fmt/format.h>
 
-#include "durable_file.h"
-#include "error.h"
-#include "output_file.h"
+#include "base/durable_file.h"
+#include "base/error.h"
+#include "base/output_file.h"
 #include "upload/checksum.h"
 #include "upload/store_uploaders.h"
 

@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "encoding.h"
-#include "error.h"
-#include "json_writer.h"
+#include "base/encoding.h"
+#include "base/error.h"
+#include "base/json_writer.h"
 #include "upload/checksum.h"
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"

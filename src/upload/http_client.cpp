@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "upload/retry.h"
 #include "upload/sigv4.h"
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "encoding.h"
-#include "error.h"
+#include "base/encoding.h"
+#include "base/error.h"
 #include "upload/checksum.h"
 #include "upload/http_client.h"
 #include "upload/retry.h"

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "civil_time.h"
+#include "base/civil_time.h"
 #include "upload/checksum.h"
 
 namespace mtastream {

@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "durable_file.h"
-#include "error.h"
+#include "base/durable_file.h"
+#include "base/error.h"
 
 namespace mtastream {
 namespace {

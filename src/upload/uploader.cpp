@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "upload/aws_credentials.h"
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "error.h"
+#include "config/config.h"
+#include "base/error.h"
 #include "fuzz_target.h"
 
 using namespace mtastream;

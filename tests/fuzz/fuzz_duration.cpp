@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "duration.h"
-#include "error.h"
+#include "base/duration.h"
+#include "base/error.h"
 #include "fuzz_target.h"
 
 using namespace mtastream;

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "error.h"
-#include "line_reader.h"
+#include "base/error.h"
+#include "source/line_reader.h"
 #include "fuzz_target.h"
 
 using namespace mtastream;

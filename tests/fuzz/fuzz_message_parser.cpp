@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "message.h"
-#include "message_parser.h"
+#include "event/message.h"
+#include "event/message_parser.h"
 #include "fuzz_target.h"
 
 using namespace mtastream;

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "message.h"
-#include "message_parser.h"
-#include "mta_batch.h"
+#include "event/message.h"
+#include "event/message_parser.h"
+#include "replay/mta_batch.h"
 #include "fuzz_target.h"
 
 using namespace mtastream;

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "error.h"
+#include "base/error.h"
 #include "upload/store_uploaders.h"
 #include "upload/uploader.h"
 #include "fuzz_target.h"

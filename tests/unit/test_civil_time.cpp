@@ -3,7 +3,7 @@
 #include <ctime>
 #include <string>
 
-#include "civil_time.h"
+#include "base/civil_time.h"
 
 using namespace mtastream;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "config.h"
-#include "error.h"
+#include "config/config.h"
+#include "base/error.h"
 
 using namespace mtastream;
 

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "consume_checkpoint.h"
-#include "error.h"
-#include "raw_consume.h"
+#include "consume/consume_checkpoint.h"
+#include "base/error.h"
+#include "consume/raw_consume.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "consume_metrics.h"
+#include "consume/consume_metrics.h"
 
 using namespace mtastream;
 using namespace std::chrono_literals;

@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "dead_letter.h"
-#include "error.h"
+#include "lake/dead_letter.h"
+#include "base/error.h"
 
 using namespace mtastream;
 

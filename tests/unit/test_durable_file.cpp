@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "durable_file.h"
-#include "error.h"
+#include "base/durable_file.h"
+#include "base/error.h"
 
 namespace mtastream {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "duration.h"
-#include "error.h"
+#include "base/duration.h"
+#include "base/error.h"
 
 using namespace mtastream;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "encoding.h"
+#include "base/encoding.h"
 
 using namespace mtastream;
 

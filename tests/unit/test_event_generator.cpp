@@ -4,8 +4,8 @@
 #include <regex>
 #include <set>
 
-#include "event_generator.h"
-#include "message_parser.h"
+#include "source/event_generator.h"
+#include "event/message_parser.h"
 
 using namespace mtastream;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "event_id.h"
+#include "event/event_id.h"
 
 using namespace mtastream;
 

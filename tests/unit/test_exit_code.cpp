@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "exit_code.h"
+#include "base/exit_code.h"
 
 using namespace mtastream;
 

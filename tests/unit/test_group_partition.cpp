@@ -10,11 +10,11 @@
 #include <functional>
 #include <string>
 
-#include "consume_checkpoint.h"
-#include "error.h"
-#include "durable_file.h"
-#include "lake_writer.h"
-#include "window_engine.h"
+#include "consume/consume_checkpoint.h"
+#include "base/error.h"
+#include "base/durable_file.h"
+#include "lake/lake_writer.h"
+#include "engine/window_engine.h"
 
 using namespace mtastream;
 

@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "aggregate_job.h"
-#include "consume_job.h"
-#include "json_writer.h"
+#include "aggregate/aggregate_job.h"
+#include "consume/consume_job.h"
+#include "base/json_writer.h"
 
 using namespace mtastream;
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "lake_segments.h"
+#include "lake/lake_segments.h"
 #include "upload/uploader.h"
 
 namespace mtastream {

@@ -5,9 +5,9 @@
 #include <sstream>
 #include <string>
 
-#include "civil_time.h"
-#include "error.h"
-#include "lake_writer.h"
+#include "base/civil_time.h"
+#include "base/error.h"
+#include "lake/lake_writer.h"
 
 using namespace mtastream;
 

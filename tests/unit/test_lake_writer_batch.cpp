@@ -5,10 +5,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "consume_job.h"
-#include "error.h"
-#include "durable_file.h"
-#include "lake_writer.h"
+#include "consume/consume_job.h"
+#include "base/error.h"
+#include "base/durable_file.h"
+#include "lake/lake_writer.h"
 
 namespace mtastream {
 namespace {

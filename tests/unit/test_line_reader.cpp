@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "lake_writer.h"
-#include "line_reader.h"
+#include "base/error.h"
+#include "lake/lake_writer.h"
+#include "source/line_reader.h"
 
 using namespace mtastream;
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "message.h"
-#include "message_parser.h"
+#include "event/message.h"
+#include "event/message_parser.h"
 
 using namespace mtastream;
 

@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "metrics_server.h"
+#include "base/error.h"
+#include "serve/metrics_server.h"
 
 using namespace mtastream;
 

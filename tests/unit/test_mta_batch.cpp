@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "civil_time.h"
-#include "mta_batch.h"
+#include "base/civil_time.h"
+#include "replay/mta_batch.h"
 
 using namespace mtastream;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "option_tree.h"
+#include "config/option_tree.h"
 
 using namespace mtastream;
 

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "dead_letter.h"
-#include "reject_reporter.h"
+#include "lake/dead_letter.h"
+#include "lake/reject_reporter.h"
 
 using namespace mtastream;
 

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "replay_capture.h"
-#include "replay_pacer.h"
+#include "replay/replay_capture.h"
+#include "replay/replay_pacer.h"
 
 using namespace mtastream;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "text.h"
+#include "base/text.h"
 
 using namespace mtastream;
 
@@ -21,4 +21,14 @@ TEST(Text, ClosestMatchOnlyForLikelyTypos) {
   EXPECT_EQ(closest_match("frobnicate", commands), "");
   EXPECT_EQ(closest_match("xy", commands), "");
   EXPECT_EQ(closest_match("--widnow", {"--window", "--slide", "--watermark"}), "--window");
+}
+
+TEST(Text, RedactsUrlPasswords) {
+  EXPECT_EQ(redact_url_passwords("postgresql://u:hunter2@db:5432/w"), "postgresql://u:***@db:5432/w");
+  EXPECT_EQ(redact_url_passwords("postgresql://u@db/w"), "postgresql://u@db/w");
+  EXPECT_EQ(redact_url_passwords("postgresql://db/w?table=t"), "postgresql://db/w?table=t");
+  // A password holding '@' (libpq splits at the last '@' before the host).
+  EXPECT_EQ(redact_url_passwords("postgresql://u:p@ss@db/w"), "postgresql://u:***@db/w");
+  EXPECT_EQ(redact_url_passwords("a s3://k:s@b/x and postgres://u:v@h/d"), "a s3://k:***@b/x and postgres://u:***@h/d");
+  EXPECT_EQ(redact_url_passwords("no url here: a:b@c"), "no url here: a:b@c");
 }

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <map>
 
-#include "error.h"
+#include "base/error.h"
 #include "upload/aws_credentials.h"
 #include "upload/checksum.h"
 #include "upload/retry.h"

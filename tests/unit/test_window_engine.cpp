@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "civil_time.h"
-#include "error.h"
-#include "message_parser.h"
-#include "window_engine.h"
+#include "base/civil_time.h"
+#include "base/error.h"
+#include "event/message_parser.h"
+#include "engine/window_engine.h"
 
 using namespace mtastream;
 

@@ -1,0 +1,733 @@
+#include "aggregate/aggregate_job.h"
+
+#include <fmt/format.h>
+
+#include <sched.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <tuple>
+
+#include "lake/dead_letter.h"
+#include "base/error.h"
+#include "base/json_writer.h"
+#include "source/line_reader.h"
+#include "base/stop_signal.h"
+#include "base/log.h"
+#include "lake/reject_reporter.h"
+#include "event/message_parser.h"
+#include "base/text.h"
+
+namespace mtastream {
+
+namespace {
+
+constexpr std::string_view message_header = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP";
+
+// Where closed windows go.
+class WindowSink {
+ public:
+  explicit WindowSink(const AggregateOptions& o) : options_(o) {
+    if (!o.output.empty())
+      stream_ = std::make_unique<CsvStreamWriter>(o.output, o.layout, o.window.group_columns);
+    else if (!o.lake_dir.empty() || !o.sink)
+      lake_ = std::make_unique<LakeWriter>(o.lake_dir, o.layout, o.window.group_columns, o.partitioning);
+    stream_name_ = o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name;
+  }
+
+  // Lake files are batched: one fsync per file and one of the directory per batch, not two per window.
+  // A batch is written when it holds 64 windows or 16 MiB, at the end, and after the windows that one
+  // message closed when the input is a pipe (lines may come slowly; their windows must not wait).
+  void write(const ClosedWindow& window, AggregateSummary& summary) {
+    if (options_.sink) {
+      to_sink_.push_back(window);
+      if (!lake_ && to_sink_.size() >= 64) flush(summary);
+      if (!lake_ && !stream_) return;
+    }
+    if (stream_) {
+      stream_->write(window);
+      return;
+    }
+    lake_->add(window, lake_file_name(options_.prefix, stream_name_, std::nullopt, window.start, window.end));
+    if (lake_->pending_files() >= 64 || lake_->pending_bytes() >= (16 << 20)) flush(summary);
+  }
+  void closed_windows_written(bool live_input, AggregateSummary& summary) {
+    if (live_input) flush(summary);
+  }
+
+  // Everything durable (lake files, or the stream written and renamed) before it returns.
+  void finish(AggregateSummary& summary) {
+    if (!stream_) {
+      flush(summary);
+      return;
+    }
+    stream_->finish();
+    summary.bytes += stream_->bytes();
+    if (options_.output != "-") ++summary.files;
+    flush(summary);  // --sink
+  }
+
+  // On an error: the windows that closed before it are still written, as they would be one by one.
+  void flush_after_error(AggregateSummary& summary) noexcept {
+    try {
+      flush(summary);
+    } catch (const std::exception& e) {
+      log::warn("{}", e.what());
+    }
+  }
+
+ private:
+  const AggregateOptions& options_;
+  std::unique_ptr<CsvStreamWriter> stream_;
+  std::unique_ptr<LakeWriter> lake_;
+  std::string stream_name_;
+  std::vector<ClosedWindow> to_sink_;  // --sink: closed windows not yet loaded
+
+  void flush(AggregateSummary& summary) {
+    if (lake_)
+      for (const LakeWriter::Written& written : lake_->flush()) {
+        ++summary.files;
+        summary.bytes += written.bytes;
+        log::debug("wrote {} ({} rows)", written.path, written.rows);
+      }
+    if (!to_sink_.empty()) {  // after the lake files: a window in the warehouse is in the lake too
+      std::vector<const ClosedWindow*> windows;
+      for (const ClosedWindow& w : to_sink_) windows.push_back(&w);
+      options_.sink->load_windows(windows);
+      to_sink_.clear();
+    }
+  }
+};
+
+}  // namespace
+
+std::string aggregate_stream_name(const std::vector<std::string>& inputs) {
+  if (inputs.empty() || inputs.front() == "-") return inputs.size() > 1 ? fmt::format("stdin-and-{}-more", inputs.size() - 1) : "stdin";
+  std::string base = inputs.front();
+  if (size_t slash = base.rfind('/'); slash != std::string::npos) base = base.substr(slash + 1);
+  if (ends_with(base, ".gz")) base.resize(base.size() - 3);
+  if (size_t dot = base.rfind('.'); dot != std::string::npos && dot > 0) base.resize(dot);
+  if (inputs.size() > 1) base += fmt::format("-and-{}-more", inputs.size() - 1);
+  return base;
+}
+
+namespace {
+
+AggregateSummary run_one_thread(const AggregateOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
+  AggregateSummary summary;
+  WindowEngine engine(options.window);
+  DeadLetterWriter dead_letter(options.dead_letter);
+  WindowSink sink(options);
+  int64_t position = 0;
+  log::debug("simdjson kernel: {} (JSON-object messages)", MessageParser::json_implementation());
+  RejectReporter reject(dead_letter);
+  bool live_input = false;  // the input being read is a pipe or terminal
+  auto drain = [&]() {
+    for (const ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
+    sink.closed_windows_written(live_input, summary);
+  };
+
+  // Two messages in flight: the next one is parsed (from its own copy of the line) and its dedup
+  // state prefetched before the previous one is added, which hides the engine's one cache miss.
+  struct Pending {
+    std::string line;
+    MessageParser parser;
+    TurnstileEvent event;
+    WindowEngine::Prepared prepared{};
+    uint64_t line_number = 0;
+    int64_t position = 0;
+  };
+  Pending pending[2];
+  Pending* held = nullptr;
+  int next_slot = 0;
+  auto add_held = [&](const std::string& source_name) {
+    if (!held) return;
+    Pending& p = *held;
+    held = nullptr;
+    int64_t watermark = engine.watermark();
+    AddResult result;
+    try {
+      result = engine.add(p.event, p.position, p.prepared);
+    } catch (const GroupKeyLimitError& e) {
+      throw Error(fmt::format("{}: {}", file_source(source_name, p.line_number), e.what()));
+    }
+    switch (result) {
+      case AddResult::accepted:
+      case AddResult::duplicate:
+        break;
+      case AddResult::late:
+      case AddResult::overflow:
+      case AddResult::too_late_in_time:
+        reject(file_source(source_name, p.line_number), rejection_reason(result, p.event.timestamp, watermark),
+               p.line);
+        break;
+    }
+    if (engine.has_closed()) drain();
+  };
+
+  try {
+    for (const std::string& input : inputs) {
+      LineReader reader(input);
+      live_input = !reader.is_regular_file();
+      const std::string& name = reader.source_name();
+      std::string_view line;
+      // SIGINT/SIGTERM: stop reading (a blocked read returns as end of input), then close every open window.
+      while (!stop_requested() && reader.next(line)) {
+        if (stop_requested() && reader.last_line_unterminated()) break;  // cut by the interrupted read
+        ++position;
+        if (reader.line_too_long()) {
+          add_held(name);
+          ++summary.read;
+          ++summary.bad;
+          reject(file_source(name, reader.line_number()),
+                 fmt::format("line longer than {} bytes (kept cut to that length)",
+                             LineReader::default_max_line_bytes),
+                 line);
+          continue;
+        }
+        Pending& p = pending[next_slot];
+        p.line.assign(line);
+        if (!p.parser.parse(p.line, p.event)) {
+          std::string_view trimmed = trim(line);
+          if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+          add_held(name);
+          ++summary.read;
+          ++summary.bad;
+          reject(file_source(name, reader.line_number()), p.parser.error(), line);
+          continue;
+        }
+        ++summary.read;
+        p.line_number = reader.line_number();
+        p.position = position;
+        p.prepared = engine.prepare(p.event);
+        add_held(name);
+        held = &p;
+        next_slot ^= 1;
+      }
+      add_held(name);
+      if (stop_requested()) {
+        summary.interrupted = true;
+        break;
+      }
+    }
+    engine.close_all();
+    drain();
+  } catch (...) {
+    sink.flush_after_error(summary);
+    throw;
+  }
+  sink.finish(summary);
+  dead_letter.close();
+
+  const WindowCounters& c = engine.counters();
+  summary.accepted = c.accepted;
+  summary.late = c.late;
+  summary.duplicates = c.duplicates;
+  summary.overflow = c.overflow;
+  summary.windows = c.windows_closed;
+  summary.rows = c.rows;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+// ---- aggregate --threads N: the same result from N window engines ----
+//
+// Input is read in batches. Per batch: (a) the workers parse contiguous slices of its lines and hash
+// each event; (b) the reading thread walks the batch in input order through one front engine that does
+// dedup and the watermark (admit()), the steps whose outcome depends on every earlier event, and gives
+// each admitted event to the shard its group key hashes to, with the watermark it met; (c) each worker
+// adds its shard's events (add_admitted()) and closes the windows the batch's final watermark passed;
+// (d) the reading thread merges each window's rows from every shard (disjoint keys, each sorted) and
+// writes it, and writes the batch's rejected messages in input order. Reading the next batch overlaps (c).
+
+// Runs one job on every worker thread at once; wait() returns when all have finished it.
+class WorkerPool {
+ public:
+  explicit WorkerPool(unsigned n) {
+    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { loop(i); });
+  }
+  ~WorkerPool() {
+    wait_quietly();
+    {
+      std::lock_guard lock(mutex_);
+      quit_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  void start(std::function<void(unsigned)> job) {
+    std::lock_guard lock(mutex_);
+    job_ = std::move(job);
+    running_ = threads_.size();
+    ++generation_;
+    wake_.notify_all();
+  }
+  void wait() {
+    wait_quietly();
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+  void run(std::function<void(unsigned)> job) {
+    start(std::move(job));
+    wait();
+  }
+
+ private:
+  void wait_quietly() {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return running_ == 0; });
+  }
+  void loop(unsigned i) {
+    uint64_t seen = 0;
+    while (true) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
+        if (quit_) return;
+        seen = generation_;
+      }
+      std::exception_ptr error;
+      try {
+        job_(i);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard lock(mutex_);
+      if (error && !error_) error_ = error;
+      if (--running_ == 0) done_.notify_all();
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::function<void(unsigned)> job_;
+  size_t running_ = 0;
+  uint64_t generation_ = 0;
+  bool quit_ = false;
+  std::exception_ptr error_;
+};
+
+enum class LineStatus : uint8_t { skipped, bad, too_long, parsed, duplicate, late, too_late, overflow };
+
+struct Batch {
+  struct Line {
+    size_t offset;
+    size_t size;
+    uint64_t line_number;
+    int64_t position;
+  };
+  std::string source;      // the input's name (a batch never spans two inputs)
+  bool live = false;       // ended early: a pipe had no further line buffered
+  bool read_error = false; // reading failed after these lines (the error is rethrown once they are done)
+  std::string text;        // the lines back to back
+  std::vector<Line> lines;
+  std::vector<TurnstileEvent> events;
+  std::vector<WindowEngine::Prepared> prepared;
+  std::vector<LineStatus> status;
+  std::vector<std::string> errors;  // why a bad line is bad
+  std::vector<int64_t> watermark_before;
+  std::vector<std::deque<std::string>> pinned;       // per worker: fields of events parsed out of JSON
+  std::vector<std::vector<uint32_t>> shard_events;   // per shard: indices of its events, in input order
+  std::vector<std::vector<ClosedWindow>> closed;     // per shard: windows the batch closed
+  struct Failure {
+    uint32_t index;
+    std::string what;
+    bool key_limit;
+  };
+  std::vector<std::optional<Failure>> failures;  // per shard: the add that threw
+  int64_t watermark_end = WindowEngine::minus_infinity;
+
+  explicit Batch(unsigned shards) : pinned(shards), shard_events(shards), closed(shards), failures(shards) {}
+  void clear() {
+    live = read_error = false;
+    text.clear();
+    lines.clear();
+    status.clear();
+    for (auto& p : pinned) p.clear();
+    for (auto& e : shard_events) e.clear();
+    for (auto& c : closed) c.clear();
+    for (auto& f : failures) f.reset();
+  }
+  std::string_view line(size_t i) const { return std::string_view(text.data() + lines[i].offset, lines[i].size); }
+};
+
+// Copies the text fields of an event parsed out of JSON (views into the parser) next to the batch.
+void pin_fields(TurnstileEvent& e, std::deque<std::string>& store) {
+  std::string_view* fields[] = {&e.ca, &e.unit, &e.scp, &e.station, &e.linename, &e.division, &e.date, &e.time, &e.desc, &e.id};
+  std::string& text = store.emplace_back();
+  for (std::string_view* f : fields) text.append(*f);
+  size_t offset = 0;
+  for (std::string_view* f : fields) {
+    *f = std::string_view(text.data() + offset, f->size());
+    offset += f->size();
+  }
+}
+
+// Reads the inputs batch by batch, with the one-thread loop's rules for interrupts and positions.
+class BatchReader {
+ public:
+  explicit BatchReader(std::vector<std::string> inputs) : inputs_(std::move(inputs)) {}
+  bool interrupted() const { return interrupted_; }
+
+  // Fills `b` (at most max_lines lines or max_bytes, never past the end of one input, and from a pipe
+  // only what is buffered); false when every input is done. A read error ends the batch with
+  // read_error set and is rethrown by rethrow_read_error() once its lines are handled.
+  bool fill(Batch& b) {
+    b.clear();
+    try {
+      return fill_from_inputs(b);
+    } catch (...) {
+      read_error_ = std::current_exception();
+      reader_.reset();
+      done_ = true;
+      b.read_error = true;
+      return true;
+    }
+  }
+  void rethrow_read_error() {
+    if (read_error_) std::rethrow_exception(std::exchange(read_error_, nullptr));
+  }
+
+ private:
+  bool fill_from_inputs(Batch& b) {
+    while (true) {
+      if (!reader_) {
+        if (done_ || next_input_ == inputs_.size()) {
+          done_ = true;
+          return false;
+        }
+        reader_ = std::make_unique<LineReader>(inputs_[next_input_++]);
+        live_ = !reader_->is_regular_file();
+      }
+      b.source = reader_->source_name();
+      bool ended = false;
+      std::string_view line;
+      while (b.lines.size() < max_lines && b.text.size() < max_bytes) {
+        if (stop_requested() || !reader_->next(line)) {
+          ended = true;
+          break;
+        }
+        if (stop_requested() && reader_->last_line_unterminated()) {  // cut by the interrupted read
+          ended = true;
+          break;
+        }
+        b.lines.push_back({b.text.size(), line.size(), reader_->line_number(), ++position_});
+        b.status.push_back(reader_->line_too_long() ? LineStatus::too_long : LineStatus::skipped);
+        b.text.append(line);
+        if (live_ && !reader_->has_buffered_line()) {
+          b.live = true;
+          return true;
+        }
+      }
+      if (!ended) return true;
+      reader_.reset();
+      if (stop_requested()) {
+        interrupted_ = true;
+        done_ = true;
+      }
+      if (!b.lines.empty()) return true;
+    }
+  }
+
+  static constexpr size_t max_lines = 4096;
+  static constexpr size_t max_bytes = 8 << 20;
+  std::vector<std::string> inputs_;
+  size_t next_input_ = 0;
+  std::unique_ptr<LineReader> reader_;
+  bool live_ = false;
+  bool done_ = false;
+  bool interrupted_ = false;
+  int64_t position_ = 0;
+  std::exception_ptr read_error_;
+};
+
+// Rows of one window from several shards (disjoint keys, each sorted) in the engine's row order.
+ClosedWindow merge_window(std::vector<ClosedWindow*>& parts) {
+  auto key = [](const WindowRow& r) {
+    return std::tie(r.ca, r.unit, r.scp, r.station, r.linename, r.division, r.desc);
+  };
+  ClosedWindow out;
+  out.start = parts.front()->start;
+  out.end = parts.front()->end;
+  out.min_position = INT64_MAX;
+  size_t total = 0;
+  for (ClosedWindow* p : parts) {
+    total += p->rows.size();
+    if (p->min_position < out.min_position) {
+      out.min_position = p->min_position;
+      out.watermark_at_min = p->watermark_at_min;
+    }
+  }
+  out.rows.reserve(total);
+  std::vector<size_t> next(parts.size(), 0);
+  while (out.rows.size() < total) {
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (next[i] == parts[i]->rows.size()) continue;
+      if (best == SIZE_MAX || key(parts[i]->rows[next[i]]) < key(parts[best]->rows[next[best]])) best = i;
+    }
+    out.rows.push_back(std::move(parts[best]->rows[next[best]++]));
+  }
+  return out;
+}
+
+AggregateSummary run_threads(const AggregateOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  const unsigned n = options.threads;
+  AggregateSummary summary;
+  WindowConfig shard_config = options.window;  // the key limit holds per shard (see README)
+  WindowEngine front(options.window);
+  std::vector<std::unique_ptr<WindowEngine>> shards;
+  for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<WindowEngine>(shard_config));
+  DeadLetterWriter dead_letter(options.dead_letter);
+  WindowSink sink(options);
+  BatchReader reading(options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs);
+  Batch batches[4] = {Batch(n), Batch(n), Batch(n), Batch(n)};
+  bool hold_reading = false;  // a live batch (or one cut by a read error) is in the pipeline
+  log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", MessageParser::json_implementation(), n);
+  RejectReporter reject(dead_letter);
+
+  // Writes the windows every shard closed (only those ending at or before `end_limit`), merged.
+  auto write_closed = [&](std::vector<std::vector<ClosedWindow>>& closed, int64_t end_limit, bool live) {
+    std::vector<size_t> next(closed.size(), 0);
+    std::vector<ClosedWindow*> parts;
+    while (true) {
+      int64_t start = INT64_MAX;
+      for (size_t s = 0; s < closed.size(); ++s)
+        if (next[s] < closed[s].size() && closed[s][next[s]].end <= end_limit)
+          start = std::min(start, closed[s][next[s]].start);
+      if (start == INT64_MAX) break;
+      parts.clear();
+      for (size_t s = 0; s < closed.size(); ++s)
+        if (next[s] < closed[s].size() && closed[s][next[s]].start == start) parts.push_back(&closed[s][next[s]++]);
+      ClosedWindow merged = parts.size() == 1 ? std::move(*parts.front()) : merge_window(parts);
+      ++summary.windows;
+      summary.rows += merged.rows.size();
+      sink.write(merged, summary);
+    }
+    sink.closed_windows_written(live, summary);
+  };
+
+  WorkerPool pool(n);
+  // (a) parse slice w of n of the batch (sized by size_for_parse() first).
+  auto size_for_parse = [](Batch& b) {
+    size_t count = b.lines.size();
+    b.events.resize(count);
+    b.prepared.resize(count);
+    b.errors.resize(count);
+    b.watermark_before.resize(count);
+  };
+  const GroupColumns group_columns = options.window.group_columns;
+  auto parse_slice = [n, group_columns](Batch& b, unsigned w) {
+    thread_local MessageParser parser;
+    const size_t count = b.lines.size();
+    for (size_t i = count * w / n, end = count * (w + 1) / n; i < end; ++i) {
+      if (b.status[i] == LineStatus::too_long) continue;
+      std::string_view line = b.line(i);
+      TurnstileEvent& e = b.events[i];
+      if (!parser.parse(line, e)) {
+        std::string_view trimmed = trim(line);
+        if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+        b.status[i] = LineStatus::bad;
+        b.errors[i].assign(parser.error());
+        continue;
+      }
+      if (parser.form() != WireForm::csv) pin_fields(e, b.pinned[w]);
+      b.prepared[i] = WindowEngine::hash(e, group_columns);
+      b.status[i] = LineStatus::parsed;
+    }
+  };
+  // (b) dedup and watermark in input order; admitted events to their shards.
+  auto admit = [&](Batch& b) {
+    const size_t count = b.lines.size();
+    for (size_t i = 0; i < count; ++i) {
+      LineStatus& st = b.status[i];
+      if (st == LineStatus::skipped) continue;
+      ++summary.read;
+      if (st != LineStatus::parsed) {
+        ++summary.bad;
+        continue;
+      }
+      if (i + 1 < count && b.status[i + 1] == LineStatus::parsed) front.prefetch(b.prepared[i + 1]);
+      b.watermark_before[i] = front.watermark();
+      switch (front.admit(b.events[i], b.prepared[i])) {
+        case AddResult::accepted: {
+          // The high hash bits pick the shard: the low ones index each shard's own key table.
+          uint64_t shard = (b.prepared[i].key_hash >> 32) * n >> 32;
+          b.shard_events[shard].push_back(static_cast<uint32_t>(i));
+          break;
+        }
+        case AddResult::duplicate: st = LineStatus::duplicate; break;
+        case AddResult::late: st = LineStatus::late; break;
+        default: st = LineStatus::too_late; break;
+      }
+    }
+    b.watermark_end = front.watermark();
+  };
+  // (c) worker s adds its shard's events and closes what the batch's watermark passed.
+  auto add_shard = [&shards](Batch& b, unsigned s) {
+    WindowEngine& engine = *shards[s];
+    const std::vector<uint32_t>& mine = b.shard_events[s];
+    for (size_t k = 0; k < mine.size(); ++k) {
+      const uint32_t i = mine[k];
+      if (k + 1 < mine.size()) engine.prefetch(b.prepared[mine[k + 1]]);
+      try {
+        if (engine.add_admitted(b.events[i], b.lines[i].position, b.prepared[i], b.watermark_before[i]) ==
+            AddResult::overflow)
+          b.status[i] = LineStatus::overflow;
+      } catch (const GroupKeyLimitError& e) {
+        b.failures[s] = Batch::Failure{i, e.what(), true};
+        break;
+      } catch (const std::exception& e) {
+        b.failures[s] = Batch::Failure{i, e.what(), false};
+        break;
+      }
+    }
+    engine.advance_watermark(b.watermark_end);
+    b.closed[s] = engine.take_closed();
+  };
+  // (d) rejects in input order, then the closed windows; an add that failed stops the run where the
+  // one-thread loop would have: what came before it is written.
+  auto finish = [&](Batch& b) {
+    std::optional<Batch::Failure> failure;
+    for (auto& f : b.failures)
+      if (f && (!failure || f->index < failure->index)) failure = *f;
+    const size_t stop = failure ? failure->index : b.lines.size();
+    for (size_t i = 0; i < stop; ++i) {
+      const Batch::Line& l = b.lines[i];
+      auto reject_line = [&](std::string_view reason) {
+        reject(file_source(b.source, l.line_number), reason, b.line(i));
+      };
+      auto why = [&](AddResult r) { return rejection_reason(r, b.events[i].timestamp, b.watermark_before[i]); };
+      switch (b.status[i]) {
+        case LineStatus::bad: reject_line(b.errors[i]); break;
+        case LineStatus::too_long:
+          reject_line(
+              fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes));
+          break;
+        case LineStatus::late: reject_line(why(AddResult::late)); break;
+        case LineStatus::too_late: reject_line(why(AddResult::too_late_in_time)); break;
+        case LineStatus::overflow: reject_line(why(AddResult::overflow)); break;
+        default: break;
+      }
+    }
+    write_closed(b.closed, failure ? b.watermark_before[failure->index] : INT64_MAX, b.live);
+    if (failure) {
+      if (failure->key_limit)
+        throw Error(fmt::format("{}: {}", file_source(b.source, b.lines[failure->index].line_number), failure->what));
+      throw Error(failure->what);
+    }
+  };
+  // A read error: the one-thread loop had not yet added the last message parsed before it.
+  // (A bad line after it had added it first.)
+  auto drop_last_parsed = [](Batch& b) {
+    for (size_t i = b.lines.size(); i-- > 0;) {
+      if (b.status[i] == LineStatus::skipped) continue;
+      if (b.status[i] == LineStatus::parsed) b.status[i] = LineStatus::skipped;
+      break;
+    }
+  };
+
+  try {
+    // A pipeline of batches: while the workers add batch R and parse batch P, this thread admits batch
+    // Q (parsed, R's successor) and reads the next one; then it writes R. A batch that ended at a pipe's
+    // buffered end (or at a read error) goes through alone before anything more is read.
+    Batch* free_list[4] = {&batches[0], &batches[1], &batches[2], &batches[3]};
+    size_t free_count = 4;
+    Batch *to_parse = nullptr, *to_admit = nullptr, *to_add = nullptr;
+    bool more = true;
+    auto take = [&]() -> Batch* {
+      Batch* b = free_list[--free_count];
+      if (!reading.fill(*b)) {
+        free_list[free_count++] = b;
+        more = false;
+        return nullptr;
+      }
+      if (b->live || b->read_error) hold_reading = true;
+      return b;
+    };
+    to_parse = take();
+    if (to_parse) size_for_parse(*to_parse);
+    while (to_parse || to_admit || to_add) {
+      Batch *parse_b = to_parse, *add_b = to_add;
+      pool.start([&, parse_b, add_b](unsigned w) {
+        if (add_b) add_shard(*add_b, w);
+        if (parse_b) parse_slice(*parse_b, w);
+      });
+      if (to_admit) admit(*to_admit);
+      Batch* read_b = more && !hold_reading ? take() : nullptr;
+      pool.wait();
+      if (to_add) {
+        finish(*to_add);
+        if (to_add->read_error) reading.rethrow_read_error();
+        if (to_add->live || to_add->read_error) hold_reading = false;
+        free_list[free_count++] = to_add;
+      }
+      to_add = to_admit;
+      to_admit = to_parse;
+      if (to_admit && to_admit->read_error) drop_last_parsed(*to_admit);
+      to_parse = read_b;
+      if (!to_parse && more && !hold_reading && !to_admit && !to_add) to_parse = take();  // after a live batch
+      if (to_parse) size_for_parse(*to_parse);
+    }
+    Batch* current = free_list[0];
+    reading.rethrow_read_error();
+    summary.interrupted = reading.interrupted();
+    Batch& last = *current;
+    last.clear();
+    pool.run([&](unsigned s) {
+      shards[s]->close_all();
+      last.closed[s] = shards[s]->take_closed();
+    });
+    write_closed(last.closed, INT64_MAX, false);
+  } catch (...) {
+    sink.flush_after_error(summary);
+    throw;
+  }
+  sink.finish(summary);
+  dead_letter.close();
+
+  summary.duplicates = front.counters().duplicates;
+  summary.late = front.counters().late;
+  summary.overflow = front.counters().overflow;
+  for (const auto& shard : shards) {
+    summary.accepted += shard->counters().accepted;
+    summary.overflow += shard->counters().overflow;
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace
+
+unsigned available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+AggregateSummary run_aggregate(const AggregateOptions& options) {
+  return options.threads > 1 ? run_threads(options) : run_one_thread(options);
+}
+
+std::string aggregate_summary_json(const AggregateSummary& s) {
+  JsonWriter json;
+  json.begin_object();
+  for (auto [name, value] : {std::pair<const char*, uint64_t>{"read", s.read}, {"accepted", s.accepted},
+                             {"rejected", s.rejected()}, {"bad", s.bad}, {"late", s.late}, {"overflow", s.overflow},
+                             {"duplicates", s.duplicates}, {"windows", s.windows}, {"rows", s.rows},
+                             {"files", s.files}, {"bytes", s.bytes}})
+    json.field(name, value);
+  return json.field("interrupted", s.interrupted).field("seconds", s.seconds).end_object().str();
+}
+
+}  // namespace mtastream
