@@ -15,7 +15,7 @@
 namespace mtastream {
 namespace {
 
-struct BrokerOptions {
+struct BrokerFlags {
   int brokers = 1;
   std::vector<std::string> topics;  // NAME or NAME:PARTITIONS
   std::string bootstrap_file;       // also write BOOTSTRAP=... there once serving (for a background broker)
@@ -39,7 +39,7 @@ std::pair<std::string, int> parse_topic_argument(const std::string& text) {
   return {name, partitions};
 }
 
-ExitCode run_broker(const BrokerOptions& options) {
+ExitCode run_broker(const BrokerFlags& options) {
   std::vector<std::pair<std::string, int>> topics;
   for (const std::string& t : options.topics) topics.push_back(parse_topic_argument(t));
   install_stop_signal_handlers();
@@ -66,7 +66,7 @@ ExitCode run_broker(const BrokerOptions& options) {
 void add_broker_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* command = app.add_subcommand(
       "broker", "run an embedded development broker on loopback (librdkafka mock cluster)");
-  auto options = std::make_shared<BrokerOptions>();
+  auto options = std::make_shared<BrokerFlags>();
   command->add_option("--brokers", options->brokers, "number of brokers in the mock cluster")
       ->default_val(1)
       ->type_name("N")

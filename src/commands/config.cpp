@@ -9,7 +9,7 @@ namespace mtastream {
 
 namespace {
 
-struct ConfigShowOptions {
+struct ConfigShowFlags {
   bool json = false;
 };
 
@@ -39,7 +39,7 @@ std::string settings_json(const Settings& settings) {
   return json.str() + "\n";
 }
 
-ExitCode run_config_show(const GlobalContext& context, const ConfigShowOptions& o) {
+ExitCode run_config_show(const GlobalContext& context, const ConfigShowFlags& o) {
   if (o.json) {
     write_stdout(settings_json(context.settings));
     return ExitCode::ok;
@@ -66,7 +66,7 @@ void add_config_command(CLI::App& app, CommandRegistry& registry) {
   set_examples(config, "  mtastream config show\n");
   CLI::App* show = config->add_subcommand(
       "show", "print every setting with its origin: config files, MTASTREAM_* variables, -X, -b (secrets redacted)");
-  auto o = std::make_shared<ConfigShowOptions>();
+  auto o = std::make_shared<ConfigShowFlags>();
   show->add_flag("--json", o->json, "print one JSON object: {\"kafka\":{KEY:{value,origin}},\"options\":{COMMAND.OPTION:{values,origin}}}");
   set_examples(show,
                "  mtastream --config ~/.kafka/docker-kafka.properties config show\n"

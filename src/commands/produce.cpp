@@ -18,7 +18,7 @@
 namespace mtastream {
 namespace {
 
-struct ProduceOptions {
+struct ProduceFlags {
   std::string topic;
   std::string generate;
   std::string rate;
@@ -76,7 +76,7 @@ std::string progress_line(const PublishSummary& s) {
                      s.delivery.queued, s.delivery.delivered, s.rejected, s.delivery.failed, rate);
 }
 
-ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options) {
+ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) {
   PublishJob job;
   job.topic = options.topic;
   job.value_form = parse_wire_form(options.value_format);
@@ -178,7 +178,7 @@ ExitCode run_produce(const GlobalContext& context, const ProduceOptions& options
 void add_produce_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* command =
       app.add_subcommand("produce", "publish turnstile events to a topic (generator, files or stdin)");
-  auto o = std::make_shared<ProduceOptions>();
+  auto o = std::make_shared<ProduceFlags>();
   command->add_option("-t,--topic", o->topic, "topic to publish to")->required();
   command->add_option("--generate", o->generate,
                       "built-in source: original (the original producer: 1 message every --interval seconds) or "

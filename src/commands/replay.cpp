@@ -19,7 +19,7 @@ namespace mtastream {
 
 namespace {
 
-struct ReplayCommandOptions {
+struct ReplayFlags {
   std::vector<std::string> inputs;
   std::string topic;
   std::string output;
@@ -44,7 +44,7 @@ void event_time_or_null(JsonWriter& json, std::string_view name, int64_t ms) {
   ms < 0 ? json.null() : json.value(event_time(ms));
 }
 
-std::string json_summary(const ReplayCommandOptions& o, const ReplayReport& r, const MessageSink& sink,
+std::string json_summary(const ReplayFlags& o, const ReplayReport& r, const MessageSink& sink,
                          double seconds) {
   const SinkCounts& c = sink.counts();
   JsonWriter json;
@@ -60,7 +60,7 @@ std::string json_summary(const ReplayCommandOptions& o, const ReplayReport& r, c
   return json.str() + "\n";
 }
 
-void human_summary(const ReplayCommandOptions& o, const ReplayReport& r, const MessageSink& sink, double seconds) {
+void human_summary(const ReplayFlags& o, const ReplayReport& r, const MessageSink& sink, double seconds) {
   const SinkCounts& c = sink.counts();
   std::string what = o.capture ? fmt::format("{} captured messages", r.rows)
                                : fmt::format("{} readings of {} turnstiles", r.rows, r.turnstiles);
@@ -74,7 +74,7 @@ void human_summary(const ReplayCommandOptions& o, const ReplayReport& r, const M
     log::info("replay: event time {} .. {}", event_time(r.first_event), event_time(r.last_event));
 }
 
-ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, const GlobalContext& context) {
+ExitCode run_replay(const ReplayFlags& o, const CLI::App& command, const GlobalContext& context) {
   if (!o.topic.empty() && !o.output.empty()) throw UsageError("give either -t TOPIC or -o FILE|-, not both");
   if (o.json && o.topic.empty() && (o.output.empty() || o.output == "-"))
     throw UsageError("--json and the events would both go to stdout; give -o FILE or -t TOPIC with --json");
@@ -120,7 +120,7 @@ ExitCode run_replay(const ReplayCommandOptions& o, const CLI::App& command, cons
 void add_replay_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* command = app.add_subcommand(
       "replay", "turn MTA weekly batch files (cumulative registers) into a stream of delta events");
-  auto o = std::make_shared<ReplayCommandOptions>();
+  auto o = std::make_shared<ReplayFlags>();
   command->add_option("files", o->inputs,
                       "MTA weekly files (raw turnstile_YYMMDD.txt or pandas re-saved .csv.gz, any mix; - for "
                       "stdin), or with --capture captured messages")

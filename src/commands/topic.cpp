@@ -14,7 +14,7 @@
 namespace mtastream {
 namespace {
 
-struct TopicOptions {
+struct TopicFlags {
   std::string topic;
   int partitions = -1;
   int replication_factor = -1;
@@ -27,7 +27,7 @@ struct TopicOptions {
   std::string timeout = "30s";
 };
 
-std::chrono::milliseconds timeout_of(const TopicOptions& options) {
+std::chrono::milliseconds timeout_of(const TopicFlags& options) {
   return std::chrono::milliseconds(parse_duration_seconds(options.timeout, "--timeout", 1) * 1000);
 }
 
@@ -43,7 +43,7 @@ void write_ids(JsonWriter& json, const std::vector<int32_t>& ids) {
   json.end_array();
 }
 
-ExitCode run_create(const GlobalContext& context, const TopicOptions& options) {
+ExitCode run_create(const GlobalContext& context, const TopicFlags& options) {
   kafka::TopicSpec spec;
   spec.name = options.topic;
   spec.partitions = options.partitions;
@@ -75,7 +75,7 @@ ExitCode run_create(const GlobalContext& context, const TopicOptions& options) {
   return ExitCode::ok;
 }
 
-ExitCode run_list(const GlobalContext& context, const TopicOptions& options) {
+ExitCode run_list(const GlobalContext& context, const TopicFlags& options) {
   kafka::KafkaAdmin admin(context.settings, timeout_of(options));
   kafka::ClusterMetadata metadata = admin.metadata();
   JsonWriter json;
@@ -101,7 +101,7 @@ ExitCode run_list(const GlobalContext& context, const TopicOptions& options) {
   return ExitCode::ok;
 }
 
-ExitCode run_describe(const GlobalContext& context, const TopicOptions& options) {
+ExitCode run_describe(const GlobalContext& context, const TopicFlags& options) {
   kafka::KafkaAdmin admin(context.settings, timeout_of(options));
   kafka::TopicInfo info = admin.topic(options.topic);
   if (info.error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
@@ -164,7 +164,7 @@ ExitCode run_describe(const GlobalContext& context, const TopicOptions& options)
   return ExitCode::ok;
 }
 
-ExitCode run_delete(const GlobalContext& context, const TopicOptions& options) {
+ExitCode run_delete(const GlobalContext& context, const TopicFlags& options) {
   kafka::KafkaAdmin admin(context.settings, timeout_of(options));
   if (options.if_exists && admin.topic(options.topic).error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
     log::info("no topic '{}'; nothing to delete", options.topic);
@@ -175,7 +175,7 @@ ExitCode run_delete(const GlobalContext& context, const TopicOptions& options) {
   return ExitCode::ok;
 }
 
-void add_timeout_option(CLI::App* command, TopicOptions& options) {
+void add_timeout_option(CLI::App* command, TopicFlags& options) {
   command->add_option("--timeout", options.timeout, "how long to wait for the broker (30s, 2m; a bare number is seconds)")
       ->type_name("DURATION")
       ->default_val("30s");
@@ -187,7 +187,7 @@ void add_topic_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* topic = app.add_subcommand("topic", "create, list, describe and delete topics");
   topic->require_subcommand(1);
   set_examples(topic, "  mtastream topic create mta-turnstile -p 4 -r 1 --if-not-exists\n  mtastream topic list\n");
-  auto options = std::make_shared<TopicOptions>();
+  auto options = std::make_shared<TopicFlags>();
 
   CLI::App* create = topic->add_subcommand("create", "create a topic and wait until every partition has a leader");
   create->add_option("topic", options->topic, "topic name")->required();

@@ -13,7 +13,7 @@
 namespace mtastream {
 namespace {
 
-struct UploadCommandOptions {
+struct UploadFlags {
   std::string to;
   std::string endpoint;
   std::string addressing = "auto";
@@ -28,7 +28,7 @@ struct UploadCommandOptions {
   std::vector<std::string> files;
 };
 
-std::string json_summary(const UploadCommandOptions& options, std::size_t files, const UploadBatchSummary& summary,
+std::string json_summary(const UploadFlags& options, std::size_t files, const UploadBatchSummary& summary,
                          const std::vector<UploadItemReport>& failures) {
   JsonWriter json;
   json.begin_object().field("destination", options.to).field("files", uint64_t{files});
@@ -39,7 +39,7 @@ std::string json_summary(const UploadCommandOptions& options, std::size_t files,
   return json.end_array().end_object().str() + "\n";
 }
 
-ExitCode run_upload(const UploadCommandOptions& options) {
+ExitCode run_upload(const UploadFlags& options) {
   if (options.delete_after && !options.move_to.empty())
     throw UsageError("--delete-after and --move-to exclude each other: pick one");
   if (options.jobs < 1) throw UsageError("--jobs must be at least 1");
@@ -90,7 +90,7 @@ ExitCode run_upload(const UploadCommandOptions& options) {
 
 void add_upload_command(CLI::App& app, CommandRegistry& registry) {
   CLI::App* command = app.add_subcommand("upload", "upload lake files to file://, s3:// or gs://, verified and retried");
-  auto options = std::make_shared<UploadCommandOptions>();
+  auto options = std::make_shared<UploadFlags>();
   command->add_option("--to", options->to, "destination: file://DIR, s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX]")
       ->type_name("URL")
       ->required();

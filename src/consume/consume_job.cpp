@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "consume/consume_checkpoint.h"
+#include "consume/window_writer_thread.h"
 #include "lake/dead_letter.h"
 #include "base/duration.h"
 #include "base/error.h"
@@ -58,198 +59,6 @@ struct PartitionState {
   std::string marker;           // the progress marker last submitted
   int64_t expected_first = -1;  // no commit yet: the partition's beginning; reading must start there
   std::string committed;  // "offset|metadata" last committed (or resumed from): skip unchanged commits
-};
-
-// Writes closed windows on its own thread, so the consumer thread keeps draining librdkafka's queue
-// while files are compressed and fsynced: per-partition lake files (then published), or, for topic-wide
-// windows, segments, and on request the merge of every window all partitions passed (published too).
-// wait_idle() is the barrier before every commit: it returns once everything submitted is durable, or
-// throws the first failure.
-class LakeFileWriter {
- public:
-  LakeFileWriter(const ConsumeOptions& options)
-      : options_(options),
-        segments_(options.lake_dir, options.prefix, options.topic, options.layout, options.window.group_columns,
-                  options.partitioning, options.shared_staging),
-        thread_([this] { run(); }) {}
-  ~LakeFileWriter() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-
-  void submit(int32_t partition, ClosedWindow window) {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return jobs_.size() < max_pending || error_; });
-    if (error_) std::rethrow_exception(error_);
-    jobs_.push_back({partition, std::move(window)});
-    wake_.notify_one();
-  }
-
-  // Topic-wide windows: the partition's progress marker, written after the segments queued before it.
-  void submit_progress(int32_t partition, std::string marker) {
-    std::lock_guard lock(mutex_);
-    if (error_) std::rethrow_exception(error_);
-    progress_[partition] = std::move(marker);
-    wake_.notify_one();
-  }
-
-  // Every window ending at or before this is in the lake (and uploaded): merged by us or another member.
-  int64_t merged_through() const {
-    std::lock_guard lock(mutex_);
-    return merged_through_;
-  }
-
-  // Topic-wide windows: merge every staged window ending at or before `through` (after what is queued).
-  void request_merge(int64_t through) {
-    std::lock_guard lock(mutex_);
-    if (error_) std::rethrow_exception(error_);
-    merge_through_ = std::max(merge_through_, through);
-    wake_.notify_one();
-  }
-
-  void wait_idle() {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] {
-      return (jobs_.empty() && progress_.empty() && !busy_ && merged_through_ >= merge_through_) || error_;
-    });
-    if (error_) std::rethrow_exception(error_);
-  }
-
-  // Files, rows, bytes and uploads done so far.
-  ConsumeCounts counts() {
-    std::lock_guard lock(mutex_);
-    return counts_;
-  }
-
-  const LakeSegments& segments() const { return segments_; }
-
- private:
-  static constexpr size_t max_pending = 64;
-  struct Job {
-    int32_t partition;
-    ClosedWindow window;
-  };
-
-  void run() {
-    std::unique_lock lock(mutex_);
-    std::vector<Job> batch;
-    for (;;) {
-      wake_.wait(lock, [&] { return stop_ || !jobs_.empty() || !progress_.empty() || merged_through_ < merge_through_; });
-      if (jobs_.empty() && progress_.empty() && merged_through_ >= merge_through_) return;  // stop_, nothing left
-      batch.clear();
-      while (!jobs_.empty()) {  // everything queued goes in one batch: one journal commit for many files
-        batch.push_back(std::move(jobs_.front()));
-        jobs_.pop_front();
-      }
-      const int64_t merge_through = merge_through_;
-      std::vector<std::pair<int32_t, std::string>> progress(progress_.begin(), progress_.end());
-      progress_.clear();
-      busy_ = true;
-      done_.notify_all();  // room in the queue again
-      lock.unlock();
-      std::exception_ptr error;
-      ConsumeCounts done;
-      try {
-        if (!error_) {
-          if (options_.per_partition) {
-            write_lake_files(batch, done);
-          } else {
-            std::vector<std::pair<int32_t, const ClosedWindow*>> staged;
-            for (const Job& job : batch) staged.emplace_back(job.partition, &job.window);
-            segments_.write(staged);
-            done.segments += staged.size();
-            segments_.write_progress(progress);  // after the segments they count
-            if (merge_through > merged_) merge(merge_through, done);
-          }
-        }
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      busy_ = false;
-      if (!error) merged_through_ = std::max(merged_through_, merge_through);
-      if (error && !error_) error_ = error;
-      counts_.files += done.files;
-      counts_.windows += done.windows;
-      counts_.segments += done.segments;
-      counts_.merge_overflow += done.merge_overflow;
-      counts_.merge_duplicates += done.merge_duplicates;
-      counts_.rows += done.rows;
-      counts_.bytes += done.bytes;
-      counts_.uploaded += done.uploaded;
-      done_.notify_all();
-    }
-  }
-
-  // Per-partition windows: <prefix>_<topic>_p<N>_<start>_<end>.csv.gz, never replacing a file already
-  // there (a rewrite after a crash holds the same bytes; a gap's partial window never replaces a whole one).
-  void write_lake_files(const std::vector<Job>& batch, ConsumeCounts& done) {
-    std::vector<std::pair<std::string, std::string>> files;
-    std::vector<uint64_t> rows;
-    for (const Job& job : batch) {
-      const std::string name =
-          lake_file_name(options_.prefix, options_.topic, job.partition, job.window.start, job.window.end);
-      for (const auto& [folder, piece] : split_window(job.window, options_.partitioning)) {
-        files.emplace_back(lake_relative_path(folder, name),
-                           lake_file_bytes(piece, options_.layout, options_.window.group_columns));
-        rows.push_back(piece.rows.size());
-      }
-      ++done.windows;
-    }
-    std::vector<bool> created = write_files_once(options_.lake_dir, files);
-    for (size_t i = 0; i < files.size(); ++i) {
-      std::string path = options_.lake_dir + "/" + files[i].first;
-      log::debug("wrote {} ({} rows){}", path, rows[i], created[i] ? "" : ", already there");
-      ++done.files;
-      done.rows += rows[i];
-      done.bytes += files[i].second.size();
-    }
-    if (options_.publish)
-      for (const auto& [name, bytes] : files) {
-        options_.publish(options_.lake_dir + "/" + name, name);
-        ++done.uploaded;
-      }
-  }
-
-  void merge(int64_t through, ConsumeCounts& done) {
-    std::function<void(const std::string&, const std::string&)> publish;
-    if (options_.publish)
-      publish = [&](const std::string& path, const std::string& name) {
-        options_.publish(path, name);
-        ++done.uploaded;
-      };
-    std::function<void(const std::vector<const ClosedWindow*>&)> load;
-    if (options_.sink) load = [this](const std::vector<const ClosedWindow*>& windows) { options_.sink->load_windows(windows); };
-    for (const LakeSegments::Merged& m :
-         segments_.merge_through(through, publish, done.merge_overflow, done.merge_duplicates, load)) {
-      log::debug("merged {} ({} rows){}", m.path, m.rows, m.created ? "" : ", already there");
-      if (!m.created) continue;
-      ++done.files;
-      if (m.first_of_window) ++done.windows;
-      done.rows += m.rows;
-      done.bytes += m.bytes;
-    }
-    merged_ = through;
-  }
-
-  const ConsumeOptions& options_;
-  LakeSegments segments_;  // only the writer thread writes through it
-  int64_t merged_ = WindowEngine::minus_infinity;  // writer thread only
-  mutable std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  std::deque<Job> jobs_;
-  std::map<int32_t, std::string> progress_;  // partition -> marker to write after the queued segments
-  int64_t merge_through_ = WindowEngine::minus_infinity;   // requested
-  int64_t merged_through_ = WindowEngine::minus_infinity;  // done
-  bool busy_ = false;
-  bool stop_ = false;
-  std::exception_ptr error_;
-  ConsumeCounts counts_;
-  std::thread thread_;  // last: starts after everything above is ready
 };
 
 class ConsumeJob {
@@ -921,7 +730,7 @@ class ConsumeJob {
   RejectReporter reject_{dead_letter_};
   MessageParser parser_;
   TurnstileEvent event_;
-  LakeFileWriter writer_;                           // destroyed after the consumer, whose close may commit
+  WindowWriterThread writer_;                           // destroyed after the consumer, whose close may commit
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::vector<std::unique_ptr<PartitionState>> states_;  // by partition id
   ConsumeCounts counts_;
