@@ -31,13 +31,19 @@ std::vector<std::string> names(const std::vector<std::string>& paths) {
   return out;
 }
 
+// A job over sample_input(), written to DIR/events.csv.
+AggregateOptions sample_job(const std::string& dir) {
+  test::write_text(dir + "/events.csv", sample_input());
+  AggregateOptions options;
+  options.inputs = {dir + "/events.csv"};
+  return options;
+}
+
 }  // namespace
 
 TEST(AggregateJob, CountsEveryMessageAndWritesOneLakeFilePerWindow) {
   const std::string dir = test::scratch_dir("aggregate_counts");
-  test::write_text(dir + "/events.csv", sample_input());
-  AggregateOptions options;
-  options.inputs = {dir + "/events.csv"};
+  AggregateOptions options = sample_job(dir);
   options.lake_dir = dir + "/lake";
   options.dead_letter = dir + "/dead.ndjson";
   AggregateSummary s = run_aggregate(options);
@@ -104,11 +110,8 @@ TEST(AggregateJob, ThreadsWriteTheSameBytesAsOneThread) {
 }
 
 TEST(AggregateJob, OneGzipCsvStream) {
-  const std::string dir = test::scratch_dir("aggregate_stream");
-  test::write_text(dir + "/events.csv", sample_input());
-  AggregateOptions options;
-  options.inputs = {dir + "/events.csv"};
-  options.output = dir + "/out.csv.gz";
+  AggregateOptions options = sample_job(test::scratch_dir("aggregate_stream"));
+  options.output = options.inputs[0] + ".gz";
   options.layout = LakeLayout::clean;
   AggregateSummary s = run_aggregate(options);
   EXPECT_EQ(s.rows, 2u);
@@ -125,10 +128,8 @@ TEST(AggregateJob, UnreadableInputOrUnwritableLakeIsAnError) {
   missing.lake_dir = dir + "/lake";
   EXPECT_THROW(run_aggregate(missing), Error);
 
-  test::write_text(dir + "/events.csv", sample_input());
   test::write_text(dir + "/a-file", "");
-  AggregateOptions blocked;
-  blocked.inputs = {dir + "/events.csv"};
+  AggregateOptions blocked = sample_job(dir);
   blocked.lake_dir = dir + "/a-file/lake";  // below a regular file: cannot be created
   EXPECT_THROW(run_aggregate(blocked), Error);
 }

@@ -101,13 +101,7 @@ int64_t window_end(const std::string& name) {
 }
 
 ConsumeOptions job_options(const std::string& topic, const std::string& group, const std::string& lake) {
-  ConsumeOptions o;
-  o.topic = topic;
-  o.group = group;
-  o.lake_dir = lake;
-  o.exit_at_end = true;
-  o.assignment_timeout_seconds = 60;
-  return o;
+  return {.topic = topic, .group = group, .lake_dir = lake, .exit_at_end = true, .assignment_timeout_seconds = 60};
 }
 
 }  // namespace
