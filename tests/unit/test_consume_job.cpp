@@ -104,18 +104,24 @@ ConsumeOptions job_options(const std::string& topic, const std::string& group, c
   return {.topic = topic, .group = group, .lake_dir = lake, .exit_at_end = true, .assignment_timeout_seconds = 60};
 }
 
+// A one-partition topic on `cluster` holding `messages`, and a job reading it in group g-TOPIC into a fresh lake.
+ConsumeOptions one_partition_job(kafka::MockCluster& cluster, const std::string& topic,
+                                 const std::vector<Message>& messages) {
+  cluster.create_topic(topic, 1);
+  produce(cluster.bootstrap_servers(), topic, messages);
+  return job_options(topic, "g-" + topic, test::scratch_dir("consume_" + topic));
+}
+
 }  // namespace
 
 TEST(ConsumeJob, CommitsOnlyWhatIsInTheLakeAndResumesFromTheCheckpoint) {
   kafka::MockCluster cluster(1);
-  cluster.create_topic("commits", 1);
-  const std::string bootstrap = cluster.bootstrap_servers();
   // Windows 16:50 and 16:55 (5 minutes, 5 minutes of watermark delay) close once an event of 17:10 is read.
-  produce(bootstrap, "commits",
-          {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}, {"k", event_line("A001", "id-2", "16:53:00", 2, 1)},
-           {"k", event_line("A002", "id-3", "16:57:00", 4, 1)}, {"k", event_line("A001", "id-4", "17:10:00", 8, 1)}});
-  const std::string lake = test::scratch_dir("consume_commits");
-  ConsumeOptions options = job_options("commits", "g-commits", lake);
+  ConsumeOptions options = one_partition_job(
+      cluster, "commits",
+      {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}, {"k", event_line("A001", "id-2", "16:53:00", 2, 1)},
+       {"k", event_line("A002", "id-3", "16:57:00", 4, 1)}, {"k", event_line("A001", "id-4", "17:10:00", 8, 1)}});
+  const std::string bootstrap = cluster.bootstrap_servers(), lake = options.lake_dir;
   std::vector<std::string> published;
   // Whenever a file is published, no checkpoint committed so far may claim its window closed.
   options.publish = [&](const std::string& path, const std::string& name) {
@@ -164,13 +170,11 @@ TEST(ConsumeJob, CommitsOnlyWhatIsInTheLakeAndResumesFromTheCheckpoint) {
 
 TEST(ConsumeJob, PerPartitionFilesArePublishedBeforeTheCommitThatCoversThem) {
   kafka::MockCluster cluster(1);
-  cluster.create_topic("own", 1);
-  const std::string bootstrap = cluster.bootstrap_servers();
-  produce(bootstrap, "own",
-          {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}, {"k", event_line("A002", "id-2", "16:57:00", 2, 1)},
-           {"k", event_line("A001", "id-3", "17:10:00", 4, 1)}});
-  const std::string lake = test::scratch_dir("consume_own");
-  ConsumeOptions options = job_options("own", "g-own", lake);
+  ConsumeOptions options = one_partition_job(
+      cluster, "own",
+      {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}, {"k", event_line("A002", "id-2", "16:57:00", 2, 1)},
+       {"k", event_line("A001", "id-3", "17:10:00", 4, 1)}});
+  const std::string bootstrap = cluster.bootstrap_servers(), lake = options.lake_dir;
   options.per_partition = true;
   std::vector<std::string> published;
   options.publish = [&](const std::string& path, const std::string& name) {
@@ -192,12 +196,10 @@ TEST(ConsumeJob, PerPartitionFilesArePublishedBeforeTheCommitThatCoversThem) {
 
 TEST(ConsumeJob, AFailedUploadCommitsNothingPastIt) {
   kafka::MockCluster cluster(1);
-  cluster.create_topic("uploads", 1);
+  ConsumeOptions options = one_partition_job(
+      cluster, "uploads",
+      {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}, {"k", event_line("A001", "id-2", "17:10:00", 2, 1)}});
   const std::string bootstrap = cluster.bootstrap_servers();
-  produce(bootstrap, "uploads",
-          {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}, {"k", event_line("A001", "id-2", "17:10:00", 2, 1)}});
-  const std::string lake = test::scratch_dir("consume_uploads");
-  ConsumeOptions options = job_options("uploads", "g-uploads", lake);
   options.publish = [](const std::string&, const std::string&) { throw Error("the object store is down"); };
   EXPECT_THROW(run_consume(broker_settings(bootstrap), options), Error);
   std::vector<std::optional<ConsumeCheckpoint>> c = committed(bootstrap, "g-uploads", "uploads", 1);
@@ -213,11 +215,8 @@ TEST(ConsumeJob, AFailedUploadCommitsNothingPastIt) {
 
 TEST(ConsumeJob, AnotherWindowConfigIsRefusedUnlessForced) {
   kafka::MockCluster cluster(1);
-  cluster.create_topic("config", 1);
+  ConsumeOptions options = one_partition_job(cluster, "config", {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}});
   const std::string bootstrap = cluster.bootstrap_servers();
-  produce(bootstrap, "config", {{"k", event_line("A001", "id-1", "16:51:00", 1, 1)}});
-  const std::string lake = test::scratch_dir("consume_config");
-  ConsumeOptions options = job_options("config", "g-config", lake);
   run_consume(broker_settings(bootstrap), options);
   ASSERT_TRUE(committed(bootstrap, "g-config", "config", 1)[0]);
   options.window.window_seconds = options.window.slide_seconds = 600;
