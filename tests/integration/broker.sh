@@ -7,7 +7,7 @@ start_embedded_broker() {
   "$MTASTREAM" broker "$@" --bootstrap-file "$T/broker.out" >"$T/broker.stdout" 2>"$T/broker.err" &
   broker_pid=$!
   cleanup_hooks+=("kill $broker_pid 2>/dev/null")
-  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  wait_until 300 "the broker writes its bootstrap file" -- test -s "$T/broker.out" || true
   BOOTSTRAP=$(sed -n 's/^BOOTSTRAP=//p' "$T/broker.out" | head -1)
   [ -n "$BOOTSTRAP" ] || { fail "broker printed no BOOTSTRAP line"; cat "$T/broker.err" >&2; finish; }
 }
@@ -59,7 +59,9 @@ expect_eq "$(kcat -b "$BOOTSTRAP" -C -t city -e -q -f '%k\n' | sort -u | wc -l)"
 # SIGINT stops a generator without -c cleanly (a signal is its normal end): what was sent is delivered, exit 0.
 "$MTASTREAM" -b "$BOOTSTRAP" produce -t stopped --generate city --rate 2000 --json >"$T/sig.out" 2>"$T/sig.err" &
 producer_pid=$!
-sleep 1.5
+# Stopped mid-run: once some of its messages are in the topic.
+wait_until 300 "the generator's first messages in the topic" -- \
+  sh -c '[ "$(kcat -b "$0" -C -t stopped -e -q -c 100 | wc -l)" -ge 100 ]' "$BOOTSTRAP"
 kill -INT "$producer_pid"
 code=0; wait "$producer_pid" || code=$?
 expect_eq "$code" "0" "SIGINT: exit 0 when everything sent was delivered"
@@ -75,7 +77,9 @@ mkfifo "$T/fifo"
 producer_pid=$!
 exec 3>"$T/fifo"
 head -3 "$T/in.csv" >&3
-sleep 1
+# Interrupted once the 3 lines were read and delivered, while it waits for more.
+wait_until 300 "the 3 lines from stdin in the topic" -- \
+  sh -c '[ "$(kcat -b "$0" -C -t fromstdin -e -q -c 3 | wc -l)" -ge 3 ]' "$BOOTSTRAP"
 kill -INT "$producer_pid"
 code=0; wait "$producer_pid" || code=$?
 exec 3>&-
@@ -140,7 +144,7 @@ expect_exit 0 "produce 150000 events for the broker-loss case" -- "$MTASTREAM" -
   --lake-dir "$T/doomed" --assignment-timeout 5 --json >"$T/doomed.out" 2>"$T/doomed.err" &
 consumer=$!
 cleanup_hooks+=("kill -9 $consumer 2>/dev/null")
-for _ in $(seq 300); do grep -q "assigned partitions" "$T/doomed.err" && break; sleep 0.05; done
+wait_until 300 "the consumer is assigned its partitions" -- grep -q "assigned partitions" "$T/doomed.err"
 kill -9 "$broker_pid"
 code=0; wait "$consumer" || code=$?
 expect_eq "$code" 1 "consume -e after the broker died: exit 1"

@@ -122,7 +122,8 @@ expect_eq "$(diff "$T/rejects2.txt" "$T/data/expected-rejects.txt" | wc -l)" "0"
 consume_exec -t "$topic" -G "term-$topic" --lake-dir "$T/lake3" --layout clean >/dev/null 2>"$T/term.err" &
 pid=$!
 # Stopped mid-stream: once the first closed windows are staged.
-until [ -n "$(find "$T/lake3" -type f -print -quit 2>/dev/null)" ] || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+wait_until 600 "the first closed windows staged before SIGTERM" -- \
+  sh -c '[ -n "$(find "$0" -type f -print -quit)" ]' "$T/lake3"
 kill -TERM "$pid"
 code=0; wait "$pid" || code=$?
 expect_eq "$code" "3" "SIGTERM: clean stop (exit 3: rejected messages seen)"

@@ -102,12 +102,11 @@ t=$(topic restart)
 "$MTASTREAM" -b "$private_bootstrap" produce -t "$t" --rate 10000 --json "$T/restart.csv" >"$T/restart.out" 2>"$T/restart.err" &
 producer_pid=$!
 # Stopped once part of the input is in the topic, restarted once the producer has seen it gone.
-until [ "$(kcat -b "$private_bootstrap" -C -t "$t" -e -q -c 2000 2>/dev/null | wc -l)" -ge 2000 ] || ! kill -0 "$producer_pid" 2>/dev/null; do
-  sleep 0.1
-done
+wait_until 600 "2000 of the messages in the topic" -- \
+  sh -c '[ "$(kcat -b "$0" -C -t "$1" -e -q -c 2000 | wc -l)" -ge 2000 ]' "$private_bootstrap" "$t"
 "$KAFKA_LOCAL" stop --dir "$T/kafka" 2>>"$T/kafka-start.err"
 kill -0 "$producer_pid" 2>/dev/null && pass "produce still running while the broker is down" || fail "produce ended before the broker stopped"
-until grep -q "Connection refused\|Disconnected" "$T/restart.err" || ! kill -0 "$producer_pid" 2>/dev/null; do sleep 0.1; done
+wait_until 600 "produce reports the broker gone" -- grep -q "Connection refused\|Disconnected" "$T/restart.err"
 "$KAFKA_LOCAL" start --dir "$T/kafka" --env-file "$T/kafka.env" 2>>"$T/kafka-start.err" || { cat "$T/kafka-start.err" >&2; fail "private broker did not restart"; }
 code=0; wait "$producer_pid" || code=$?
 expect_eq "$code" "0" "produce across a broker restart exits 0"
@@ -123,8 +122,8 @@ port=$(free_port)
 consumer_pid=$!
 cleanup_hooks+=("kill -9 $consumer_pid 2>/dev/null")
 # Read everything (the metrics say so); no commit yet (one an hour), then the broker stops.
-until curl -s "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -q '^mtastream_consume_messages_read_total{.*} 60000$' ||
-  ! kill -0 "$consumer_pid" 2>/dev/null; do sleep 0.1; done
+wait_until 600 "the consumer read all 60000 (its metrics say so)" -- \
+  sh -c 'curl -s "$0/metrics" | grep -q "^mtastream_consume_messages_read_total{.*} 60000$"' "http://127.0.0.1:$port"
 "$KAFKA_LOCAL" stop --dir "$T/kafka" 2>>"$T/kafka-start.err"
 kill -INT "$consumer_pid"
 code=0; wait "$consumer_pid" || code=$?

@@ -13,7 +13,6 @@ failures=0
 
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
-skip_suite() { echo "SKIP: $*" >&2; exit 125; }
 finish() { if [ "$failures" -gt 0 ]; then echo "$failures failure(s)" >&2; exit 1; fi; echo "all passed"; }
 
 # expect_exit CODE DESCRIPTION -- COMMAND...: runs COMMAND, stdout to $T/out, stderr to $T/err.
@@ -28,6 +27,15 @@ expect_eq() { if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: got '$1', expe
 expect_contains() { if grep -qF -- "$2" "$1"; then pass "$3"; else fail "$3: '$2' not in $1"; head -20 "$1" >&2; fi; }
 expect_not_contains() { if grep -qF -- "$2" "$1"; then fail "$3: '$2' found in $1"; else pass "$3"; fi; }
 expect_empty() { if [ ! -s "$1" ]; then pass "$2"; else fail "$2: $1 is not empty"; head -5 "$1" >&2; fi; }
+
+# wait_until TRIES WHAT -- COMMAND...: runs COMMAND (quietly) every 0.1 s until it succeeds, at most TRIES
+# times: the way to wait for an observable state (a file, a log line, messages in a topic), never a bare
+# sleep. A state not reached is a failure named WHAT (returns 1).
+wait_until() {
+  local tries=$1 what=$2 i; shift 3
+  for ((i = 0; i < tries; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  fail "$what: not reached after $tries tries"; return 1
+}
 
 # need SERVER: loads the addresses a fixture wrote (kafka: BOOTSTRAP, SASL_BOOTSTRAP, ...).
 # A missing server is a failure, never a silent skip: CI must prove delivery against real parts.

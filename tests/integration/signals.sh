@@ -13,6 +13,13 @@ stop() {
   kill "$watchdog" 2>/dev/null || true
 }
 
+# pipe_empty FIFO: nothing is left in the pipe (its reader has read everything written so far).
+pipe_empty() {
+  python3 -c 'import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_NONBLOCK)
+sys.exit(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0] != 0)' "$1"
+}
+
 "$MTASTREAM" replay "$SHARED_DATA/mta/turnstile_170617.txt" -o "$T/events.csv" 2>/dev/null || true
 head -200 "$T/events.csv" >"$T/first.csv"
 
@@ -24,7 +31,8 @@ for sig in INT TERM; do
   pid=$!
   exec 3>"$T/fifo"
   cat "$T/first.csv" >&3
-  sleep 1
+  # Signalled once it has read all 200 lines and waits for more.
+  wait_until 300 "aggregate reads the 200 lines from the fifo" -- pipe_empty "$T/fifo"
   stop "$pid" "$sig"
   exec 3>&-
   expect_eq "$code" "$want" "aggregate: SIG$sig exits $want"
@@ -40,10 +48,11 @@ done
 expect_exit 0 "aggregate without a signal" -- "$MTASTREAM" aggregate -o "$T/plain.csv" --json "$T/first.csv"
 expect_contains "$T/out" '"interrupted":false' "aggregate --json: interrupted false"
 
-# replay paced in real time (a week): SIGINT stops it after the summary, exit 130.
-"$MTASTREAM" replay --speed 1 -o "$T/replayed.csv" "$SHARED_DATA/mta/turnstile_170617.txt" >/dev/null 2>"$T/replay.err" &
+# replay paced in real time (a week): SIGINT stops it after the summary, exit 130. Signalled once the
+# first events are out (stdout is written while it waits for the next ones).
+"$MTASTREAM" replay --speed 1 -o - "$SHARED_DATA/mta/turnstile_170617.txt" >"$T/replayed.csv" 2>"$T/replay.err" &
 pid=$!
-sleep 1.5
+wait_until 300 "replay writes its first events" -- test -s "$T/replayed.csv"
 stop "$pid" INT
 expect_eq "$code" 130 "replay: SIGINT exits 130"
 expect_contains "$T/replay.err" "stopped before the end of the input" "replay: SIGINT says so"

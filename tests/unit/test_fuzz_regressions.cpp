@@ -49,6 +49,8 @@ TEST(FuzzRegressions, EveryRegressionInputStillPasses) {
   std::filesystem::path root = std::filesystem::path(MTASTREAM_SOURCE_DIR) / "tests/fuzz/regressions";
   size_t total = 0;
   for (const auto& [name, target] : targets) total += replay(root / name, target);
+  // A moved or emptied regressions folder must turn this red, not pass having replayed nothing.
+  EXPECT_GT(total, 0u) << "no regression inputs under " << root;
   // Regression directories without a known target would be silently skipped: refuse them.
   if (std::filesystem::is_directory(root))
     for (const auto& entry : std::filesystem::directory_iterator(root))

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "lake/lake_segments.h"
+#include "test_support.h"
 #include "upload/uploader.h"
 
 namespace mtastream {
@@ -19,16 +19,7 @@ WindowRow row(const char* ca, int64_t entries, int64_t exits) {
   return r;
 }
 
-// Reads a gzip file with zlib (not our own reader).
-std::string gunzip_file(const std::filesystem::path& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  std::string out;
-  char buf[4096];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  gzclose(f);
-  return out;
-}
+using test::gunzip_file;  // zlib, not our own reader; a file that is not gzip fails
 
 struct TempDir {
   std::filesystem::path path = std::filesystem::temp_directory_path() /
