@@ -278,108 +278,132 @@ void print_help_of(CLI::App& app, const std::vector<std::string>& words) {
   write_stdout(command->get_formatter()->make_help(command, name, CLI::AppFormatMode::Normal));
 }
 
+// The command tree: global options, every command, and the built-in version/help/option-tree commands.
+// Built in place (CLI::App neither copies nor moves); the option values land in `global`.
+struct CommandLine {
+  CLI::App app{"mtastream: carry NYC subway turnstile events into Kafka, window them, land them in a data lake",
+               "mtastream"};
+  const std::string version_line =
+      fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str());
+  GlobalOptions global;
+  CommandRegistry registry;
+  std::vector<std::string> help_words;
+  CLI::App* version = nullptr;
+  CLI::App* help = nullptr;
+  CLI::App* option_tree = nullptr;
+
+  CommandLine() {
+    app.set_version_flag("-V,--version", version_line);
+    app.formatter(std::make_shared<HelpFormatter>());  // before the commands: they copy it when added
+    app.require_subcommand(1);
+    // A repeated -b, -t or --window takes the last value (as kcat and git do); lists still collect all.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.fallthrough();  // global options work after the command name too
+    app.footer(std::string("Run 'mtastream COMMAND --help' or 'mtastream help COMMAND' for a command's options.\n\n") +
+               exit_code_help);
+
+    app.add_option("--config", global.config_files,
+                   "config file: the original's .properties (librdkafka keys) or TOML (.toml)")
+        ->type_name("FILE");
+    app.add_option("-X", global.kafka_overrides, "set any librdkafka property (repeatable)")->type_name("KEY=VALUE");
+    app.add_option("-b,--brokers", global.brokers, "bootstrap servers (sets bootstrap.servers)")->type_name("HOST:PORT,...");
+    app.add_flag("-q,--quiet", global.quiet, "only errors on stderr");
+    app.add_flag("-v,--verbose", global.verbose, "more detail on stderr (repeat for more)");
+
+    add_produce_command(app, registry);
+    add_consume_command(app, registry);
+    add_aggregate_command(app, registry);
+    add_replay_command(app, registry);
+    add_topic_command(app, registry);
+    add_upload_command(app, registry);
+    add_broker_command(app, registry);
+    add_config_command(app, registry);
+    add_status_command(app, registry);
+
+    version = app.add_subcommand("version", "print the version (as -V/--version)");
+    help = app.add_subcommand("help", "show the help of a command");
+    help->add_option("command", help_words, "command and subcommand names");
+    // Hidden (group ""): prints the option tree as JSON for scripts/gen-docs.py (man pages, completions).
+    option_tree = app.add_subcommand("option-tree", "print the option tree as JSON (for gen-docs)");
+    option_tree->group("");
+  }
+};
+
+// The settings layers under the command line: config files (--config, else $MTASTREAM_CONFIG, else the
+// default places), then the environment, then -X and -b. Options not given on the command line are filled
+// from them; `origins` says where each such value came from.
+GlobalContext load_settings(CommandLine& cli, std::map<std::string, std::string>& origins) {
+  GlobalContext context;
+  std::vector<std::string> config_files = cli.global.config_files;
+  if (config_files.empty()) {
+    if (const char* env_config = std::getenv("MTASTREAM_CONFIG"); env_config && *env_config)
+      config_files = {env_config};
+    else
+      config_files = default_config_files();
+  }
+  for (const std::string& file : config_files) load_config_file(file, context.settings);
+  check_config_keys(cli.app, context.settings);
+  load_environment(context.settings, environ);
+  load_option_environment(cli.app, context.settings, environ);
+  apply_kafka_overrides(cli.global.kafka_overrides, context.settings);
+  if (!cli.global.brokers.empty()) context.settings.set_kafka("bootstrap.servers", cli.global.brokers, "flag -b");
+  validate_kafka_properties(context.settings);
+  for (CLI::App* chosen = &cli.app; !chosen->get_subcommands().empty();) {
+    chosen = chosen->get_subcommands().front();
+    fill_from_layers(chosen, context.settings, origins);
+  }
+  return context;
+}
+
+// The built-in commands that need no settings; false when another command was chosen.
+bool run_builtin(CommandLine& cli) {
+  if (cli.option_tree->parsed())
+    write_stdout(option_tree_json(cli.app, cli.version_line));
+  else if (cli.version->parsed())
+    write_stdout(cli.version_line + "\n");
+  else if (cli.help->parsed())
+    print_help_of(cli.app, cli.help_words);
+  else
+    return false;
+  flush_stdout();
+  return true;
+}
+
+// The command chosen on the command line (the deepest subcommand parsed).
+CLI::App* chosen_command(CLI::App& app) {
+  CLI::App* chosen = &app;
+  while (!chosen->get_subcommands().empty()) chosen = chosen->get_subcommands().front();
+  return chosen;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout becomes EPIPE, handled quietly
-  CLI::App app{"mtastream: carry NYC subway turnstile events into Kafka, window them, land them in a data lake",
-               "mtastream"};
-  const std::string version_line = fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str());
-  app.set_version_flag("-V,--version", version_line);
-  app.formatter(std::make_shared<HelpFormatter>());  // before the commands: they copy it when added
-  app.require_subcommand(1);
-  // A repeated -b, -t or --window takes the last value (as kcat and git do); lists still collect all.
-  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.fallthrough();  // global options work after the command name too
-  app.footer(std::string("Run 'mtastream COMMAND --help' or 'mtastream help COMMAND' for a command's options.\n\n") +
-             exit_code_help);
-
-  GlobalOptions global;
-  app.add_option("--config", global.config_files,
-                 "config file: the original's .properties (librdkafka keys) or TOML (.toml)")
-      ->type_name("FILE");
-  app.add_option("-X", global.kafka_overrides, "set any librdkafka property (repeatable)")->type_name("KEY=VALUE");
-  app.add_option("-b,--brokers", global.brokers, "bootstrap servers (sets bootstrap.servers)")->type_name("HOST:PORT,...");
-  app.add_flag("-q,--quiet", global.quiet, "only errors on stderr");
-  app.add_flag("-v,--verbose", global.verbose, "more detail on stderr (repeat for more)");
-
-  CommandRegistry registry;
-  add_produce_command(app, registry);
-  add_consume_command(app, registry);
-  add_aggregate_command(app, registry);
-  add_replay_command(app, registry);
-  add_topic_command(app, registry);
-  add_upload_command(app, registry);
-  add_broker_command(app, registry);
-  add_config_command(app, registry);
-  add_status_command(app, registry);
-
-  std::vector<std::string> help_words;
-  CLI::App* version = app.add_subcommand("version", "print the version (as -V/--version)");
-  CLI::App* help = app.add_subcommand("help", "show the help of a command");
-  help->add_option("command", help_words, "command and subcommand names");
-  // Hidden (group ""): prints the option tree as JSON for scripts/gen-docs.py (man pages, completions).
-  CLI::App* option_tree = app.add_subcommand("option-tree", "print the option tree as JSON (for gen-docs)");
-  option_tree->group("");
-
+  CommandLine cli;
   try {
     try {
-      app.parse(argc, argv);
+      cli.app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
-      return help_written(app.exit(e));
+      return help_written(cli.app.exit(e));
     } catch (const CLI::CallForAllHelp& e) {
-      return help_written(app.exit(e));
+      return help_written(cli.app.exit(e));
     } catch (const CLI::Success& e) {  // --version
-      return help_written(app.exit(e));
+      return help_written(cli.app.exit(e));
     } catch (const CLI::ParseError& e) {
-      Diagnosis d = diagnose(app, argc, argv);
+      Diagnosis d = diagnose(cli.app, argc, argv);
       log::error("{}", d.message.empty() ? std::string(e.what()) : d.message);
       log::info("see '{} --help'", d.command);
       return static_cast<int>(ExitCode::usage_error);
     }
+    if (cli.global.quiet) log::set_level(log::Level::error);
+    if (cli.global.verbose > 0) log::set_level(cli.global.verbose > 1 ? log::Level::trace : log::Level::debug);
+    if (run_builtin(cli)) return 0;
 
-    if (global.quiet) log::set_level(log::Level::error);
-    if (global.verbose > 0) log::set_level(global.verbose > 1 ? log::Level::trace : log::Level::debug);
-
-    if (option_tree->parsed()) {
-      write_stdout(option_tree_json(app, version_line));
-      flush_stdout();
-      return 0;
-    }
-    if (version->parsed()) {
-      write_stdout(version_line + "\n");
-      flush_stdout();
-      return 0;
-    }
-    if (help->parsed()) {
-      print_help_of(app, help_words);
-      flush_stdout();
-      return 0;
-    }
-
-    GlobalContext context;
-    std::vector<std::string> config_files = global.config_files;
-    if (config_files.empty()) {
-      if (const char* env_config = std::getenv("MTASTREAM_CONFIG"); env_config && *env_config)
-        config_files = {env_config};
-      else
-        config_files = default_config_files();
-    }
-    for (const std::string& file : config_files) load_config_file(file, context.settings);
-    check_config_keys(app, context.settings);
-    load_environment(context.settings, environ);
-    load_option_environment(app, context.settings, environ);
-    apply_kafka_overrides(global.kafka_overrides, context.settings);
-    if (!global.brokers.empty()) context.settings.set_kafka("bootstrap.servers", global.brokers, "flag -b");
-    validate_kafka_properties(context.settings);
-
-    CLI::App* chosen = &app;
     std::map<std::string, std::string> origins;
-    while (!chosen->get_subcommands().empty()) {
-      chosen = chosen->get_subcommands().front();
-      fill_from_layers(chosen, context.settings, origins);
-    }
-    const CommandRun* run = registry.find(chosen);
+    GlobalContext context = load_settings(cli, origins);
+    CLI::App* chosen = chosen_command(cli.app);
+    const CommandRun* run = cli.registry.find(chosen);
     if (!run) throw UsageError(fmt::format("'{}' needs a subcommand; see 'mtastream {} --help'",
                                            command_path(chosen), command_path(chosen)));
     ExitCode code;

@@ -125,20 +125,27 @@ MetricsEndpoint start_metrics(const ConsumeFlags& f, const HttpAddress& address)
   return m;
 }
 
-ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
-  install_stop_signal_handlers();
+// Options that belong to one mode only (--raw, --metrics-addr) are refused in the other.
+void check_option_scope(CLI::App* command, const ConsumeFlags& f) {
   for (const char* metrics_only : {"--metrics-addr", "--health-max-age"})
     if (f.raw && command->count(metrics_only)) throw UsageError(fmt::format("{} does not apply to --raw", metrics_only));
-  if (f.raw) return run_raw(context, f);
+  if (f.raw) return;
   for (const char* raw_only : {"--offset", "--count", "--format", "--commit", "--partition"})
     if (command->count(raw_only)) throw UsageError(fmt::format("{} applies to --raw only", raw_only));
   if (!f.metrics_addr.empty() || command->count("--health-max-age")) {
     if (f.metrics_addr.empty()) throw UsageError("--health-max-age applies to --metrics-addr only");
     parse_duration_seconds(f.health_max_age, "--health-max-age", 1);
   }
-  // Checked before anything else starts: a bad address is a usage error, not a half-started service.
-  const HttpAddress metrics_address =
-      f.metrics_addr.empty() ? HttpAddress{} : parse_http_address(f.metrics_addr, "--metrics-addr");
+  if (f.upload.empty() && f.staging.empty() && !f.endpoint.empty())
+    throw UsageError("--endpoint applies to --upload and --staging only");
+  if (f.sink.empty() && !f.sink_table.empty()) throw UsageError("--sink-table applies to --sink only");
+  if (!f.staging.empty() && f.per_partition)
+    throw UsageError("--staging applies to topic-wide windows; --per-partition stages nothing");
+  if (!f.sink.empty() && f.per_partition)
+    throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
+}
+
+ConsumeOptions consume_options(const ConsumeFlags& f) {
   ConsumeOptions o;
   o.topic = f.topic;
   o.group = f.group;
@@ -158,12 +165,17 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   o.allow_gaps = f.allow_gaps;
   o.idle_after_seconds = parse_duration_seconds(f.idle_after, "--idle-after", 1);
   o.commit_interval_seconds = f.commit_interval;
-  MetricsEndpoint endpoint;
-  if (!f.metrics_addr.empty()) endpoint = start_metrics(f, metrics_address);
-  ConsumeMetrics* metrics = endpoint.metrics.get();
+  return o;
+}
+
+// Where closed windows go besides the lake folder: the upload target, the shared staging, the warehouse.
+// They live as long as the run; `o` points at them.
+struct ConsumeTargets {
   std::unique_ptr<Uploader> uploader, staging;
-  if (f.upload.empty() && f.staging.empty() && !f.endpoint.empty())
-    throw UsageError("--endpoint applies to --upload and --staging only");
+  std::unique_ptr<WarehouseSink> sink;
+};
+
+void open_targets(const ConsumeFlags& f, ConsumeMetrics* metrics, ConsumeOptions& o, ConsumeTargets& t) {
   UploadOptions upload_options;
   upload_options.endpoint = f.endpoint;
   upload_options.on_retry = [metrics](const RetryNotice& n) {
@@ -172,54 +184,34 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
               n.reason, n.delay_seconds);
   };
   if (!f.staging.empty()) {
-    if (f.per_partition) throw UsageError("--staging applies to topic-wide windows; --per-partition stages nothing");
-    staging = Uploader::create(f.staging, upload_options);
-    o.shared_staging = staging.get();
-    if (f.upload.empty() && staging->destination().scheme != UploadDestination::Scheme::file)
+    t.staging = Uploader::create(f.staging, upload_options);
+    o.shared_staging = t.staging.get();
+    if (f.upload.empty() && t.staging->destination().scheme != UploadDestination::Scheme::file)
       log::warn("--staging {} without --upload: each member's --lake-dir gets only the windows it merges; "
                 "--upload gathers the whole lake in one place", f.staging);
   }
   if (!f.upload.empty()) {
-    uploader = Uploader::create(f.upload, upload_options);
-    if (size_t removed = uploader->remove_stale_temporaries())
+    t.uploader = Uploader::create(f.upload, upload_options);
+    if (size_t removed = t.uploader->remove_stale_temporaries())
       log::info("removed {} temporary files a killed upload left at {}", removed, f.upload);
-    o.publish = [&uploader](const std::string& path, const std::string& name) {
+    o.publish = [uploader = t.uploader.get()](const std::string& path, const std::string& name) {
       UploadResult r = uploader->upload(path, name);
       log::debug("uploaded {} ({} bytes)", r.object_url, r.bytes);
     };
   }
-
-  std::unique_ptr<WarehouseSink> sink;
-  if (f.sink.empty() && !f.sink_table.empty()) throw UsageError("--sink-table applies to --sink only");
   if (!f.sink.empty()) {
-    if (f.per_partition)
-      throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
     SinkTarget target = parse_sink_url(f.sink);
     std::string table = !f.sink_table.empty() ? f.sink_table
                         : !target.table.empty() ? target.table
                         : default_sink_table(o.prefix, o.topic);
-    sink = std::make_unique<WarehouseSink>(target, table, o.window.group_columns);
-    o.sink = sink.get();
-    log::info("loading windows into table {} at {}", sink->table(), sink->redacted_url());
+    t.sink = std::make_unique<WarehouseSink>(target, table, o.window.group_columns);
+    o.sink = t.sink.get();
+    log::info("loading windows into table {} at {}", t.sink->table(), t.sink->redacted_url());
   }
+}
 
-  LiveStats live;
-  const bool draw = log::stderr_is_terminal() && log::enabled(log::Level::info);
-  std::function<void(const ConsumeProgress&)> on_progress;
-  if (draw || metrics)
-    on_progress = [&live, draw, metrics](const ConsumeProgress& p) {
-      if (metrics) metrics->update(p);
-      if (draw) live.update(p);
-    };
-  if (metrics) o.on_statistics = [metrics](std::string_view json) { metrics->update_statistics(json); };
-  ConsumeSummary s;
-  try {
-    s = run_consume(context.settings, o, on_progress);
-  } catch (...) {
-    live.clear();
-    throw;
-  }
-  live.clear();
+// The summary on stderr (and with --json on stdout).
+void report(const ConsumeSummary& s, const ConsumeOptions& o, const ConsumeFlags& f, const WarehouseSink* sink) {
   const ConsumeCounts& c = s.counts;
   log::info("read {} messages from {} in {:.2f}s ({} re-read after a restart): {} accepted, {} duplicates, {} late, "
             "{} bad{}; {} files in {}{}",
@@ -238,7 +230,41 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
     log::warn("{}/{}: offsets {} to {} were skipped (--allow-gaps): the windows they belong to are partial",
               o.topic, g.partition, g.expected, g.resumed - 1);
   if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
-  return exit_code({.rejected = c.rejected(), .runs_until_stopped = !f.exit_at_end});
+}
+
+ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
+  install_stop_signal_handlers();
+  check_option_scope(command, f);
+  if (f.raw) return run_raw(context, f);
+  // Checked before anything else starts: a bad address is a usage error, not a half-started service.
+  const HttpAddress metrics_address =
+      f.metrics_addr.empty() ? HttpAddress{} : parse_http_address(f.metrics_addr, "--metrics-addr");
+  ConsumeOptions o = consume_options(f);
+  MetricsEndpoint endpoint;
+  if (!f.metrics_addr.empty()) endpoint = start_metrics(f, metrics_address);
+  ConsumeMetrics* metrics = endpoint.metrics.get();
+  ConsumeTargets targets;
+  open_targets(f, metrics, o, targets);
+
+  LiveStats live;
+  const bool draw = log::stderr_is_terminal() && log::enabled(log::Level::info);
+  std::function<void(const ConsumeProgress&)> on_progress;
+  if (draw || metrics)
+    on_progress = [&live, draw, metrics](const ConsumeProgress& p) {
+      if (metrics) metrics->update(p);
+      if (draw) live.update(p);
+    };
+  if (metrics) o.on_statistics = [metrics](std::string_view json) { metrics->update_statistics(json); };
+  ConsumeSummary s;
+  try {
+    s = run_consume(context.settings, o, on_progress);
+  } catch (...) {
+    live.clear();
+    throw;
+  }
+  live.clear();
+  report(s, o, f, targets.sink.get());
+  return exit_code({.rejected = s.counts.rejected(), .runs_until_stopped = !f.exit_at_end});
 }
 
 }  // namespace

@@ -76,7 +76,8 @@ std::string progress_line(const PublishSummary& s) {
                      s.delivery.queued, s.delivery.delivered, s.rejected, s.delivery.failed, rate);
 }
 
-ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) {
+// The job the flags describe: the source (files or a generator), its pace, keys and value form.
+PublishJob publish_job(const ProduceFlags& options) {
   PublishJob job;
   job.topic = options.topic;
   job.value_form = parse_wire_form(options.value_format);
@@ -116,7 +117,10 @@ ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) 
       throw UsageError(fmt::format("--generate '{}': use original or city", printable(options.generate)));
     }
   }
+  return job;
+}
 
+kafka::ProducerOptions producer_options(const ProduceFlags& options) {
   kafka::ProducerOptions producer_options;
   // An explicit --compression wins over config and -X; its default yields to them.
   if (options.compression_option->count() > 0)
@@ -127,7 +131,41 @@ ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) 
   if (!options.timeout.empty())
     producer_options.conf.required["message.timeout.ms"] =
         std::to_string(parse_duration_seconds(options.timeout, "--timeout", 1) * 1000);
+  return producer_options;
+}
 
+// The summary: a line on stderr (and the delivery errors), and with --json an object on stdout.
+void report(const PublishJob& job, const PublishSummary& summary, const ProduceFlags& options) {
+  const kafka::DeliveryCounts& d = summary.delivery;
+  log::info("{}: read {}, rejected {}, sent {}, delivered {}, failed {} in {:.2f} s{}", job.topic, summary.read,
+            summary.rejected, d.queued, d.delivered, d.undelivered(), summary.seconds,
+            summary.interrupted ? " (interrupted)" : "");
+  for (const auto& [error, count] : d.errors) log::error("{} messages not delivered: {}", count, error);
+  if (!summary.input_complete) log::warn("input was not read to its end (interrupted)");
+  if (!options.json) return;
+  JsonWriter json;
+  json.begin_object()
+      .field("topic", job.topic)
+      .field("read", summary.read)
+      .field("rejected", summary.rejected)
+      .field("sent", d.queued)
+      .field("delivered", d.delivered)
+      .field("failed", d.undelivered())
+      .field("bytes", d.bytes)
+      .field("seconds", summary.seconds)
+      .field("interrupted", summary.interrupted)
+      .field("input_complete", summary.input_complete);
+  json.key("dead_letter");
+  if (options.dead_letter.empty())
+    json.null();
+  else
+    json.value(options.dead_letter);
+  json.end_object();
+  write_stdout(json.str() + "\n");
+}
+
+ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) {
+  PublishJob job = publish_job(options);
   install_stop_signal_handlers();
   PublishHooks hooks;
   bool progress = log::stderr_is_terminal() && log::enabled(log::Level::info);
@@ -135,40 +173,13 @@ ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) 
   if (progress) hooks.on_rejected = [] { std::fputs("\r\033[K", stderr); };
   log::debug("producing to topic '{}' at {}", job.topic, kafka::bootstrap_servers(context.settings));
 
-  PublishSummary summary = publish(context.settings, job, producer_options, hooks);
+  PublishSummary summary = publish(context.settings, job, producer_options(options), hooks);
   if (progress) std::fputs("\r\033[K", stderr);
-
-  const kafka::DeliveryCounts& d = summary.delivery;
-  log::info("{}: read {}, rejected {}, sent {}, delivered {}, failed {} in {:.2f} s{}", job.topic, summary.read,
-            summary.rejected, d.queued, d.delivered, d.undelivered(), summary.seconds,
-            summary.interrupted ? " (interrupted)" : "");
-  for (const auto& [error, count] : d.errors) log::error("{} messages not delivered: {}", count, error);
-  if (!summary.input_complete) log::warn("input was not read to its end (interrupted)");
-  if (options.json) {
-    JsonWriter json;
-    json.begin_object()
-        .field("topic", job.topic)
-        .field("read", summary.read)
-        .field("rejected", summary.rejected)
-        .field("sent", d.queued)
-        .field("delivered", d.delivered)
-        .field("failed", d.undelivered())
-        .field("bytes", d.bytes)
-        .field("seconds", summary.seconds)
-        .field("interrupted", summary.interrupted)
-        .field("input_complete", summary.input_complete);
-    json.key("dead_letter");
-    if (options.dead_letter.empty())
-      json.null();
-    else
-      json.value(options.dead_letter);
-    json.end_object();
-    write_stdout(json.str() + "\n");
-  }
+  report(job, summary, options);
   bool endless_generator = job.source != EventSource::files && !job.count;
   return exit_code({.rejected = summary.rejected,
-                    .sent = d.queued,
-                    .delivered = d.delivered,
+                    .sent = summary.delivery.queued,
+                    .delivered = summary.delivery.delivered,
                     .input_complete = summary.input_complete,
                     .runs_until_stopped = endless_generator});
 }

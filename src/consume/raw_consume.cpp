@@ -98,18 +98,19 @@ int64_t parse_start_offset(std::string_view text) {
   return n >= 0 ? n : RD_KAFKA_OFFSET_TAIL(-n);
 }
 
-RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOptions& o) {
-  if (o.topic.empty()) throw UsageError("consume needs a topic (-t TOPIC)");
-  const auto started = std::chrono::steady_clock::now();
-  RawMessageFormat format(o.format);
-  const int64_t start = parse_start_offset(o.start);
+namespace {
+
+// The combinations of -o, -G, -p and --commit that mean nothing (or something else than they seem).
+void check_raw_options(const RawConsumeOptions& o, int64_t start) {
   if (start == RD_KAFKA_OFFSET_STORED && o.group.empty()) throw UsageError("-o stored needs a consumer group (-G)");
   if (!o.group.empty() && start >= 0)
     throw UsageError("-o N with -G: a group starts where it committed; use -o beginning|end|stored");
   if (o.commit && o.group.empty()) throw UsageError("--commit needs a consumer group (-G)");
   if (o.partition >= 0 && !o.group.empty())
     throw UsageError("-p PARTITION reads one partition without a group; a group's members get theirs assigned");
+}
 
+kafka::ConsumerOptions raw_consumer_options(const RawConsumeOptions& o, int64_t start) {
   kafka::ConsumerOptions options;
   if (!o.group.empty()) {
     // With --commit the commit at the end covers every message printed.
@@ -121,6 +122,65 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
     options.conf = kafka::consumer_conf(
         {.group = "mtastream-raw-no-group", .client_id = o.client_id, .store_offsets = false, .offset_reset = ""});
   }
+  return options;
+}
+
+// Without a group: assign every partition (or -p's) at the start offset; returns the partitions assigned.
+std::vector<int32_t> assign_without_group(kafka::KafkaConsumer& consumer, const RawConsumeOptions& o, int64_t start) {
+  std::vector<kafka::TopicPartition> partitions;
+  std::vector<int32_t> all = consumer.partitions_of(o.topic, 30s), chosen;
+  if (o.partition >= 0 && std::find(all.begin(), all.end(), o.partition) == all.end())
+    throw UsageError(fmt::format("-p {}: {} has partitions 0 to {}", o.partition, o.topic, all.size() - 1));
+  for (int32_t p : all) {
+    if (o.partition >= 0 && p != o.partition) continue;
+    partitions.push_back({o.topic, p, start, {}});
+    chosen.push_back(p);
+  }
+  consumer.assign(partitions);
+  return chosen;
+}
+
+// The fields -f prints of one message; `headers` holds their text ("name=value,...") when the format uses them.
+RawMessageFormat::Fields message_fields(const std::string& topic, rd_kafka_message_t* m, bool with_headers,
+                                        std::string& headers) {
+  RawMessageFormat::Fields f;
+  f.topic = topic;
+  f.partition = m->partition;
+  f.offset = m->offset;
+  rd_kafka_timestamp_type_t type;
+  f.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+  if (m->key) f.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) f.value = std::string_view(static_cast<const char*>(m->payload), m->len);
+  f.null_key = !m->key;
+  f.null_value = !m->payload;
+  if (with_headers) {
+    headers.clear();
+    rd_kafka_headers_t* list = nullptr;
+    if (rd_kafka_message_headers(m, &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const char* name;
+      const void* value;
+      size_t size;
+      for (size_t i = 0; rd_kafka_header_get_all(list, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+        if (i) headers += ',';
+        headers.append(name) += '=';
+        if (value) headers.append(static_cast<const char*>(value), size);
+      }
+    }
+    f.headers = headers;
+  }
+  return f;
+}
+
+}  // namespace
+
+RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOptions& o) {
+  if (o.topic.empty()) throw UsageError("consume needs a topic (-t TOPIC)");
+  const auto started = std::chrono::steady_clock::now();
+  RawMessageFormat format(o.format);
+  const int64_t start = parse_start_offset(o.start);
+  check_raw_options(o, start);
+
+  kafka::ConsumerOptions options = raw_consumer_options(o, start);
   std::set<int32_t> assigned;
   std::set<int32_t> at_end;
   options.on_rebalance = [&](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
@@ -131,16 +191,7 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
   };
   kafka::KafkaConsumer consumer(settings, std::move(options));
   if (o.group.empty()) {
-    std::vector<kafka::TopicPartition> partitions;
-    std::vector<int32_t> all = consumer.partitions_of(o.topic, 30s);
-    if (o.partition >= 0 && std::find(all.begin(), all.end(), o.partition) == all.end())
-      throw UsageError(fmt::format("-p {}: {} has partitions 0 to {}", o.partition, o.topic, all.size() - 1));
-    for (int32_t p : all) {
-      if (o.partition >= 0 && p != o.partition) continue;
-      partitions.push_back({o.topic, p, start, {}});
-      assigned.insert(p);
-    }
-    consumer.assign(partitions);
+    for (int32_t p : assign_without_group(consumer, o, start)) assigned.insert(p);
   } else {
     consumer.subscribe({o.topic});
   }
@@ -173,32 +224,7 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
       continue;
     }
     at_end.erase(m->partition);
-    RawMessageFormat::Fields f;
-    f.topic = o.topic;
-    f.partition = m->partition;
-    f.offset = m->offset;
-    rd_kafka_timestamp_type_t type;
-    f.timestamp_ms = rd_kafka_message_timestamp(m.get(), &type);
-    if (m->key) f.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload) f.value = std::string_view(static_cast<const char*>(m->payload), m->len);
-    f.null_key = !m->key;
-    f.null_value = !m->payload;
-    if (with_headers) {
-      headers.clear();
-      rd_kafka_headers_t* list = nullptr;
-      if (rd_kafka_message_headers(m.get(), &list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        const char* name;
-        const void* value;
-        size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(list, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-          if (i) headers += ',';
-          headers.append(name) += '=';
-          if (value) headers.append(static_cast<const char*>(value), size);
-        }
-      }
-      f.headers = headers;
-    }
-    format.append(f, out);
+    format.append(message_fields(o.topic, m.get(), with_headers, headers), out);
     ++summary.messages;
     summary.bytes += m->len;
     if (out.size() >= 1 << 16) flush();
