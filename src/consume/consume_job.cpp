@@ -144,8 +144,12 @@ class ConsumeJob {
       if (options_.exit_at_end && at_end()) {
         // Topic-wide windows: -e also waits until every partition of the topic was read to its end by some
         // member (a dead member holds its partitions until its session times out), so that a cron job's
-        // upload after exit 0 never misses a partition.
-        if (options_.per_partition || topic_read_to_end()) break;
+        // upload after exit 0 never misses a partition. With --flush-open each member flushes what it owns
+        // first and waits for every partition's flush: a member killed after reading to the end but before
+        // its flush left open windows that only the partition's next owner writes.
+        if (options_.per_partition) break;
+        if (options_.flush_open) flush_owned();
+        if (topic_read_to_end()) break;
         if (!waiting_for_group_) {
           waiting_for_group_ = true;
           waiting_since_ = now;
@@ -229,7 +233,8 @@ class ConsumeJob {
       if (auto it = markers.find(p); it != markers.end()) c = parse_checkpoint_metadata(it->second, 0, error);
       auto end = topic_ends_.find(p);
       if (end == topic_ends_.end() || end->second == 0) continue;  // empty when we started
-      if (!c || c->read_through < end->second) unread_ += fmt::format(" {}", p);
+      if (!c || c->read_through < end->second || (options_.flush_open && c->closed_through != closed_through_everything))
+        unread_ += fmt::format(" {}", p);
     }
     return unread_.empty();
   }
@@ -303,6 +308,9 @@ class ConsumeJob {
     check_start(*state, offset);
     // Already seen, or fetched before the partition was last (re)assigned: never add an event twice.
     if (offset < state->next_offset || (state->next_offset < 0 && offset < state->start_offset)) return;
+    // -e --flush-open closed everything once the partition was read to its end: a message past that end
+    // (sent while the group finishes) stays unread, past the commit.
+    if (state->flushed) return;
     state->next_offset = offset + 1;
     state->eof = false;
     ConsumeCounts& mine = partition_counts_[state->partition];
@@ -538,15 +546,7 @@ class ConsumeJob {
   // stay in the checkpoints (the next run goes on from them) unless --flush-open says the stream ended.
   // Topic-wide windows: then every window all partitions passed is merged, after the idle rule.
   void finish_at_end() {
-    for (auto& state : states_) {
-      if (!state) continue;
-      summary_.open_windows += state->engine->open_windows();
-      if (!options_.flush_open) continue;
-      state->engine->close_all();
-      state->flushed = true;
-      write_closed(*state);
-    }
-    if (options_.flush_open) summary_.open_windows = 0;
+    if (options_.flush_open) flush_owned();
     // The idle rule may move a partition once the others' final progress is known; a few rounds settle it.
     for (int round = 0; round < 4 && !options_.per_partition; ++round) {
       settle();
@@ -559,6 +559,16 @@ class ConsumeJob {
         if (state) summary_.open_windows += state->engine->open_windows();
     }
     for (auto& state : states_) state.reset();  // committed: nothing more to commit on close
+  }
+
+  // --flush-open: every window of the partitions this member owns is closed and handed to the writer.
+  void flush_owned() {
+    for (auto& state : states_) {
+      if (!state || state->flushed) continue;
+      state->engine->close_all();
+      state->flushed = true;
+      write_closed(*state);
+    }
   }
 
   void on_rebalance(kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {

@@ -184,6 +184,9 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
   std::set<int32_t> assigned;
   std::set<int32_t> at_end;
   options.on_rebalance = [&](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
+    std::string names;
+    for (const auto& tp : list) names += fmt::format(" {}", tp.partition);
+    log::debug("{} partitions{} of {}", kind == kafka::RebalanceKind::assign ? "assigned" : "revoked", names, o.topic);
     for (const auto& tp : list) {
       if (kind == kafka::RebalanceKind::assign) assigned.insert(tp.partition);
       else assigned.erase(tp.partition), at_end.erase(tp.partition);

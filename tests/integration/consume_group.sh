@@ -94,4 +94,31 @@ expect_exit 1 "the same group.instance.id on another topic: refused" -- \
 expect_contains "$T/err" "assigned $topic/" "the error names the partition of the other topic"
 expect_eq "$(find "$T/static-b" -type f 2>/dev/null | wc -l)" "0" "nothing written for the wrong topic"
 
+# -e --flush-open when a partition's last owner read it to the end but died before its flush (its marker
+# says "read to the end", its open windows are only in its checkpoint): the member that finishes must not
+# exit while any partition is unflushed; it waits, gets the partition when the other member leaves, and
+# flushes it. A `consume --raw` in the group (it commits nothing) holds the other partitions meanwhile.
+code=0; consume -t "$topic" -G "fref-$topic" --lake-dir "$T/fref" -e --flush-open -q || code=$?
+expect_eq "$code" "3" "the --flush-open reference (exit 3)"
+sums "$T/fref" >"$T/fref.sha"
+code=0; consume -t "$topic" -G "fz-$topic" --lake-dir "$T/fz" -e -q || code=$?
+expect_eq "$code" "3" "a run to the end without --flush-open (its open windows stay in the checkpoints)"
+"$MTASTREAM" -b "$BOOTSTRAP" -v consume --raw -t "$topic" -G "fz-$topic" >/dev/null 2>"$T/holder.err" &
+holder=$!
+cleanup_hooks+=("kill $holder 2>/dev/null")
+wait_until 300 "the raw consumer holds partitions of the group" -- grep -q "assigned partitions" "$T/holder.err"
+consume_exec -t "$topic" -G "fz-$topic" --lake-dir "$T/fz" -e --flush-open >"$T/fz.out" 2>"$T/fz.err" &
+finisher=$!
+cleanup_hooks+=("kill -9 $finisher 2>/dev/null")
+wait_until 600 "the finishing member waits for the partitions it does not own" -- \
+  sh -c "grep -q 'waiting for the group' '$T/fz.err' || ! kill -0 $finisher"
+kill -0 "$finisher" 2>/dev/null && pass "it has not exited with partitions unflushed" ||
+  { fail "it exited while another member held partitions that nobody flushed"; cat "$T/fz.err" >&2; }
+kill "$holder"; wait "$holder" 2>/dev/null || true
+code=0; wait "$finisher" || code=$?
+expect_eq "$code" "0" "it finishes once it owns every partition (exit 0: the rejected messages were counted by the first run)"
+sums "$T/fz" >"$T/fz.sha"
+cmp -s "$T/fz.sha" "$T/fref.sha" && pass "the lake equals the --flush-open reference, every partition flushed" ||
+  { fail "the lake differs from the --flush-open reference"; diff "$T/fref.sha" "$T/fz.sha" | head -5 >&2; }
+
 finish
