@@ -113,35 +113,26 @@ class GcsJsonUploader : public Uploader {
   }
 
   std::vector<std::string> list_objects(const std::string& folder) override {
-    const std::string prefix = destination_.key_for(folder) + "/", folder_url = destination_.url_for(folder) + "/";
-    std::vector<std::string> names;
-    std::string token;
-    do {
-      run_with_retries(options_, folder_url, [&] {
-        HttpRequest request;
-        request.url = fmt::format("{}/storage/v1/b/{}/o?delimiter=%2F&prefix={}{}", endpoint_.url(),
-                                  uri_encode(destination_.bucket, false), uri_encode(prefix, false),
-                                  token.empty() ? "" : "&pageToken=" + uri_encode(token, false));
-        authorize(request);
-        HttpResponse response = pool_.lease()->perform(request);
-        if (response.status != 200) fail(response, "list", folder_url, prefix);
-        simdjson::dom::parser parser;
-        simdjson::dom::element document;
-        if (parser.parse(response.body).get(document) != simdjson::SUCCESS || !document.is_object())
-          throw TransientError(fmt::format("unreadable object list from GCS for {}", folder_url));
-        simdjson::dom::array items;
-        if (document["items"].get(items) == simdjson::SUCCESS)
-          for (simdjson::dom::element item : items) {
-            std::string name = json_string(item, "name");
-            if (name.starts_with(prefix) && name.size() > prefix.size() &&
-                name.find('/', prefix.size()) == std::string::npos)
-              names.push_back(name.substr(prefix.size()));
-          }
-        token = json_string(document, "nextPageToken");
-      });
-    } while (!token.empty());
-    return names;
+    return list_folder_pages(destination_, options_, folder, [&](const std::string& prefix, const std::string& token,
+                                                                 std::vector<std::string>& keys) {
+      HttpRequest request;
+      request.url = fmt::format("{}/storage/v1/b/{}/o?delimiter=%2F&prefix={}{}", endpoint_.url(),
+                                uri_encode(destination_.bucket, false), uri_encode(prefix, false),
+                                token.empty() ? "" : "&pageToken=" + uri_encode(token, false));
+      authorize(request);
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status != 200) fail(response, "list", destination_.url_for(folder) + "/", prefix);
+      simdjson::dom::parser parser;
+      simdjson::dom::element document;
+      if (parser.parse(response.body).get(document) != simdjson::SUCCESS || !document.is_object())
+        throw TransientError(fmt::format("unreadable object list from GCS for {}/", destination_.url_for(folder)));
+      simdjson::dom::array items;
+      if (document["items"].get(items) == simdjson::SUCCESS)
+        for (simdjson::dom::element item : items) keys.push_back(json_string(item, "name"));
+      return json_string(document, "nextPageToken");
+    });
   }
+
 
   void delete_object(const std::string& object_name) override {
     const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);

@@ -170,30 +170,24 @@ class S3Uploader : public Uploader {
   }
 
   std::vector<std::string> list_objects(const std::string& folder) override {
-    const std::string prefix = destination_.key_for(folder) + "/", folder_url = destination_.url_for(folder) + "/";
-    std::vector<std::string> names;
-    std::string token;
-    do {
-      run_with_retries(options_, folder_url, [&] {
-        Target target = target_for("");
-        // SigV4 signs the query sorted by name, each value URI-encoded ('/' too).
-        std::string query;
-        if (!token.empty()) query = "continuation-token=" + uri_encode(token, false) + "&";
-        query += "delimiter=%2F&list-type=2&prefix=" + uri_encode(prefix, false);
-        HttpRequest request;
-        request.url = target.url + "?" + query;
-        sign(request, target, sha256_hex(""), query);
-        HttpResponse response = pool_.lease()->perform(request);
-        if (response.status != 200) fail(response, "LIST", folder_url, prefix);
-        for (std::string& key : xml_elements(response.body, "Key"))
-          if (key.starts_with(prefix) && key.size() > prefix.size() && key.find('/', prefix.size()) == std::string::npos)
-            names.push_back(key.substr(prefix.size()));
-        token = xml_element(response.body, "IsTruncated") == "true" ? xml_element(response.body, "NextContinuationToken")
-                                                                    : std::string();
-      });
-    } while (!token.empty());
-    return names;
+    return list_folder_pages(destination_, options_, folder, [&](const std::string& prefix, const std::string& token,
+                                                                 std::vector<std::string>& keys) {
+      Target target = target_for("");
+      // SigV4 signs the query sorted by name, each value URI-encoded ('/' too).
+      std::string query;
+      if (!token.empty()) query = "continuation-token=" + uri_encode(token, false) + "&";
+      query += "delimiter=%2F&list-type=2&prefix=" + uri_encode(prefix, false);
+      HttpRequest request;
+      request.url = target.url + "?" + query;
+      sign(request, target, sha256_hex(""), query);
+      HttpResponse response = pool_.lease()->perform(request);
+      if (response.status != 200) fail(response, "LIST", destination_.url_for(folder) + "/", prefix);
+      keys = xml_elements(response.body, "Key");
+      return xml_element(response.body, "IsTruncated") == "true" ? xml_element(response.body, "NextContinuationToken")
+                                                                 : std::string();
+    });
   }
+
 
   void delete_object(const std::string& object_name) override {
     const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);

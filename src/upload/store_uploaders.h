@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "upload/sigv4.h"
 #include "upload/uploader.h"
@@ -24,6 +25,13 @@ HttpEndpoint parse_endpoint(const std::string& text, const std::string& what);
 // through options.on_retry. Returns the number of attempts made. The last TransientError becomes an
 // Error naming `object_url`.
 int run_with_retries(const UploadOptions& options, const std::string& object_url, const std::function<void()>& attempt);
+
+// One page of an object-store listing: fetches the keys under `prefix` from `token` on ("" first), appends
+// them to `keys` and returns the next page's token ("" after the last page).
+using ListPage = std::function<std::string(const std::string& prefix, const std::string& token, std::vector<std::string>& keys)>;
+// The names directly under `folder` (no deeper keys), page after page, each page retried as a whole.
+std::vector<std::string> list_folder_pages(const UploadDestination& destination, const UploadOptions& options,
+                                           const std::string& folder, const ListPage& page);
 
 // What an S3-protocol store needs besides the destination.
 struct S3StoreConfig {

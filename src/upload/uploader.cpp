@@ -121,6 +121,24 @@ HttpEndpoint parse_endpoint(const std::string& text, const std::string& what) {
   return endpoint;
 }
 
+std::vector<std::string> list_folder_pages(const UploadDestination& destination, const UploadOptions& options,
+                                           const std::string& folder, const ListPage& page) {
+  const std::string prefix = destination.key_for(folder) + "/", folder_url = destination.url_for(folder) + "/";
+  std::vector<std::string> names;
+  std::string token;
+  do {
+    std::vector<std::string> keys;
+    run_with_retries(options, folder_url, [&] {
+      keys.clear();
+      token = page(prefix, token, keys);
+    });
+    for (std::string& key : keys)
+      if (key.starts_with(prefix) && key.size() > prefix.size() && key.find('/', prefix.size()) == std::string::npos)
+        names.push_back(key.substr(prefix.size()));
+  } while (!token.empty());
+  return names;
+}
+
 int run_with_retries(const UploadOptions& options, const std::string& object_url, const std::function<void()>& attempt) {
   BackoffPolicy policy{std::max(1, options.max_attempts), options.initial_backoff_seconds, options.max_backoff_seconds};
   for (int number = 1;; ++number) {
