@@ -1,6 +1,5 @@
 #include "consume/consume_job.h"
 
-#include <dirent.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,11 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
