@@ -411,7 +411,7 @@ class ConsumeJob {
   // written as they close); dead letters are fsynced first, so read_through never skips one.
   // False when the broker refused or did not answer (the checkpoint before stays valid: a restart only
   // re-reads more); true when committed or nothing changed.
-  bool commit(std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints) {
+  bool commit(std::vector<std::pair<PartitionState*, ConsumeCheckpoint>> checkpoints, bool revoking = false) {
     if (failed_) return true;
     std::vector<kafka::TopicPartition> offsets;
     std::vector<std::pair<PartitionState*, std::string>> keys;
@@ -436,6 +436,14 @@ class ConsumeJob {
     }
     // A broker that does not answer is a failed commit, not a hang; Ctrl-C shortens the wait.
     rd_kafka_resp_err_t err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
+    // In a revoke, the last chance to commit these partitions: a coordinator that is still finishing the
+    // round (other members' SyncGroup in flight; librdkafka's mock cluster refuses commits until then) is
+    // given a few short retries.
+    for (int retry = 0; revoking && err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && retry < 5 && !stop_requested();
+         ++retry) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << retry));
+      err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
+    }
     if (err) {
       last_commit_error_ = kafka::describe_error(err);
       log::warn("committing offsets of {}: {}", options_.topic, last_commit_error_);
@@ -581,7 +589,7 @@ class ConsumeJob {
       if (PartitionState* state = find_state(tp.partition))
         checkpoints.emplace_back(state, checkpoint(*state));
     }
-    if (kind == kafka::RebalanceKind::revoke && !failed_) commit(std::move(checkpoints));
+    if (kind == kafka::RebalanceKind::revoke && !failed_) commit(std::move(checkpoints), /*revoking=*/true);
     log::info("{} partitions{} of {}", kind == kafka::RebalanceKind::revoke ? "revoked" : "lost", names,
               options_.topic);
     for (const kafka::TopicPartition& tp : list)
