@@ -54,13 +54,13 @@ struct GlobalOptions {
 // Gives an option not set on the command line its value from the environment or a config file (both in
 // `settings`, the environment over the file) and notes where it came from in `origins` ("--window" ->
 // "mtastream.toml:3"), so a value found bad later, when the command runs, is reported with its origin.
-void fill_from_layers(CLI::App* command, const Settings& settings, std::map<std::string, std::string>& origins) {
-  std::string path = command_path(command);
+void fill_from_layers(CLI::App* command, const config::Settings& settings, std::map<std::string, std::string>& origins) {
+  std::string path = config::command_path(command);
   for (CLI::Option* option : command->get_options()) {
     if (option->count() > 0 || option->get_lnames().empty()) continue;
     const std::string& name = option->get_lnames().front();
     if (name == "help") continue;
-    const Setting* setting = settings.find_option(path, name);
+    const config::Setting* setting = settings.find_option(path, name);
     if (!setting) continue;
     try {
       for (const std::string& value : setting->values) option->add_result(value);
@@ -84,11 +84,11 @@ std::string with_origin(const std::string& message, const std::map<std::string, 
 
 // Every environment variable that sets a command option: MTASTREAM_AGGREGATE_WINDOW -> ("aggregate", "window").
 void collect_option_env(CLI::App* command, std::map<std::string, std::pair<std::string, std::string>>& names) {
-  std::string path = command_path(command);
+  std::string path = config::command_path(command);
   if (!path.empty()) {
     for (CLI::Option* option : command->get_options()) {
       if (option->get_lnames().empty() || option->get_lnames().front() == "help") continue;
-      names[option_env_name(path, option->get_lnames().front())] = {path, option->get_lnames().front()};
+      names[config::option_env_name(path, option->get_lnames().front())] = {path, option->get_lnames().front()};
     }
   }
   for (CLI::App* sub : command->get_subcommands([](CLI::App*) { return true; }))
@@ -99,7 +99,7 @@ void collect_option_env(CLI::App* command, std::map<std::string, std::pair<std::
 // ours -- it starts with MTASTREAM_KAFKA_ or MTASTREAM_<COMMAND>_, or is one or two edits from one of our
 // names -- but names nothing is an error with the nearest name: a typo must not be silently ignored.
 // Other MTASTREAM_* names (the build's and tests' MTASTREAM_SOURCE_DIR, ...) are not ours and not read.
-void load_option_environment(CLI::App& app, Settings& settings, char** environment) {
+void load_option_environment(CLI::App& app, config::Settings& settings, char** environment) {
   std::map<std::string, std::pair<std::string, std::string>> options;
   collect_option_env(&app, options);
   std::vector<std::string> known{"MTASTREAM_BROKERS", "MTASTREAM_CONFIG"};
@@ -107,8 +107,8 @@ void load_option_environment(CLI::App& app, Settings& settings, char** environme
   std::vector<std::string> prefixes{"MTASTREAM_KAFKA_"};
   std::vector<std::string> first_words{"KAFKA", "BROKERS", "CONFIG"};
   for (const std::string& command : command_names(&app)) {
-    prefixes.push_back(option_env_name(command, ""));
-    first_words.push_back(option_env_name(command, "").substr(10));
+    prefixes.push_back(config::option_env_name(command, ""));
+    first_words.push_back(config::option_env_name(command, "").substr(10));
     first_words.back().pop_back();  // "AGGREGATE" of "MTASTREAM_AGGREGATE_"
   }
   for (char** entry = environment; entry && *entry; ++entry) {
@@ -141,14 +141,14 @@ void load_option_environment(CLI::App& app, Settings& settings, char** environme
 }
 
 // Every key of a config file must name a real command option: typos are errors, not silence.
-void check_config_keys(CLI::App& app, const Settings& settings) {
+void check_config_keys(CLI::App& app, const config::Settings& settings) {
   for (const auto& [path, options] : settings.options()) {
     CLI::App* command = &app;
     if (!path.empty()) {
       for (std::string_view part : split(path, '.')) {
         CLI::App* next = find_subcommand(command, std::string(part));
         if (!next) {
-          const Setting& first = options.begin()->second;
+          const config::Setting& first = options.begin()->second;
           throw UsageError(fmt::format("{}: unknown section '[{}]' (no such command)", first.origin, path));
         }
         command = next;
@@ -286,7 +286,7 @@ struct CommandLine {
   const std::string version_line =
       fmt::format("mtastream {} (librdkafka {})", MTASTREAM_VERSION, rd_kafka_version_str());
   GlobalOptions global;
-  CommandRegistry registry;
+  commands::CommandRegistry registry;
   std::vector<std::string> help_words;
   CLI::App* version = nullptr;
   CLI::App* help = nullptr;
@@ -310,15 +310,15 @@ struct CommandLine {
     app.add_flag("-q,--quiet", global.quiet, "only errors on stderr");
     app.add_flag("-v,--verbose", global.verbose, "more detail on stderr (repeat for more)");
 
-    add_produce_command(app, registry);
-    add_consume_command(app, registry);
-    add_aggregate_command(app, registry);
-    add_replay_command(app, registry);
-    add_topic_command(app, registry);
-    add_upload_command(app, registry);
-    add_broker_command(app, registry);
-    add_config_command(app, registry);
-    add_status_command(app, registry);
+    commands::add_produce_command(app, registry);
+    commands::add_consume_command(app, registry);
+    commands::add_aggregate_command(app, registry);
+    commands::add_replay_command(app, registry);
+    commands::add_topic_command(app, registry);
+    commands::add_upload_command(app, registry);
+    commands::add_broker_command(app, registry);
+    commands::add_config_command(app, registry);
+    commands::add_status_command(app, registry);
 
     version = app.add_subcommand("version", "print the version (as -V/--version)");
     help = app.add_subcommand("help", "show the help of a command");
@@ -332,22 +332,22 @@ struct CommandLine {
 // The settings layers under the command line: config files (--config, else $MTASTREAM_CONFIG, else the
 // default places), then the environment, then -X and -b. Options not given on the command line are filled
 // from them; `origins` says where each such value came from.
-GlobalContext load_settings(CommandLine& cli, std::map<std::string, std::string>& origins) {
-  GlobalContext context;
+commands::GlobalContext load_settings(CommandLine& cli, std::map<std::string, std::string>& origins) {
+  commands::GlobalContext context;
   std::vector<std::string> config_files = cli.global.config_files;
   if (config_files.empty()) {
     if (const char* env_config = std::getenv("MTASTREAM_CONFIG"); env_config && *env_config)
       config_files = {env_config};
     else
-      config_files = default_config_files();
+      config_files = config::default_config_files();
   }
-  for (const std::string& file : config_files) load_config_file(file, context.settings);
+  for (const std::string& file : config_files) config::load_config_file(file, context.settings);
   check_config_keys(cli.app, context.settings);
-  load_environment(context.settings, environ);
+  config::load_environment(context.settings, environ);
   load_option_environment(cli.app, context.settings, environ);
-  apply_kafka_overrides(cli.global.kafka_overrides, context.settings);
+  config::apply_kafka_overrides(cli.global.kafka_overrides, context.settings);
   if (!cli.global.brokers.empty()) context.settings.set_kafka("bootstrap.servers", cli.global.brokers, "flag -b");
-  validate_kafka_properties(context.settings);
+  config::validate_kafka_properties(context.settings);
   for (CLI::App* chosen = &cli.app; !chosen->get_subcommands().empty();) {
     chosen = chosen->get_subcommands().front();
     fill_from_layers(chosen, context.settings, origins);
@@ -358,7 +358,7 @@ GlobalContext load_settings(CommandLine& cli, std::map<std::string, std::string>
 // The built-in commands that need no settings; false when another command was chosen.
 bool run_builtin(CommandLine& cli) {
   if (cli.option_tree->parsed())
-    write_stdout(option_tree_json(cli.app, cli.version_line));
+    write_stdout(config::option_tree_json(cli.app, cli.version_line));
   else if (cli.version->parsed())
     write_stdout(cli.version_line + "\n");
   else if (cli.help->parsed())
@@ -401,11 +401,11 @@ int run_cli(int argc, char** argv) {
     if (run_builtin(cli)) return 0;
 
     std::map<std::string, std::string> origins;
-    GlobalContext context = load_settings(cli, origins);
+    commands::GlobalContext context = load_settings(cli, origins);
     CLI::App* chosen = chosen_command(cli.app);
-    const CommandRun* run = cli.registry.find(chosen);
+    const commands::CommandRun* run = cli.registry.find(chosen);
     if (!run) throw UsageError(fmt::format("'{}' needs a subcommand; see 'mtastream {} --help'",
-                                           command_path(chosen), command_path(chosen)));
+                                           config::command_path(chosen), config::command_path(chosen)));
     ExitCode code;
     try {
       code = (*run)(context);

@@ -25,7 +25,7 @@
 #include "event/message_parser.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::aggregate {
 
 namespace {
 
@@ -36,16 +36,16 @@ class WindowSink {
  public:
   explicit WindowSink(const AggregateOptions& o) : options_(o) {
     if (!o.output.empty())
-      stream_ = std::make_unique<CsvStreamWriter>(o.output, o.layout, o.window.group_columns);
+      stream_ = std::make_unique<lake::CsvStreamWriter>(o.output, o.layout, o.window.group_columns);
     else if (!o.lake_dir.empty() || !o.sink)
-      lake_ = std::make_unique<LakeWriter>(o.lake_dir, o.layout, o.window.group_columns, o.partitioning);
+      lake_ = std::make_unique<lake::LakeWriter>(o.lake_dir, o.layout, o.window.group_columns, o.partitioning);
     stream_name_ = o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name;
   }
 
   // Lake files are batched: one fsync per file and one of the directory per batch, not two per window.
   // A batch is written when it holds 64 windows or 16 MiB, at the end, and after the windows that one
   // message closed when the input is a pipe (lines may come slowly; their windows must not wait).
-  void write(const ClosedWindow& window, AggregateSummary& summary) {
+  void write(const engine::ClosedWindow& window, AggregateSummary& summary) {
     if (options_.sink) {
       to_sink_.push_back(window);
       if (!lake_ && to_sink_.size() >= 64) flush(summary);
@@ -55,7 +55,7 @@ class WindowSink {
       stream_->write(window);
       return;
     }
-    lake_->add(window, lake_file_name(options_.prefix, stream_name_, std::nullopt, window.start, window.end));
+    lake_->add(window, lake::lake_file_name(options_.prefix, stream_name_, std::nullopt, window.start, window.end));
     if (lake_->pending_files() >= 64 || lake_->pending_bytes() >= (16 << 20)) flush(summary);
   }
   void closed_windows_written(bool live_input, AggregateSummary& summary) {
@@ -85,21 +85,21 @@ class WindowSink {
 
  private:
   const AggregateOptions& options_;
-  std::unique_ptr<CsvStreamWriter> stream_;
-  std::unique_ptr<LakeWriter> lake_;
+  std::unique_ptr<lake::CsvStreamWriter> stream_;
+  std::unique_ptr<lake::LakeWriter> lake_;
   std::string stream_name_;
-  std::vector<ClosedWindow> to_sink_;  // --sink: closed windows not yet loaded
+  std::vector<engine::ClosedWindow> to_sink_;  // --sink: closed windows not yet loaded
 
   void flush(AggregateSummary& summary) {
     if (lake_)
-      for (const LakeWriter::Written& written : lake_->flush()) {
+      for (const lake::LakeWriter::Written& written : lake_->flush()) {
         ++summary.files;
         summary.bytes += written.bytes;
         log::debug("wrote {} ({} rows)", written.path, written.rows);
       }
     if (!to_sink_.empty()) {  // after the lake files: a window in the warehouse is in the lake too
-      std::vector<const ClosedWindow*> windows;
-      for (const ClosedWindow& w : to_sink_) windows.push_back(&w);
+      std::vector<const engine::ClosedWindow*> windows;
+      for (const engine::ClosedWindow& w : to_sink_) windows.push_back(&w);
       options_.sink->load_windows(windows);
       to_sink_.clear();
     }
@@ -124,15 +124,15 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
   auto started = std::chrono::steady_clock::now();
   std::vector<std::string> inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
   AggregateSummary summary;
-  WindowEngine engine(options.window);
-  DeadLetterWriter dead_letter(options.dead_letter);
+  engine::WindowEngine engine(options.window);
+  lake::DeadLetterWriter dead_letter(options.dead_letter);
   WindowSink sink(options);
   int64_t position = 0;
-  log::debug("simdjson kernel: {} (JSON-object messages)", MessageParser::json_implementation());
-  RejectReporter reject(dead_letter);
+  log::debug("simdjson kernel: {} (JSON-object messages)", event::MessageParser::json_implementation());
+  lake::RejectReporter reject(dead_letter);
   bool live_input = false;  // the input being read is a pipe or terminal
   auto drain = [&]() {
-    for (const ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
+    for (const engine::ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
     sink.closed_windows_written(live_input, summary);
   };
 
@@ -140,9 +140,9 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
   // state prefetched before the previous one is added, which hides the engine's one cache miss.
   struct Pending {
     std::string line;
-    MessageParser parser;
-    TurnstileEvent event;
-    WindowEngine::Prepared prepared{};
+    event::MessageParser parser;
+    event::TurnstileEvent event;
+    engine::WindowEngine::Prepared prepared{};
     uint64_t line_number = 0;
     int64_t position = 0;
   };
@@ -154,20 +154,20 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
     Pending& p = *held;
     held = nullptr;
     int64_t watermark = engine.watermark();
-    AddResult result;
+    engine::AddResult result;
     try {
       result = engine.add(p.event, p.position, p.prepared);
-    } catch (const GroupKeyLimitError& e) {
-      throw Error(fmt::format("{}: {}", file_source(source_name, p.line_number), e.what()));
+    } catch (const engine::GroupKeyLimitError& e) {
+      throw Error(fmt::format("{}: {}", lake::file_source(source_name, p.line_number), e.what()));
     }
     switch (result) {
-      case AddResult::accepted:
-      case AddResult::duplicate:
+      case engine::AddResult::accepted:
+      case engine::AddResult::duplicate:
         break;
-      case AddResult::late:
-      case AddResult::overflow:
-      case AddResult::too_late_in_time:
-        reject(file_source(source_name, p.line_number), rejection_reason(result, p.event.timestamp, watermark),
+      case engine::AddResult::late:
+      case engine::AddResult::overflow:
+      case engine::AddResult::too_late_in_time:
+        reject(lake::file_source(source_name, p.line_number), engine::rejection_reason(result, p.event.timestamp, watermark),
                p.line);
         break;
     }
@@ -176,7 +176,7 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
 
   try {
     for (const std::string& input : inputs) {
-      LineReader reader(input);
+      source::LineReader reader(input);
       live_input = !reader.is_regular_file();
       const std::string& name = reader.source_name();
       std::string_view line;
@@ -188,9 +188,9 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
           add_held(name);
           ++summary.read;
           ++summary.bad;
-          reject(file_source(name, reader.line_number()),
+          reject(lake::file_source(name, reader.line_number()),
                  fmt::format("line longer than {} bytes (kept cut to that length)",
-                             LineReader::default_max_line_bytes),
+                             source::LineReader::default_max_line_bytes),
                  line);
           continue;
         }
@@ -202,7 +202,7 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
           add_held(name);
           ++summary.read;
           ++summary.bad;
-          reject(file_source(name, reader.line_number()), p.parser.error(), line);
+          reject(lake::file_source(name, reader.line_number()), p.parser.error(), line);
           continue;
         }
         ++summary.read;
@@ -228,7 +228,7 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
   sink.finish(summary);
   dead_letter.close();
 
-  const WindowCounters& c = engine.counters();
+  const engine::WindowCounters& c = engine.counters();
   summary.accepted = c.accepted;
   summary.late = c.late;
   summary.duplicates = c.duplicates;
@@ -330,21 +330,21 @@ struct Batch {
   bool read_error = false; // reading failed after these lines (the error is rethrown once they are done)
   std::string text;        // the lines back to back
   std::vector<Line> lines;
-  std::vector<TurnstileEvent> events;
-  std::vector<WindowEngine::Prepared> prepared;
+  std::vector<event::TurnstileEvent> events;
+  std::vector<engine::WindowEngine::Prepared> prepared;
   std::vector<LineStatus> status;
   std::vector<std::string> errors;  // why a bad line is bad
   std::vector<int64_t> watermark_before;
   std::vector<std::deque<std::string>> pinned;       // per worker: fields of events parsed out of JSON
   std::vector<std::vector<uint32_t>> shard_events;   // per shard: indices of its events, in input order
-  std::vector<std::vector<ClosedWindow>> closed;     // per shard: windows the batch closed
+  std::vector<std::vector<engine::ClosedWindow>> closed;     // per shard: windows the batch closed
   struct Failure {
     uint32_t index;
     std::string what;
     bool key_limit;
   };
   std::vector<std::optional<Failure>> failures;  // per shard: the add that threw
-  int64_t watermark_end = WindowEngine::minus_infinity;
+  int64_t watermark_end = engine::WindowEngine::minus_infinity;
 
   explicit Batch(unsigned shards) : pinned(shards), shard_events(shards), closed(shards), failures(shards) {}
   void clear() {
@@ -361,7 +361,7 @@ struct Batch {
 };
 
 // Copies the text fields of an event parsed out of JSON (views into the parser) next to the batch.
-void pin_fields(TurnstileEvent& e, std::deque<std::string>& store) {
+void pin_fields(event::TurnstileEvent& e, std::deque<std::string>& store) {
   std::string_view* fields[] = {&e.ca, &e.unit, &e.scp, &e.station, &e.linename, &e.division, &e.date, &e.time, &e.desc, &e.id};
   std::string& text = store.emplace_back();
   for (std::string_view* f : fields) text.append(*f);
@@ -405,7 +405,7 @@ class BatchReader {
           done_ = true;
           return false;
         }
-        reader_ = std::make_unique<LineReader>(inputs_[next_input_++]);
+        reader_ = std::make_unique<source::LineReader>(inputs_[next_input_++]);
         live_ = !reader_->is_regular_file();
       }
       b.source = reader_->source_name();
@@ -442,7 +442,7 @@ class BatchReader {
   static constexpr size_t max_bytes = 8 << 20;
   std::vector<std::string> inputs_;
   size_t next_input_ = 0;
-  std::unique_ptr<LineReader> reader_;
+  std::unique_ptr<source::LineReader> reader_;
   bool live_ = false;
   bool done_ = false;
   bool interrupted_ = false;
@@ -451,16 +451,16 @@ class BatchReader {
 };
 
 // Rows of one window from several shards (disjoint keys, each sorted) in the engine's row order.
-ClosedWindow merge_window(std::vector<ClosedWindow*>& parts) {
-  auto key = [](const WindowRow& r) {
+engine::ClosedWindow merge_window(std::vector<engine::ClosedWindow*>& parts) {
+  auto key = [](const engine::WindowRow& r) {
     return std::tie(r.ca, r.unit, r.scp, r.station, r.linename, r.division, r.desc);
   };
-  ClosedWindow out;
+  engine::ClosedWindow out;
   out.start = parts.front()->start;
   out.end = parts.front()->end;
   out.min_position = INT64_MAX;
   size_t total = 0;
-  for (ClosedWindow* p : parts) {
+  for (engine::ClosedWindow* p : parts) {
     total += p->rows.size();
     if (p->min_position < out.min_position) {
       out.min_position = p->min_position;
@@ -484,22 +484,22 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   auto started = std::chrono::steady_clock::now();
   const unsigned n = options.threads;
   AggregateSummary summary;
-  WindowConfig shard_config = options.window;  // the key limit holds per shard (see README)
-  WindowEngine front(options.window);
-  std::vector<std::unique_ptr<WindowEngine>> shards;
-  for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<WindowEngine>(shard_config));
-  DeadLetterWriter dead_letter(options.dead_letter);
+  engine::WindowConfig shard_config = options.window;  // the key limit holds per shard (see README)
+  engine::WindowEngine front(options.window);
+  std::vector<std::unique_ptr<engine::WindowEngine>> shards;
+  for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<engine::WindowEngine>(shard_config));
+  lake::DeadLetterWriter dead_letter(options.dead_letter);
   WindowSink sink(options);
   BatchReader reading(options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs);
   Batch batches[4] = {Batch(n), Batch(n), Batch(n), Batch(n)};
   bool hold_reading = false;  // a live batch (or one cut by a read error) is in the pipeline
-  log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", MessageParser::json_implementation(), n);
-  RejectReporter reject(dead_letter);
+  log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", event::MessageParser::json_implementation(), n);
+  lake::RejectReporter reject(dead_letter);
 
   // Writes the windows every shard closed (only those ending at or before `end_limit`), merged.
-  auto write_closed = [&](std::vector<std::vector<ClosedWindow>>& closed, int64_t end_limit, bool live) {
+  auto write_closed = [&](std::vector<std::vector<engine::ClosedWindow>>& closed, int64_t end_limit, bool live) {
     std::vector<size_t> next(closed.size(), 0);
-    std::vector<ClosedWindow*> parts;
+    std::vector<engine::ClosedWindow*> parts;
     while (true) {
       int64_t start = INT64_MAX;
       for (size_t s = 0; s < closed.size(); ++s)
@@ -509,7 +509,7 @@ AggregateSummary run_threads(const AggregateOptions& options) {
       parts.clear();
       for (size_t s = 0; s < closed.size(); ++s)
         if (next[s] < closed[s].size() && closed[s][next[s]].start == start) parts.push_back(&closed[s][next[s]++]);
-      ClosedWindow merged = parts.size() == 1 ? std::move(*parts.front()) : merge_window(parts);
+      engine::ClosedWindow merged = parts.size() == 1 ? std::move(*parts.front()) : merge_window(parts);
       ++summary.windows;
       summary.rows += merged.rows.size();
       sink.write(merged, summary);
@@ -526,14 +526,14 @@ AggregateSummary run_threads(const AggregateOptions& options) {
     b.errors.resize(count);
     b.watermark_before.resize(count);
   };
-  const GroupColumns group_columns = options.window.group_columns;
+  const engine::GroupColumns group_columns = options.window.group_columns;
   auto parse_slice = [n, group_columns](Batch& b, unsigned w) {
-    thread_local MessageParser parser;
+    thread_local event::MessageParser parser;
     const size_t count = b.lines.size();
     for (size_t i = count * w / n, end = count * (w + 1) / n; i < end; ++i) {
       if (b.status[i] == LineStatus::too_long) continue;
       std::string_view line = b.line(i);
-      TurnstileEvent& e = b.events[i];
+      event::TurnstileEvent& e = b.events[i];
       if (!parser.parse(line, e)) {
         std::string_view trimmed = trim(line);
         if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
@@ -541,8 +541,8 @@ AggregateSummary run_threads(const AggregateOptions& options) {
         b.errors[i].assign(parser.error());
         continue;
       }
-      if (parser.form() != WireForm::csv) pin_fields(e, b.pinned[w]);
-      b.prepared[i] = WindowEngine::hash(e, group_columns);
+      if (parser.form() != event::WireForm::csv) pin_fields(e, b.pinned[w]);
+      b.prepared[i] = engine::WindowEngine::hash(e, group_columns);
       b.status[i] = LineStatus::parsed;
     }
   };
@@ -560,14 +560,14 @@ AggregateSummary run_threads(const AggregateOptions& options) {
       if (i + 1 < count && b.status[i + 1] == LineStatus::parsed) front.prefetch(b.prepared[i + 1]);
       b.watermark_before[i] = front.watermark();
       switch (front.admit(b.events[i], b.prepared[i])) {
-        case AddResult::accepted: {
+        case engine::AddResult::accepted: {
           // The high hash bits pick the shard: the low ones index each shard's own key table.
           uint64_t shard = (b.prepared[i].key_hash >> 32) * n >> 32;
           b.shard_events[shard].push_back(static_cast<uint32_t>(i));
           break;
         }
-        case AddResult::duplicate: st = LineStatus::duplicate; break;
-        case AddResult::late: st = LineStatus::late; break;
+        case engine::AddResult::duplicate: st = LineStatus::duplicate; break;
+        case engine::AddResult::late: st = LineStatus::late; break;
         default: st = LineStatus::too_late; break;
       }
     }
@@ -575,16 +575,16 @@ AggregateSummary run_threads(const AggregateOptions& options) {
   };
   // (c) worker s adds its shard's events and closes what the batch's watermark passed.
   auto add_shard = [&shards](Batch& b, unsigned s) {
-    WindowEngine& engine = *shards[s];
+    engine::WindowEngine& engine = *shards[s];
     const std::vector<uint32_t>& mine = b.shard_events[s];
     for (size_t k = 0; k < mine.size(); ++k) {
       const uint32_t i = mine[k];
       if (k + 1 < mine.size()) engine.prefetch(b.prepared[mine[k + 1]]);
       try {
         if (engine.add_admitted(b.events[i], b.lines[i].position, b.prepared[i], b.watermark_before[i]) ==
-            AddResult::overflow)
+            engine::AddResult::overflow)
           b.status[i] = LineStatus::overflow;
-      } catch (const GroupKeyLimitError& e) {
+      } catch (const engine::GroupKeyLimitError& e) {
         b.failures[s] = Batch::Failure{i, e.what(), true};
         break;
       } catch (const std::exception& e) {
@@ -605,25 +605,25 @@ AggregateSummary run_threads(const AggregateOptions& options) {
     for (size_t i = 0; i < stop; ++i) {
       const Batch::Line& l = b.lines[i];
       auto reject_line = [&](std::string_view reason) {
-        reject(file_source(b.source, l.line_number), reason, b.line(i));
+        reject(lake::file_source(b.source, l.line_number), reason, b.line(i));
       };
-      auto why = [&](AddResult r) { return rejection_reason(r, b.events[i].timestamp, b.watermark_before[i]); };
+      auto why = [&](engine::AddResult r) { return engine::rejection_reason(r, b.events[i].timestamp, b.watermark_before[i]); };
       switch (b.status[i]) {
         case LineStatus::bad: reject_line(b.errors[i]); break;
         case LineStatus::too_long:
           reject_line(
-              fmt::format("line longer than {} bytes (kept cut to that length)", LineReader::default_max_line_bytes));
+              fmt::format("line longer than {} bytes (kept cut to that length)", source::LineReader::default_max_line_bytes));
           break;
-        case LineStatus::late: reject_line(why(AddResult::late)); break;
-        case LineStatus::too_late: reject_line(why(AddResult::too_late_in_time)); break;
-        case LineStatus::overflow: reject_line(why(AddResult::overflow)); break;
+        case LineStatus::late: reject_line(why(engine::AddResult::late)); break;
+        case LineStatus::too_late: reject_line(why(engine::AddResult::too_late_in_time)); break;
+        case LineStatus::overflow: reject_line(why(engine::AddResult::overflow)); break;
         default: break;
       }
     }
     write_closed(b.closed, failure ? b.watermark_before[failure->index] : INT64_MAX, b.live);
     if (failure) {
       if (failure->key_limit)
-        throw Error(fmt::format("{}: {}", file_source(b.source, b.lines[failure->index].line_number), failure->what));
+        throw Error(fmt::format("{}: {}", lake::file_source(b.source, b.lines[failure->index].line_number), failure->what));
       throw Error(failure->what);
     }
   };
@@ -730,4 +730,4 @@ std::string aggregate_summary_json(const AggregateSummary& s) {
   return json.field("interrupted", s.interrupted).field("seconds", s.seconds).end_object().str();
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::aggregate

@@ -10,12 +10,12 @@
 #include "sink/warehouse_sink.h"
 #include "engine/window_engine.h"
 
-namespace mtastream {
+namespace mtastream::aggregate {
 
 struct AggregateOptions {
-  WindowConfig window;
-  LakeLayout layout = LakeLayout::original;
-  LakePartitioning partitioning;  // --partition-by (lake_dir only): Hive folders, one file per folder and window
+  engine::WindowConfig window;
+  lake::LakeLayout layout = lake::LakeLayout::original;
+  lake::LakePartitioning partitioning;  // --partition-by (lake_dir only): Hive folders, one file per folder and window
   std::string lake_dir;      // one .csv.gz file per window here ("" with a sink: none), or
   std::string output;        // "-" (stdout) or a FILE: one CSV stream (gzip if FILE ends in .gz)
   std::string prefix = "turnstile";
@@ -24,7 +24,7 @@ struct AggregateOptions {
   std::vector<std::string> inputs;  // files or "-"; empty = stdin
   // --sink: windows are also (or, without lake_dir and output, only) loaded into the warehouse, in
   // batches of one transaction each. Not owned.
-  WarehouseSink* sink = nullptr;
+  sink::WarehouseSink* sink = nullptr;
   // Worker threads: events are sharded by group key across this many window engines (1 = one engine
   // on the reading thread). The output is the same byte for byte whatever the number.
   unsigned threads = 1;
@@ -59,4 +59,4 @@ AggregateSummary run_aggregate(const AggregateOptions& options);
 // The summary as one JSON object (no newline).
 std::string aggregate_summary_json(const AggregateSummary& summary);
 
-}  // namespace mtastream
+}  // namespace mtastream::aggregate

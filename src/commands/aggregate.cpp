@@ -9,7 +9,7 @@
 #include "sink/warehouse_sink.h"
 #include "base/stop_signal.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 namespace {
 
@@ -30,12 +30,12 @@ struct AggregateFlags {
 ExitCode run(const AggregateFlags& f) {
   if (!f.lake_dir.empty() && !f.output.empty()) throw UsageError("give either --lake-dir or -o, not both");
   if (f.json && f.output == "-") throw UsageError("--json and -o - would both write to stdout; pick one");
-  AggregateOptions o;
+  aggregate::AggregateOptions o;
   o.window = window_config(f.window);
-  o.layout = parse_lake_layout(f.window.layout);
+  o.layout = lake::parse_lake_layout(f.window.layout);
   if (!f.window.partition_by.empty()) {
     if (!f.output.empty()) throw UsageError("--partition-by applies to lake files (--lake-dir), not to -o");
-    o.partitioning = parse_lake_partitioning(f.window.partition_by, o.window.group_columns);
+    o.partitioning = lake::parse_lake_partitioning(f.window.partition_by, o.window.group_columns);
   }
   o.output = f.output;
   // With --sink alone the windows go straight into the warehouse: no lake files unless --lake-dir says so.
@@ -48,23 +48,23 @@ ExitCode run(const AggregateFlags& f) {
   // Each worker checks --max-keys against its own keys, so with several the run stops at another line
   // (or later); a limit asked for is checked exactly, on one engine, unless --threads says otherwise.
   const bool max_keys_given = f.window.max_keys_option && f.window.max_keys_option->count() > 0;
-  o.threads = f.threads ? f.threads : (max_keys_given ? 1 : available_cores());
+  o.threads = f.threads ? f.threads : (max_keys_given ? 1 : aggregate::available_cores());
   size_t stdin_count = 0;
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");
 
-  std::unique_ptr<WarehouseSink> sink;
+  std::unique_ptr<sink::WarehouseSink> sink;
   if (!f.sink.empty()) {
-    SinkTarget target = parse_sink_url(f.sink);
+    sink::SinkTarget target = sink::parse_sink_url(f.sink);
     std::string table = !f.sink_table.empty() ? f.sink_table
                         : !target.table.empty() ? target.table
-                        : default_sink_table(o.prefix, o.stream_name.empty() ? aggregate_stream_name(o.inputs) : o.stream_name);
-    sink = std::make_unique<WarehouseSink>(target, table, o.window.group_columns);
+                        : sink::default_sink_table(o.prefix, o.stream_name.empty() ? aggregate::aggregate_stream_name(o.inputs) : o.stream_name);
+    sink = std::make_unique<sink::WarehouseSink>(target, table, o.window.group_columns);
     o.sink = sink.get();
   }
 
   install_stop_signal_handlers();
-  AggregateSummary s = run_aggregate(o);
+  aggregate::AggregateSummary s = aggregate::run_aggregate(o);
 
   log::info("read {} messages in {:.2f}s: {} accepted, {} duplicates, {} late, {} bad{}; {} windows, {} rows, {} {}",
             s.read, s.seconds, s.accepted, s.duplicates, s.late, s.bad,
@@ -76,7 +76,7 @@ ExitCode run(const AggregateFlags& f) {
   if (s.rejected() > 0 && !o.dead_letter.empty())
     log::info("{} rejected messages are in '{}'", s.rejected(), o.dead_letter);
   if (s.interrupted) log::warn("interrupted: stopped reading; the windows read so far were written");
-  if (f.json) write_stdout(aggregate_summary_json(s) + "\n");
+  if (f.json) write_stdout(aggregate::aggregate_summary_json(s) + "\n");
   return exit_code({.rejected = s.rejected()});
 }
 
@@ -122,4 +122,4 @@ void add_aggregate_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [flags](const GlobalContext&) -> ExitCode { return run(*flags); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -12,7 +12,7 @@
 #include "base/stop_signal.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 namespace {
 
 struct BrokerFlags {
@@ -70,7 +70,7 @@ void add_broker_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--brokers", options->brokers, "number of brokers in the mock cluster")
       ->default_val(1)
       ->type_name("N")
-      ->check(whole_number(1, 16));
+      ->check(config::whole_number(1, 16));
   command->add_option("--topic", options->topics, "create a topic up front (default 4 partitions; repeatable)")
       ->type_name("NAME[:PARTITIONS]");
   command->add_option("--bootstrap-file", options->bootstrap_file,
@@ -88,4 +88,4 @@ void add_broker_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [options](const GlobalContext&) { return run_broker(*options); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

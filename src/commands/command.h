@@ -9,11 +9,11 @@
 #include "config/config.h"
 #include "base/error.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 // What every command gets after the command line and the config layers are merged.
 struct GlobalContext {
-  Settings settings;  // Kafka properties and command options with their origins
+  config::Settings settings;  // Kafka properties and command options with their origins
 };
 
 using CommandRun = std::function<ExitCode(const GlobalContext&)>;
@@ -47,4 +47,4 @@ void add_broker_command(CLI::App& app, CommandRegistry& registry);
 void add_config_command(CLI::App& app, CommandRegistry& registry);
 void add_status_command(CLI::App& app, CommandRegistry& registry);
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -5,7 +5,7 @@
 #include "base/json_writer.h"
 #include "base/log.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 namespace {
 
@@ -13,25 +13,25 @@ struct ConfigShowFlags {
   bool json = false;
 };
 
-std::string joined_values(const std::string& key, const Setting& setting) {
+std::string joined_values(const std::string& key, const config::Setting& setting) {
   std::string joined;
-  for (const std::string& v : setting.values) joined += (joined.empty() ? "" : ",") + redact(key, v);
+  for (const std::string& v : setting.values) joined += (joined.empty() ? "" : ",") + config::redact(key, v);
   return joined;
 }
 
 // {"kafka":{"acks":{"value":"all","origin":"-X acks"}},"options":{"aggregate.window":{"values":["10m"],
 // "origin":"env MTASTREAM_AGGREGATE_WINDOW"}}}
-std::string settings_json(const Settings& settings) {
+std::string settings_json(const config::Settings& settings) {
   JsonWriter json;
   json.begin_object().key("kafka").begin_object();
   for (const auto& [key, setting] : settings.kafka())
-    json.key(key).begin_object().field("value", redact(key, setting.value())).field("origin", setting.origin).end_object();
+    json.key(key).begin_object().field("value", config::redact(key, setting.value())).field("origin", setting.origin).end_object();
   json.end_object().key("options").begin_object();
   for (const auto& [path, options] : settings.options()) {
     for (const auto& [name, setting] : options) {
       std::string key = path.empty() ? name : path + "." + name;
       json.key(key).begin_object().key("values").begin_array();
-      for (const std::string& v : setting.values) json.value(redact(key, v));
+      for (const std::string& v : setting.values) json.value(config::redact(key, v));
       json.end_array().field("origin", setting.origin).end_object();
     }
   }
@@ -46,7 +46,7 @@ ExitCode run_config_show(const GlobalContext& context, const ConfigShowFlags& o)
   }
   std::string out;
   for (const auto& [key, setting] : context.settings.kafka())
-    out += fmt::format("{} = {}    # {}\n", key, redact(key, setting.value()), setting.origin);
+    out += fmt::format("{} = {}    # {}\n", key, config::redact(key, setting.value()), setting.origin);
   for (const auto& [path, options] : context.settings.options()) {
     for (const auto& [name, setting] : options) {
       std::string key = path.empty() ? name : path + "." + name;
@@ -75,4 +75,4 @@ void add_config_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(show, [o](const GlobalContext& context) { return run_config_show(context, *o); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -19,7 +19,7 @@
 #include "upload/uploader.h"
 #include "sink/warehouse_sink.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 namespace {
 
@@ -58,7 +58,7 @@ struct ConsumeFlags {
 // The live line on stderr (terminal only): rates from the difference between two reports.
 class LiveStats {
  public:
-  void update(const ConsumeProgress& p) {
+  void update(const consume::ConsumeProgress& p) {
     auto now = std::chrono::steady_clock::now();
     double dt = std::chrono::duration<double>(now - last_time_).count();
     double rate = dt > 0 ? (p.counts.read - last_read_) / dt : 0;
@@ -84,7 +84,7 @@ class LiveStats {
 };
 
 ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
-  RawConsumeOptions o;
+  consume::RawConsumeOptions o;
   o.topic = f.topic;
   o.group = f.group;
   o.client_id = f.client_id;
@@ -94,7 +94,7 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
   o.format = f.format;
   o.partition = f.partition;
   o.commit = f.commit;
-  RawConsumeSummary s = run_raw_consume(context.settings, o);
+  consume::RawConsumeSummary s = consume::run_raw_consume(context.settings, o);
   log::info("printed {} messages ({} bytes) in {:.2f}s", s.messages, s.bytes, s.seconds);
   if (f.json)
     log::warn("--json with --raw: stdout carries the messages; the summary is the line above");
@@ -103,24 +103,24 @@ ExitCode run_raw(const GlobalContext& context, const ConsumeFlags& f) {
 
 // --metrics-addr: the registry the job's progress feeds and the server that renders it.
 struct MetricsEndpoint {
-  std::unique_ptr<ConsumeMetrics> metrics;
-  std::unique_ptr<MetricsServer> server;
+  std::unique_ptr<consume::ConsumeMetrics> metrics;
+  std::unique_ptr<serve::MetricsServer> server;
 };
 
-MetricsEndpoint start_metrics(const ConsumeFlags& f, const HttpAddress& address) {
+MetricsEndpoint start_metrics(const ConsumeFlags& f, const serve::HttpAddress& address) {
   MetricsEndpoint m;
   const auto max_age = std::chrono::seconds(parse_duration_seconds(f.health_max_age, "--health-max-age", 1));
-  m.metrics = std::make_unique<ConsumeMetrics>(f.topic, f.group, max_age);
-  ConsumeMetrics* metrics = m.metrics.get();
-  std::map<std::string, HttpHandler> routes;
+  m.metrics = std::make_unique<consume::ConsumeMetrics>(f.topic, f.group, max_age);
+  consume::ConsumeMetrics* metrics = m.metrics.get();
+  std::map<std::string, serve::HttpHandler> routes;
   routes["/metrics"] = [metrics] {
-    return MetricsPage{200, "text/plain; version=0.0.4; charset=utf-8", metrics->render()};
+    return serve::MetricsPage{200, "text/plain; version=0.0.4; charset=utf-8", metrics->render()};
   };
   routes["/healthz"] = [metrics] {
-    HealthVerdict v = metrics->health();
-    return MetricsPage{v.healthy ? 200u : 503u, "text/plain; charset=utf-8", v.reason + "\n"};
+    consume::HealthVerdict v = metrics->health();
+    return serve::MetricsPage{v.healthy ? 200u : 503u, "text/plain; charset=utf-8", v.reason + "\n"};
   };
-  m.server = std::make_unique<MetricsServer>(address, std::move(routes));
+  m.server = std::make_unique<serve::MetricsServer>(address, std::move(routes));
   log::info("metrics on {}/metrics, health on {}/healthz", m.server->url(), m.server->url());
   return m;
 }
@@ -145,15 +145,15 @@ void check_option_scope(CLI::App* command, const ConsumeFlags& f) {
     throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
 }
 
-ConsumeOptions consume_options(const ConsumeFlags& f) {
-  ConsumeOptions o;
+consume::ConsumeOptions consume_options(const ConsumeFlags& f) {
+  consume::ConsumeOptions o;
   o.topic = f.topic;
   o.group = f.group;
   o.client_id = f.client_id;
   o.window = window_config(f.window);
-  o.layout = parse_lake_layout(f.window.layout);
+  o.layout = lake::parse_lake_layout(f.window.layout);
   if (!f.window.partition_by.empty())
-    o.partitioning = parse_lake_partitioning(f.window.partition_by, o.window.group_columns);
+    o.partitioning = lake::parse_lake_partitioning(f.window.partition_by, o.window.group_columns);
   o.lake_dir = f.lake_dir;
   o.prefix = f.prefix;
   o.exit_at_end = f.exit_at_end;
@@ -171,48 +171,48 @@ ConsumeOptions consume_options(const ConsumeFlags& f) {
 // Where closed windows go besides the lake folder: the upload target, the shared staging, the warehouse.
 // They live as long as the run; `o` points at them.
 struct ConsumeTargets {
-  std::unique_ptr<Uploader> uploader, staging;
-  std::unique_ptr<WarehouseSink> sink;
+  std::unique_ptr<upload::Uploader> uploader, staging;
+  std::unique_ptr<sink::WarehouseSink> sink;
 };
 
-void open_targets(const ConsumeFlags& f, ConsumeMetrics* metrics, ConsumeOptions& o, ConsumeTargets& t) {
-  UploadOptions upload_options;
+void open_targets(const ConsumeFlags& f, consume::ConsumeMetrics* metrics, consume::ConsumeOptions& o, ConsumeTargets& t) {
+  upload::UploadOptions upload_options;
   upload_options.endpoint = f.endpoint;
-  upload_options.on_retry = [metrics](const RetryNotice& n) {
+  upload_options.on_retry = [metrics](const upload::RetryNotice& n) {
     if (metrics) metrics->count_upload_retry();
     log::warn("{} failed (attempt {}/{}): {}; retrying in {:.1f}s", n.object_url, n.attempt, n.max_attempts,
               n.reason, n.delay_seconds);
   };
   if (!f.staging.empty()) {
-    t.staging = Uploader::create(f.staging, upload_options);
+    t.staging = upload::Uploader::create(f.staging, upload_options);
     o.shared_staging = t.staging.get();
-    if (f.upload.empty() && t.staging->destination().scheme != UploadDestination::Scheme::file)
+    if (f.upload.empty() && t.staging->destination().scheme != upload::UploadDestination::Scheme::file)
       log::warn("--staging {} without --upload: each member's --lake-dir gets only the windows it merges; "
                 "--upload gathers the whole lake in one place", f.staging);
   }
   if (!f.upload.empty()) {
-    t.uploader = Uploader::create(f.upload, upload_options);
+    t.uploader = upload::Uploader::create(f.upload, upload_options);
     if (size_t removed = t.uploader->remove_stale_temporaries())
       log::info("removed {} temporary files a killed upload left at {}", removed, f.upload);
     o.publish = [uploader = t.uploader.get()](const std::string& path, const std::string& name) {
-      UploadResult r = uploader->upload(path, name);
+      upload::UploadResult r = uploader->upload(path, name);
       log::debug("uploaded {} ({} bytes)", r.object_url, r.bytes);
     };
   }
   if (!f.sink.empty()) {
-    SinkTarget target = parse_sink_url(f.sink);
+    sink::SinkTarget target = sink::parse_sink_url(f.sink);
     std::string table = !f.sink_table.empty() ? f.sink_table
                         : !target.table.empty() ? target.table
-                        : default_sink_table(o.prefix, o.topic);
-    t.sink = std::make_unique<WarehouseSink>(target, table, o.window.group_columns);
+                        : sink::default_sink_table(o.prefix, o.topic);
+    t.sink = std::make_unique<sink::WarehouseSink>(target, table, o.window.group_columns);
     o.sink = t.sink.get();
     log::info("loading windows into table {} at {}", t.sink->table(), t.sink->redacted_url());
   }
 }
 
 // The summary on stderr (and with --json on stdout).
-void report(const ConsumeSummary& s, const ConsumeOptions& o, const ConsumeFlags& f, const WarehouseSink* sink) {
-  const ConsumeCounts& c = s.counts;
+void report(const consume::ConsumeSummary& s, const consume::ConsumeOptions& o, const ConsumeFlags& f, const sink::WarehouseSink* sink) {
+  const consume::ConsumeCounts& c = s.counts;
   log::info("read {} messages from {} in {:.2f}s ({} re-read after a restart): {} accepted, {} duplicates, {} late, "
             "{} bad{}; {} files in {}{}",
             c.read, o.topic, s.seconds, c.replayed, c.accepted, c.duplicates, c.late, c.bad,
@@ -226,10 +226,10 @@ void report(const ConsumeSummary& s, const ConsumeOptions& o, const ConsumeFlags
     log::info("{} windows still open (kept in the checkpoints for the next run), {} closed in some partitions "
               "and waiting for the others",
               s.open_windows, s.staged_windows);
-  for (const ConsumeGap& g : s.gaps)
+  for (const consume::ConsumeGap& g : s.gaps)
     log::warn("{}/{}: offsets {} to {} were skipped (--allow-gaps): the windows they belong to are partial",
               o.topic, g.partition, g.expected, g.resumed - 1);
-  if (f.json) write_stdout(consume_summary_json(s, o.topic) + "\n");
+  if (f.json) write_stdout(consume::consume_summary_json(s, o.topic) + "\n");
 }
 
 ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags& f) {
@@ -237,27 +237,27 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   check_option_scope(command, f);
   if (f.raw) return run_raw(context, f);
   // Checked before anything else starts: a bad address is a usage error, not a half-started service.
-  const HttpAddress metrics_address =
-      f.metrics_addr.empty() ? HttpAddress{} : parse_http_address(f.metrics_addr, "--metrics-addr");
-  ConsumeOptions o = consume_options(f);
+  const serve::HttpAddress metrics_address =
+      f.metrics_addr.empty() ? serve::HttpAddress{} : serve::parse_http_address(f.metrics_addr, "--metrics-addr");
+  consume::ConsumeOptions o = consume_options(f);
   MetricsEndpoint endpoint;
   if (!f.metrics_addr.empty()) endpoint = start_metrics(f, metrics_address);
-  ConsumeMetrics* metrics = endpoint.metrics.get();
+  consume::ConsumeMetrics* metrics = endpoint.metrics.get();
   ConsumeTargets targets;
   open_targets(f, metrics, o, targets);
 
   LiveStats live;
   const bool draw = log::stderr_is_terminal() && log::enabled(log::Level::info);
-  std::function<void(const ConsumeProgress&)> on_progress;
+  std::function<void(const consume::ConsumeProgress&)> on_progress;
   if (draw || metrics)
-    on_progress = [&live, draw, metrics](const ConsumeProgress& p) {
+    on_progress = [&live, draw, metrics](const consume::ConsumeProgress& p) {
       if (metrics) metrics->update(p);
       if (draw) live.update(p);
     };
   if (metrics) o.on_statistics = [metrics](std::string_view json) { metrics->update_statistics(json); };
-  ConsumeSummary s;
+  consume::ConsumeSummary s;
   try {
-    s = run_consume(context.settings, o, on_progress);
+    s = consume::run_consume(context.settings, o, on_progress);
   } catch (...) {
     live.clear();
     throw;
@@ -338,17 +338,17 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
                     "--partition-by/--layout");
   command->add_option("--commit-interval", f->commit_interval, "seconds between offset commits while running")
       ->capture_default_str()
-      ->check(number_above_zero())
+      ->check(config::number_above_zero())
       ->type_name("SECONDS");
   command->add_flag("--raw", f->raw, "print messages (kcat -C style) instead of windowing them; no commits");
   command->add_option("-o,--offset", f->offset,
                       "--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning "
                       "(stored with -G)")
       ->type_name("beginning|end|stored|N|-N");
-  command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N")->check(whole_number(1));
+  command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N")->check(config::whole_number(1));
   command->add_option("-p,--partition", f->partition, "--raw without -G: read only this partition")
       ->type_name("N")
-      ->check(whole_number(0, 1000000));
+      ->check(config::whole_number(0, 1000000));
   command->add_option("-f,--format", f->format,
                       "--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t "
                       "topic, %K/%S key/value length (-1: null), %h headers (name=value,...), \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "
@@ -378,4 +378,4 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [f, command](const GlobalContext& context) -> ExitCode { return run(context, command, *f); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

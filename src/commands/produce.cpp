@@ -15,7 +15,7 @@
 #include "base/stop_signal.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 namespace {
 
 struct ProduceFlags {
@@ -70,18 +70,18 @@ double parse_interval(const std::string& text) {
   return static_cast<double>(parse_duration_seconds(text, "--interval"));
 }
 
-std::string progress_line(const PublishSummary& s) {
+std::string progress_line(const produce::PublishSummary& s) {
   double rate = s.seconds > 0 ? static_cast<double>(s.delivery.queued) / s.seconds : 0;
   return fmt::format("\rread {}  sent {}  delivered {}  rejected {}  failed {}  {:.0f} msg/s   ", s.read,
                      s.delivery.queued, s.delivery.delivered, s.rejected, s.delivery.failed, rate);
 }
 
 // The job the flags describe: the source (files or a generator), its pace, keys and value form.
-PublishJob publish_job(const ProduceFlags& options) {
-  PublishJob job;
+produce::PublishJob publish_job(const ProduceFlags& options) {
+  produce::PublishJob job;
   job.topic = options.topic;
-  job.value_form = parse_wire_form(options.value_format);
-  job.key = parse_message_key(options.key);
+  job.value_form = event::parse_wire_form(options.value_format);
+  job.key = produce::parse_message_key(options.key);
   job.dead_letter_path = options.dead_letter;
   job.turnstiles = options.turnstiles;
   job.step_seconds = parse_duration_seconds(options.step, "--step");
@@ -90,13 +90,13 @@ PublishJob publish_job(const ProduceFlags& options) {
                                               : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ static_cast<uint64_t>(getpid());
   if (!options.start_time.empty()) {
     int64_t seconds = 0;
-    if (!parse_timestamp(options.start_time, seconds))
+    if (!event::parse_timestamp(options.start_time, seconds))
       throw UsageError(fmt::format("--start-time '{}': expected YYYY-MM-DD HH:MM:SS", printable(options.start_time)));
     job.start_time = seconds;
   }
   bool rate_given = options.rate_option->count() > 0;
   if (options.generate.empty()) {
-    job.source = EventSource::files;
+    job.source = produce::EventSource::files;
     job.files = options.files.empty() ? std::vector<std::string>{"-"} : options.files;
     for (const std::string& file : job.files)
       if (file != "-" && access(file.c_str(), R_OK) != 0)
@@ -106,12 +106,12 @@ PublishJob publish_job(const ProduceFlags& options) {
     if (!options.files.empty())
       throw UsageError("give either --generate or input files, not both");
     if (options.generate == "original") {
-      job.source = EventSource::original_generator;
+      job.source = produce::EventSource::original_generator;
       // The original sends one message every --interval seconds; --rate overrides it.
       job.rate = rate_given ? parse_rate(options.rate) : 1.0 / parse_interval(options.interval);
     } else if (options.generate == "city") {
       if (options.interval_option->count() > 0) throw UsageError("--interval is for --generate original; use --rate");
-      job.source = EventSource::city_generator;
+      job.source = produce::EventSource::city_generator;
       job.rate = rate_given ? parse_rate(options.rate) : 1000;
     } else {
       throw UsageError(fmt::format("--generate '{}': use original or city", printable(options.generate)));
@@ -135,7 +135,7 @@ kafka::ProducerOptions producer_options(const ProduceFlags& options) {
 }
 
 // The summary: a line on stderr (and the delivery errors), and with --json an object on stdout.
-void report(const PublishJob& job, const PublishSummary& summary, const ProduceFlags& options) {
+void report(const produce::PublishJob& job, const produce::PublishSummary& summary, const ProduceFlags& options) {
   const kafka::DeliveryCounts& d = summary.delivery;
   log::info("{}: read {}, rejected {}, sent {}, delivered {}, failed {} in {:.2f} s{}", job.topic, summary.read,
             summary.rejected, d.queued, d.delivered, d.undelivered(), summary.seconds,
@@ -165,18 +165,18 @@ void report(const PublishJob& job, const PublishSummary& summary, const ProduceF
 }
 
 ExitCode run_produce(const GlobalContext& context, const ProduceFlags& options) {
-  PublishJob job = publish_job(options);
+  produce::PublishJob job = publish_job(options);
   install_stop_signal_handlers();
-  PublishHooks hooks;
+  produce::PublishHooks hooks;
   bool progress = log::stderr_is_terminal() && log::enabled(log::Level::info);
-  if (progress) hooks.on_progress = [](const PublishSummary& s) { std::fputs(progress_line(s).c_str(), stderr); };
+  if (progress) hooks.on_progress = [](const produce::PublishSummary& s) { std::fputs(progress_line(s).c_str(), stderr); };
   if (progress) hooks.on_rejected = [] { std::fputs("\r\033[K", stderr); };
   log::debug("producing to topic '{}' at {}", job.topic, kafka::bootstrap_servers(context.settings));
 
-  PublishSummary summary = publish(context.settings, job, producer_options(options), hooks);
+  produce::PublishSummary summary = publish(context.settings, job, producer_options(options), hooks);
   if (progress) std::fputs("\r\033[K", stderr);
   report(job, summary, options);
-  bool endless_generator = job.source != EventSource::files && !job.count;
+  bool endless_generator = job.source != produce::EventSource::files && !job.count;
   return exit_code({.rejected = summary.rejected,
                     .sent = summary.delivery.queued,
                     .delivered = summary.delivery.delivered,
@@ -197,7 +197,7 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("original|city");
   o->rate_option = command->add_option("--rate", o->rate, "messages per second (city default 1000; 0 = as fast as possible)")
                        ->type_name("N[/s]");
-  o->count_option = command->add_option("-c,--count", o->count, "stop after N messages")->type_name("N")->check(whole_number(1));
+  o->count_option = command->add_option("-c,--count", o->count, "stop after N messages")->type_name("N")->check(config::whole_number(1));
   o->interval_option = command->add_option("--interval", o->interval, "seconds between messages of --generate original")
                            ->type_name("SECONDS")
                            ->default_val("10");
@@ -213,11 +213,11 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--dead-letter", o->dead_letter,
                       "append rejected lines and undelivered messages here (NDJSON with source and reason)")
       ->type_name("FILE");
-  o->seed_option = command->add_option("--seed", o->seed, "generators: same seed, same events")->type_name("N")->check(whole_number(0));
+  o->seed_option = command->add_option("--seed", o->seed, "generators: same seed, same events")->type_name("N")->check(config::whole_number(0));
   command->add_option("--turnstiles", o->turnstiles, "city generator: number of turnstiles (1 to 1000000)")
       ->default_val(4000)
       ->type_name("N")
-      ->check(whole_number(1, 1000000));
+      ->check(config::whole_number(1, 1000000));
   command->add_option("--start-time", o->start_time,
                       "city generator: simulated clock from this time instead of the wall clock")
       ->type_name("\"YYYY-MM-DD HH:MM:SS\"");
@@ -243,4 +243,4 @@ void add_produce_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [o](const GlobalContext& context) { return run_produce(context, *o); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

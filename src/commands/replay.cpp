@@ -15,7 +15,7 @@
 #include "replay/replay_sink.h"
 #include "base/stop_signal.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 namespace {
 
@@ -44,9 +44,9 @@ void event_time_or_null(JsonWriter& json, std::string_view name, int64_t ms) {
   ms < 0 ? json.null() : json.value(event_time(ms));
 }
 
-std::string json_summary(const ReplayFlags& o, const ReplayReport& r, const MessageSink& sink,
+std::string json_summary(const ReplayFlags& o, const replay::ReplayReport& r, const replay::MessageSink& sink,
                          double seconds) {
-  const SinkCounts& c = sink.counts();
+  const replay::SinkCounts& c = sink.counts();
   JsonWriter json;
   json.begin_object().field("command", "replay").field("mode", o.capture ? "capture" : "mta");
   json.field("inputs", r.inputs).field("rows", r.rows).field("rejected", r.rejected).field("turnstiles", r.turnstiles);
@@ -60,8 +60,8 @@ std::string json_summary(const ReplayFlags& o, const ReplayReport& r, const Mess
   return json.str() + "\n";
 }
 
-void human_summary(const ReplayFlags& o, const ReplayReport& r, const MessageSink& sink, double seconds) {
-  const SinkCounts& c = sink.counts();
+void human_summary(const ReplayFlags& o, const replay::ReplayReport& r, const replay::MessageSink& sink, double seconds) {
+  const replay::SinkCounts& c = sink.counts();
   std::string what = o.capture ? fmt::format("{} captured messages", r.rows)
                                : fmt::format("{} readings of {} turnstiles", r.rows, r.turnstiles);
   log::info("replay: {} input{}, {}, {} rejected; {} sent to {}, {} delivered{}; {:.2f} s", r.inputs,
@@ -83,31 +83,31 @@ ExitCode run_replay(const ReplayFlags& o, const CLI::App& command, const GlobalC
   if (o.capture && (command.count("--value-format") || command.count("--key") || command.count("--max-delta")))
     throw UsageError("--capture re-publishes messages as captured: --value-format, --key and --max-delta do not apply");
 
-  ReplayOptions options;
+  replay::ReplayOptions options;
   options.inputs = o.inputs;
   options.max_delta = o.max_delta;
-  options.value_form = parse_wire_form(o.value_format);
-  options.key = parse_replay_key(o.key);
+  options.value_form = event::parse_wire_form(o.value_format);
+  options.key = replay::parse_replay_key(o.key);
   const bool to_topic = !o.topic.empty();
   // Paced by default only towards a topic (a live stream); files and stdout get everything at once.
   options.speed = o.as_fast_as_possible ? 0 : command.count("--speed") ? o.speed : to_topic ? 1.0 : 0;
   options.progress = log::stderr_is_terminal() && log::enabled(log::Level::info);
 
-  std::unique_ptr<MessageSink> sink =
-      to_topic ? make_topic_sink(context.settings, o.topic) : make_output_sink(o.output.empty() ? "-" : o.output);
-  DeadLetterWriter dead_letter(o.dead_letter);
+  std::unique_ptr<replay::MessageSink> sink =
+      to_topic ? replay::make_topic_sink(context.settings, o.topic) : replay::make_output_sink(o.output.empty() ? "-" : o.output);
+  lake::DeadLetterWriter dead_letter(o.dead_letter);
 
   install_stop_signal_handlers();
   auto start = std::chrono::steady_clock::now();
-  ReplayReport report = o.capture ? replay_captures(options, *sink, dead_letter)
-                                  : replay_mta_files(options, *sink, dead_letter);
+  replay::ReplayReport report = o.capture ? replay::replay_captures(options, *sink, dead_letter)
+                                  : replay::replay_mta_files(options, *sink, dead_letter);
   sink->finish();
   dead_letter.close();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   human_summary(o, report, *sink, seconds);
   if (o.json) write_stdout(json_summary(o, report, *sink, seconds));
-  const SinkCounts& c = sink->counts();
+  const replay::SinkCounts& c = sink->counts();
   if (report.interrupted) log::warn("replay: stopped before the end of the input");
   if (c.delivered < c.sent) log::error("replay: {} messages not delivered", c.sent - c.delivered);
   // As `produce`: nothing acknowledged at all is a failed run (broker unreachable), some is partial.
@@ -133,12 +133,12 @@ void add_replay_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("--speed", o->speed,
                       "X times real time, by event timestamps (default: 1 with -t, as fast as possible with -o)")
       ->type_name("X")
-      ->check(number_above_zero());
+      ->check(config::number_above_zero());
   command->add_flag("--as-fast-as-possible", o->as_fast_as_possible, "no pacing");
   command->add_option("--max-delta", o->max_delta,
                       "a delta above this (ENTRIES or EXITS) is a counter anomaly: no event")->capture_default_str()
       ->type_name("N")
-      ->check(whole_number(0));
+      ->check(config::whole_number(0));
   command->add_option("--value-format", o->value_format, "message form: csv, json-string (the original's), json")->capture_default_str()
       ->type_name("FORM");
   command->add_option("--key", o->key, "message key: turnstile (CA,UNIT,SCP), id, none")->capture_default_str()->type_name("KIND");
@@ -158,4 +158,4 @@ void add_replay_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [o, command](const GlobalContext& context) { return run_replay(*o, *command, context); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

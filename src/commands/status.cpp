@@ -11,7 +11,7 @@
 #include "consume/group_status.h"
 #include "base/log.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 namespace {
 
@@ -26,8 +26,8 @@ struct StatusFlags {
 ExitCode run(const GlobalContext& context, const StatusFlags& f) {
   if (f.max_lag && *f.max_lag < 0) throw UsageError("--max-lag must not be negative");
   const auto timeout = std::chrono::seconds(parse_duration_seconds(f.timeout, "--timeout", 1));
-  GroupStatus status = query_group_status(context.settings, f.topic, f.group, timeout);
-  write_stdout(f.json ? group_status_json(status) + "\n" : group_status_table(status));
+  consume::GroupStatus status = consume::query_group_status(context.settings, f.topic, f.group, timeout);
+  write_stdout(f.json ? consume::group_status_json(status) + "\n" : consume::group_status_table(status));
   const bool behind = f.max_lag && status.max_read_lag() > *f.max_lag;
   if (behind)
     log::warn("group '{}' is {} messages behind the end of '{}' (--max-lag {})", f.group, status.max_read_lag(),
@@ -62,4 +62,4 @@ void add_status_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [f](const GlobalContext& context) -> ExitCode { return run(context, *f); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -11,7 +11,7 @@
 #include "base/log.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 namespace {
 
 struct TopicFlags {
@@ -193,11 +193,11 @@ void add_topic_command(CLI::App& app, CommandRegistry& registry) {
   create->add_option("topic", options->topic, "topic name")->required();
   create->add_option("-p,--partitions", options->partitions, "partitions (default: the broker's default)")
       ->type_name("N")
-      ->check(whole_number(1, 1000000));
+      ->check(config::whole_number(1, 1000000));
   create->add_option("-r,--replication-factor", options->replication_factor,
                      "replicas per partition (default: the broker's default)")
       ->type_name("N")
-      ->check(whole_number(1, 32767));
+      ->check(config::whole_number(1, 32767));
   create->add_option("--topic-config", options->topic_configs, "topic configuration (repeatable)")
       ->type_name("KEY=VALUE");
   create->add_flag("--if-not-exists", options->if_not_exists, "an existing topic is fine (left unchanged)");
@@ -231,4 +231,4 @@ void add_topic_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(remove, [options](const GlobalContext& c) { return run_delete(c, *options); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

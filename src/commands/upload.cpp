@@ -10,7 +10,7 @@
 #include "upload/upload_batch.h"
 #include "upload/uploader.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 namespace {
 
 struct UploadFlags {
@@ -28,8 +28,8 @@ struct UploadFlags {
   std::vector<std::string> files;
 };
 
-std::string json_summary(const UploadFlags& options, std::size_t files, const UploadBatchSummary& summary,
-                         const std::vector<UploadItemReport>& failures) {
+std::string json_summary(const UploadFlags& options, std::size_t files, const upload::UploadBatchSummary& summary,
+                         const std::vector<upload::UploadItemReport>& failures) {
   JsonWriter json;
   json.begin_object().field("destination", options.to).field("files", uint64_t{files});
   json.field("uploaded", summary.uploaded).field("skipped", summary.skipped).field("failed", summary.failed);
@@ -45,33 +45,33 @@ ExitCode run_upload(const UploadFlags& options) {
   if (options.jobs < 1) throw UsageError("--jobs must be at least 1");
   if (options.retries < 0) throw UsageError("--retries must be 0 or more");
 
-  UploadOptions upload_options;
+  upload::UploadOptions upload_options;
   upload_options.endpoint = options.endpoint;
   upload_options.region = options.region;
   upload_options.aws_profile = options.profile;
   upload_options.max_attempts = options.retries + 1;
   upload_options.request_timeout_seconds = static_cast<double>(parse_duration_seconds(options.timeout, "--timeout", 1));
-  if (options.addressing == "path") upload_options.addressing = S3Addressing::path;
-  else if (options.addressing == "virtual") upload_options.addressing = S3Addressing::virtual_host;
-  upload_options.on_retry = [](const RetryNotice& notice) {
+  if (options.addressing == "path") upload_options.addressing = upload::S3Addressing::path;
+  else if (options.addressing == "virtual") upload_options.addressing = upload::S3Addressing::virtual_host;
+  upload_options.on_retry = [](const upload::RetryNotice& notice) {
     log::warn("{}: attempt {}/{} failed ({}); retrying in {:.1f}s", notice.object_url, notice.attempt,
               notice.max_attempts, notice.reason, notice.delay_seconds);
   };
 
-  std::vector<UploadItem> items = collect_upload_items(options.files);
-  std::unique_ptr<Uploader> uploader = Uploader::create(options.to, upload_options);
+  std::vector<upload::UploadItem> items = upload::collect_upload_items(options.files);
+  std::unique_ptr<upload::Uploader> uploader = upload::Uploader::create(options.to, upload_options);
 
-  UploadBatchOptions batch;
+  upload::UploadBatchOptions batch;
   batch.jobs = options.jobs;
-  if (options.delete_after) batch.after = AfterUpload::delete_local;
-  if (!options.move_to.empty()) batch.after = AfterUpload::move_local, batch.move_to = options.move_to;
+  if (options.delete_after) batch.after = upload::AfterUpload::delete_local;
+  if (!options.move_to.empty()) batch.after = upload::AfterUpload::move_local, batch.move_to = options.move_to;
 
-  std::vector<UploadItemReport> failures;
-  UploadBatchSummary summary = run_upload_batch(*uploader, items, batch, [&](const UploadItemReport& report) {
+  std::vector<upload::UploadItemReport> failures;
+  upload::UploadBatchSummary summary = upload::run_upload_batch(*uploader, items, batch, [&](const upload::UploadItemReport& report) {
     if (!report.error.empty()) {
       log::error("{}", report.error);
       failures.push_back(report);
-    } else if (report.result->outcome == UploadOutcome::skipped) {
+    } else if (report.result->outcome == upload::UploadOutcome::skipped) {
       log::info("skipped {}: {} already holds the same bytes (md5 {})", report.item.local_path,
                 report.result->object_url, report.result->md5_hex);
     } else {
@@ -107,12 +107,12 @@ void add_upload_command(CLI::App& app, CommandRegistry& registry) {
   command->add_option("-j,--jobs", options->jobs, "files uploaded in parallel (1 to 64)")
       ->capture_default_str()
       ->type_name("N")
-      ->check(whole_number(1, 64));
+      ->check(config::whole_number(1, 64));
   command->add_option("--retries", options->retries,
                       "retries per file after the first attempt (timeouts, connection errors, 5xx, throttling)")
       ->capture_default_str()
       ->type_name("N")
-      ->check(whole_number(0, 100));
+      ->check(config::whole_number(0, 100));
   command->add_option("--timeout", options->timeout, "limit for one request, body included (30s, 5m; a bare number is seconds)")
       ->capture_default_str();
   command->add_flag("--delete-after", options->delete_after, "delete each local file once its upload is verified");
@@ -135,4 +135,4 @@ void add_upload_command(CLI::App& app, CommandRegistry& registry) {
   registry.on_run(command, [options](const GlobalContext&) { return run_upload(*options); });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -3,7 +3,7 @@
 #include "config/cli_checks.h"
 #include "base/duration.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 void add_window_options(CLI::App* command, WindowFlags& flags, WatermarkScope scope) {
   const bool per_partition = scope == WatermarkScope::partition;
@@ -17,10 +17,10 @@ void add_window_options(CLI::App* command, WindowFlags& flags, WatermarkScope sc
           ->add_option("--max-keys", flags.max_keys,
                        std::string("stop with an error when the open windows") +
                            (per_partition ? " of one partition" : "") +
-                           " would hold more than N distinct group keys (" + group_key_memory + ")")
+                           " would hold more than N distinct group keys (" + engine::group_key_memory + ")")
           ->capture_default_str()
           ->type_name("N")
-          ->check(whole_number(1));
+          ->check(config::whole_number(1));
   command->add_option("--watermark", flags.watermark,
                       std::string("watermark delay: ") +
                           (per_partition ? "a partition's windows close when its newest event time"
@@ -43,16 +43,16 @@ void add_window_options(CLI::App* command, WindowFlags& flags, WatermarkScope sc
       ->check(CLI::IsMember({"original", "clean"}));
 }
 
-WindowConfig window_config(const WindowFlags& flags) {
-  WindowConfig c;
+engine::WindowConfig window_config(const WindowFlags& flags) {
+  engine::WindowConfig c;
   c.window_seconds = parse_duration_seconds(flags.window, "--window");
   c.slide_seconds = flags.slide.empty() ? c.window_seconds : parse_duration_seconds(flags.slide, "--slide");
   c.watermark_delay_seconds =
       flags.watermark.empty() ? c.window_seconds : parse_delay_seconds(flags.watermark, "--watermark");
   c.max_group_keys = flags.max_keys;
-  c.group_columns = parse_group_columns(flags.group_by);
-  validate_window_config(c);
+  c.group_columns = engine::parse_group_columns(flags.group_by);
+  engine::validate_window_config(c);
   return c;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -8,13 +8,13 @@
 
 #include "engine/window_engine.h"
 
-namespace mtastream {
+namespace mtastream::commands {
 
 struct WindowFlags {
   std::string window = "5m";
   std::string slide;      // "": the window length (tumbling)
   std::string watermark;  // "": the window length; 0 is a value (windows close as soon as time passes them)
-  uint64_t max_keys = WindowConfig{}.max_group_keys;
+  uint64_t max_keys = engine::WindowConfig{}.max_group_keys;
   std::string group_by = "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC";
   // How the windows' lake files are laid out (checked by the command: -o has no folders).
   std::string partition_by;
@@ -27,6 +27,6 @@ enum class WatermarkScope { input, partition };
 
 void add_window_options(CLI::App* command, WindowFlags& flags, WatermarkScope scope);
 // Throws UsageError naming the option on a bad value or combination.
-WindowConfig window_config(const WindowFlags& flags);
+engine::WindowConfig window_config(const WindowFlags& flags);
 
-}  // namespace mtastream
+}  // namespace mtastream::commands

@@ -8,7 +8,7 @@
 
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::config {
 
 CLI::Validator whole_number(uint64_t min, uint64_t max) {
   std::string expected = max == std::numeric_limits<uint64_t>::max()
@@ -44,4 +44,4 @@ CLI::Validator number_above_zero() {
       "");
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::config

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace mtastream {
+namespace mtastream::config {
 
 // Digits only (no sign, no fraction), from `min` to `max`: "-c -1" is an error, not 18446744073709551615.
 CLI::Validator whole_number(uint64_t min, uint64_t max = std::numeric_limits<uint64_t>::max());
@@ -13,4 +13,4 @@ CLI::Validator whole_number(uint64_t min, uint64_t max = std::numeric_limits<uin
 // A finite decimal number above 0 (rates, speeds, intervals in seconds).
 CLI::Validator number_above_zero();
 
-}  // namespace mtastream
+}  // namespace mtastream::config

@@ -15,7 +15,7 @@
 #include "base/error.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::config {
 
 void Settings::set_kafka(const std::string& key, std::string value, std::string origin) {
   kafka_[key] = Setting{{std::move(value)}, std::move(origin)};
@@ -307,4 +307,4 @@ std::vector<std::string> default_config_files() {
   return {};
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::config

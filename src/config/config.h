@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mtastream {
+namespace mtastream::config {
 
 struct Setting {
   std::vector<std::string> values;  // one, or several for a TOML array (repeatable options)
@@ -57,4 +57,4 @@ void validate_kafka_properties(const Settings& settings);
 // $XDG_CONFIG_HOME/mtastream/mtastream.toml (or ~/.config/...), the first that exists.
 std::vector<std::string> default_config_files();
 
-}  // namespace mtastream
+}  // namespace mtastream::config

@@ -4,7 +4,7 @@
 
 #include "base/json_writer.h"
 
-namespace mtastream {
+namespace mtastream::config {
 namespace {
 
 void write_strings(JsonWriter& json, std::string_view name, const std::vector<std::string>& items) {
@@ -132,4 +132,4 @@ std::string option_tree_json(CLI::App& app, const std::string& version) {
   return json.str() + "\n";
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::config

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-namespace mtastream {
+namespace mtastream::config {
 
 // "topic.create" for `mtastream topic create`; "" for the root.
 std::string command_path(const CLI::App* command);
@@ -16,4 +16,4 @@ std::string option_env_name(const std::string& command_path, const std::string& 
 // other checks, environment variable, and each command's help footer (its examples).
 std::string option_tree_json(CLI::App& app, const std::string& version);
 
-}  // namespace mtastream
+}  // namespace mtastream::config

@@ -7,13 +7,13 @@
 
 #include "base/duration.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 namespace {
 
 std::string watermark_text(int64_t wm) {
   if (wm == closed_through_everything) return "+";
-  return wm == WindowEngine::minus_infinity ? std::string("-") : std::to_string(wm);
+  return wm == engine::WindowEngine::minus_infinity ? std::string("-") : std::to_string(wm);
 }
 
 bool parse_int(std::string_view text, int64_t& out) {
@@ -24,7 +24,7 @@ bool parse_int(std::string_view text, int64_t& out) {
 
 bool parse_watermark(std::string_view text, int64_t& out) {
   if (text == "-" || text == "+") {
-    out = text == "-" ? WindowEngine::minus_infinity : closed_through_everything;
+    out = text == "-" ? engine::WindowEngine::minus_infinity : closed_through_everything;
     return true;
   }
   return parse_int(text, out);
@@ -35,9 +35,9 @@ bool parse_watermark(std::string_view text, int64_t& out) {
 std::string format_checkpoint_metadata(const ConsumeCheckpoint& c) {
   std::string out = fmt::format("v1;rw={};ct={};rt={};w={};s={};d={};l={};m={};p={}", watermark_text(c.replay_watermark),
                      watermark_text(c.closed_through), c.read_through, c.window.window_seconds,
-                     c.window.slide_seconds, c.window.watermark_delay_seconds, lake_layout_name(c.layout),
-                     c.topic_windows ? "topic" : "partition", sanitize_name_part(c.prefix));
-  if (c.group_columns != all_group_columns) out += ";g=" + group_columns_text(c.group_columns);
+                     c.window.slide_seconds, c.window.watermark_delay_seconds, lake::lake_layout_name(c.layout),
+                     c.topic_windows ? "topic" : "partition", lake::sanitize_name_part(c.prefix));
+  if (c.group_columns != engine::all_group_columns) out += ";g=" + engine::group_columns_text(c.group_columns);
   if (!c.partitioning.empty()) out += ";pb=" + c.partitioning;
   if (c.watermark > c.closed_through) out += ";wm=" + watermark_text(c.watermark);
   return out;
@@ -77,8 +77,8 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
     else if (key == "d") ok = parse_int(value, c.window.watermark_delay_seconds), seen[5] = true;
     else if (key == "l") {
       seen[6] = true;
-      if (value == "original") c.layout = LakeLayout::original;
-      else if (value == "clean") c.layout = LakeLayout::clean;
+      if (value == "original") c.layout = lake::LakeLayout::original;
+      else if (value == "clean") c.layout = lake::LakeLayout::clean;
       else ok = false;
     } else if (key == "m") {
       if (value == "topic") c.topic_windows = true;
@@ -88,7 +88,7 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
       c.prefix = std::string(value);
     } else if (key == "g") {
       try {
-        c.group_columns = parse_group_columns(value, "g");
+        c.group_columns = engine::parse_group_columns(value, "g");
       } catch (const Error&) {
         ok = false;
       }
@@ -125,19 +125,19 @@ std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const 
   compare("slide", stored.window.slide_seconds, now.window.slide_seconds);
   compare("watermark", stored.window.watermark_delay_seconds, now.window.watermark_delay_seconds);
   if (stored.group_columns != now.group_columns)
-    add(fmt::format("group-by {} (stored) vs {} (now)", group_columns_text(stored.group_columns),
-                    group_columns_text(now.group_columns)));
+    add(fmt::format("group-by {} (stored) vs {} (now)", engine::group_columns_text(stored.group_columns),
+                    engine::group_columns_text(now.group_columns)));
   if (stored.partitioning != now.partitioning)
     add(fmt::format("partition-by {} (stored) vs {} (now)", stored.partitioning.empty() ? "none" : stored.partitioning,
                     now.partitioning.empty() ? "none" : now.partitioning));
   if (stored.layout != now.layout)
-    add(fmt::format("layout {} (stored) vs {} (now)", lake_layout_name(stored.layout), lake_layout_name(now.layout)));
+    add(fmt::format("layout {} (stored) vs {} (now)", lake::lake_layout_name(stored.layout), lake::lake_layout_name(now.layout)));
   if (stored.topic_windows != now.topic_windows)
     add(fmt::format("{} (stored) vs {} (now)", stored.topic_windows ? "topic-wide windows" : "per-partition windows",
                     now.topic_windows ? "topic-wide windows" : "per-partition windows"));
-  if (!stored.prefix.empty() && stored.prefix != sanitize_name_part(now.prefix))
-    add(fmt::format("prefix '{}' (stored) vs '{}' (now)", stored.prefix, sanitize_name_part(now.prefix)));
+  if (!stored.prefix.empty() && stored.prefix != lake::sanitize_name_part(now.prefix))
+    add(fmt::format("prefix '{}' (stored) vs '{}' (now)", stored.prefix, lake::sanitize_name_part(now.prefix)));
   return out;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -9,7 +9,7 @@
 #include "lake/lake_writer.h"
 #include "engine/window_engine.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 // One partition's recovery point. The committed offset is the position of the earliest event still in
 // an open window (or the next offset when none is open); the metadata holds the rest:
@@ -22,17 +22,17 @@ namespace mtastream {
 // only when the watermark at commit is above closed through (the idle rule moved it, or a merge is behind).
 struct ConsumeCheckpoint {
   int64_t offset = 0;                                      // the committed offset: replay starts here
-  int64_t replay_watermark = WindowEngine::minus_infinity;  // the watermark just before the event at `offset`
-  int64_t closed_through = WindowEngine::minus_infinity;    // every window ending at or before this is written
+  int64_t replay_watermark = engine::WindowEngine::minus_infinity;  // the watermark just before the event at `offset`
+  int64_t closed_through = engine::WindowEngine::minus_infinity;    // every window ending at or before this is written
   int64_t read_through = 0;  // offsets below this were read (and rejected ones dead-lettered) before the commit
   // The partition's watermark at the commit. Replaying from `offset` re-derives it from the events, except
   // where the idle rule moved it up: a restart moves it there once it has replayed up to read_through.
-  int64_t watermark = WindowEngine::minus_infinity;
-  WindowConfig window;
-  LakeLayout layout = LakeLayout::original;
+  int64_t watermark = engine::WindowEngine::minus_infinity;
+  engine::WindowConfig window;
+  lake::LakeLayout layout = lake::LakeLayout::original;
   bool topic_windows = false;  // m=topic: windows summed over the topic's partitions (merged segments)
   std::string prefix;          // sanitized lake file prefix ("" = not recorded)
-  GroupColumns group_columns = all_group_columns;  // also in `window`; kept here as stored
+  engine::GroupColumns group_columns = engine::all_group_columns;  // also in `window`; kept here as stored
   std::string partitioning;    // lake_partitioning_text() ("" = one flat folder)
 };
 
@@ -52,4 +52,4 @@ std::optional<ConsumeCheckpoint> parse_checkpoint_metadata(std::string_view meta
 // as `now`, else what differs ("window 5m (stored) vs 10m (now); ...").
 std::string checkpoint_config_difference(const ConsumeCheckpoint& stored, const ConsumeCheckpoint& now);
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -26,7 +26,7 @@
 #include "base/stop_signal.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 namespace {
 
@@ -36,14 +36,14 @@ using namespace std::chrono_literals;
 // One assigned partition: its engine and what is needed to commit a checkpoint for it.
 struct PartitionState {
   int32_t partition = 0;
-  std::unique_ptr<WindowEngine> engine;
+  std::unique_ptr<engine::WindowEngine> engine;
   int64_t next_offset = -1;  // the offset after the last message read (-1: none read yet)
   int64_t start_offset = -1;  // the committed offset we resumed from (-1: none)
-  int64_t restored_closed_through = WindowEngine::minus_infinity;
+  int64_t restored_closed_through = engine::WindowEngine::minus_infinity;
   int64_t restored_read_through = 0;
   // The watermark of the last commit, applied once the replay reached restored_read_through (the idle
   // rule may have moved it above what the replayed events give). minus_infinity: nothing (left) to do.
-  int64_t resume_watermark = WindowEngine::minus_infinity;
+  int64_t resume_watermark = engine::WindowEngine::minus_infinity;
   bool eof = false;
   bool flushed = false;         // --flush-open wrote every window: closed through everything
   // Topic-wide windows: closed windows handed to the writer but not yet in the lake (merged): the commit
@@ -59,7 +59,7 @@ struct PartitionState {
 
 class ConsumeJob {
  public:
-  ConsumeJob(const Settings& settings, const ConsumeOptions& options)
+  ConsumeJob(const config::Settings& settings, const ConsumeOptions& options)
       : options_(options), brokers_(kafka::bootstrap_servers(settings)), dead_letter_(options.dead_letter),
         writer_(options) {
     kafka::ConsumerOptions consumer_options;
@@ -269,8 +269,8 @@ class ConsumeJob {
   // back to its events' and a later exact re-send of an event whose windows are already in the lake
   // would count as a duplicate (its ID not behind that lower watermark) instead of late.
   void end_replay(PartitionState& state) {
-    const int64_t wm = std::exchange(state.resume_watermark, WindowEngine::minus_infinity);
-    if (wm == WindowEngine::minus_infinity) return;
+    const int64_t wm = std::exchange(state.resume_watermark, engine::WindowEngine::minus_infinity);
+    if (wm == engine::WindowEngine::minus_infinity) return;
     state.engine->advance_watermark(wm);
     if (state.engine->has_closed()) write_closed(state);
   }
@@ -331,35 +331,35 @@ class ConsumeJob {
       return;
     }
     const int64_t watermark = state->engine->watermark();
-    AddResult result;
+    engine::AddResult result;
     try {
       result = state->engine->add(event_, offset);
-    } catch (const GroupKeyLimitError& e) {
-      throw Error(fmt::format("{}: {}", kafka_source(options_.topic, state->partition, offset), e.what()));
+    } catch (const engine::GroupKeyLimitError& e) {
+      throw Error(fmt::format("{}: {}", lake::kafka_source(options_.topic, state->partition, offset), e.what()));
     }
     if (replaying) {
       // Counted and dead-lettered before the restart.
-    } else if (result == AddResult::accepted) {
+    } else if (result == engine::AddResult::accepted) {
       ++counts_.accepted;
       ++mine.accepted;
-    } else if (result == AddResult::duplicate) {
+    } else if (result == engine::AddResult::duplicate) {
       ++counts_.duplicates;
       ++mine.duplicates;
     } else {
-      ++(result == AddResult::late ? counts_.late : counts_.overflow);
-      ++(result == AddResult::late ? mine.late : mine.overflow);
-      reject(state->partition, offset, rejection_reason(result, event_.timestamp, watermark), bytes);
+      ++(result == engine::AddResult::late ? counts_.late : counts_.overflow);
+      ++(result == engine::AddResult::late ? mine.late : mine.overflow);
+      reject(state->partition, offset, engine::rejection_reason(result, event_.timestamp, watermark), bytes);
     }
     if (state->engine->has_closed()) write_closed(*state);
   }
 
   void reject(int32_t partition, int64_t offset, std::string_view reason, std::string_view bytes) {
-    reject_(kafka_source(options_.topic, partition, offset), reason, bytes);
+    reject_(lake::kafka_source(options_.topic, partition, offset), reason, bytes);
   }
 
   // Hands every window the partition's engine closed to the writer (durable at the next wait_idle()).
   void write_closed(PartitionState& state) {
-    for (ClosedWindow& window : state.engine->take_closed()) {
+    for (engine::ClosedWindow& window : state.engine->take_closed()) {
       if (!options_.per_partition) state.unmerged.push_back({window.end, window.min_position, window.watermark_at_min});
       writer_.submit(state.partition, std::move(window));
     }
@@ -376,7 +376,7 @@ class ConsumeJob {
     ConsumeCheckpoint c;
     c.window = options_.window;
     c.group_columns = options_.window.group_columns;
-    c.partitioning = lake_partitioning_text(options_.partitioning);
+    c.partitioning = lake::lake_partitioning_text(options_.partitioning);
     c.layout = options_.layout;
     c.topic_windows = !options_.per_partition;
     c.prefix = options_.prefix;
@@ -384,7 +384,7 @@ class ConsumeJob {
   }
 
   ConsumeCheckpoint checkpoint(const PartitionState& state) const {
-    const WindowEngine& engine = *state.engine;
+    const engine::WindowEngine& engine = *state.engine;
     ConsumeCheckpoint c = checkpoint_config();
     const int64_t next = state.next_offset >= 0 ? state.next_offset : std::max<int64_t>(state.start_offset, 0);
     std::optional<int64_t> min_open = engine.min_open_position();
@@ -430,7 +430,7 @@ class ConsumeJob {
     }
     dead_letter_.flush();
     if (options_.sink) {  // first the warehouse (the table's own recovery point), then Kafka
-      std::map<int32_t, SinkCheckpoint> stored;
+      std::map<int32_t, sink::SinkCheckpoint> stored;
       for (const kafka::TopicPartition& tp : offsets) stored[tp.partition] = {tp.offset, tp.metadata};
       options_.sink->store_checkpoints(options_.group, options_.topic, stored);
     }
@@ -504,7 +504,7 @@ class ConsumeJob {
     if (topic_partitions_.empty()) return;
     std::map<int32_t, std::string> markers = writer_.segments().read_progress();
     int64_t through = closed_through_everything;
-    int64_t most_advanced = WindowEngine::minus_infinity;
+    int64_t most_advanced = engine::WindowEngine::minus_infinity;
     const ConsumeCheckpoint now = checkpoint_config();
     for (int32_t partition : topic_partitions_) {
       auto it = markers.find(partition);
@@ -512,7 +512,7 @@ class ConsumeJob {
       std::optional<ConsumeCheckpoint> c;
       if (it != markers.end()) c = parse_checkpoint_metadata(it->second, 0, error);
       if (!c) {
-        through = WindowEngine::minus_infinity;  // no segment staged yet: holds every window open
+        through = engine::WindowEngine::minus_infinity;  // no segment staged yet: holds every window open
         continue;
       }
       std::string difference = checkpoint_config_difference(*c, now);
@@ -524,13 +524,13 @@ class ConsumeJob {
       if (c->closed_through != closed_through_everything) most_advanced = std::max(most_advanced, c->closed_through);
     }
     topic_max_closed_ = most_advanced;
-    if (through != WindowEngine::minus_infinity) writer_.request_merge(through);
+    if (through != engine::WindowEngine::minus_infinity) writer_.request_merge(through);
   }
 
   // The idle rule (topic-wide windows): see ConsumeOptions::idle_after_seconds. True when it moved one.
   bool advance_idle_partitions() {
-    if (options_.per_partition || topic_max_closed_ == WindowEngine::minus_infinity ||
-        topic_max_closed_ < WindowEngine::minus_infinity + options_.idle_after_seconds)
+    if (options_.per_partition || topic_max_closed_ == engine::WindowEngine::minus_infinity ||
+        topic_max_closed_ < engine::WindowEngine::minus_infinity + options_.idle_after_seconds)
       return false;
     const int64_t target = topic_max_closed_ - options_.idle_after_seconds;
     bool moved = false;
@@ -608,6 +608,23 @@ class ConsumeJob {
                                 "shared with a member of another topic? Nothing was read or committed; use "
                                 "another group or instance id",
                                 options_.group, tp.topic, tp.partition, options_.topic));
+    std::vector<kafka::TopicPartition> stored = stored_checkpoints(list);
+    std::string names;
+    for (size_t i = 0; i < list.size(); ++i) {
+      kafka::TopicPartition& tp = list[i];
+      names += fmt::format(" {}", tp.partition);
+      tp.offset = stored[i].offset;  // INVALID (none yet): auto.offset.reset, earliest by default
+      if (static_cast<size_t>(tp.partition) >= states_.size()) states_.resize(tp.partition + 1);
+      states_[tp.partition] = partition_state(stored[i]);
+    }
+    if (!list.empty()) assigned_once_ = true;
+    last_read_at_ = Clock::now();  // progress is measured from the assignment
+    log::info("assigned partitions{} of {}", names, options_.topic);
+    if (!options_.per_partition) learn_topic_partitions();
+  }
+
+  // The stored checkpoint of each partition in `list`: Kafka's commit, or the warehouse's where it differs.
+  std::vector<kafka::TopicPartition> stored_checkpoints(const std::vector<kafka::TopicPartition>& list) {
     // The coordinator may not answer while the group is still settling: retry before giving up (giving up
     // is safe: nothing is processed or committed without the stored checkpoints).
     std::vector<kafka::TopicPartition> stored;
@@ -622,86 +639,83 @@ class ConsumeJob {
         std::this_thread::sleep_for(std::chrono::milliseconds(250 * attempt));
       }
     }
-    if (options_.sink) {
-      // The warehouse's checkpoint is stored before the Kafka commit, in step with the table: when a crash
-      // or a failed commit left Kafka's behind (or without one), the warehouse's is where the table is.
-      std::map<int32_t, SinkCheckpoint> in_sink = options_.sink->read_checkpoints(options_.group, options_.topic);
-      for (kafka::TopicPartition& committed : stored) {
-        auto it = in_sink.find(committed.partition);
-        if (it == in_sink.end()) continue;
-        if (committed.offset == it->second.offset && committed.metadata == it->second.metadata) continue;
-        log::info("{}/{}: resuming from the warehouse's checkpoint (offset {}), not Kafka's ({})", options_.topic,
-                  committed.partition, it->second.offset, committed.offset < 0 ? std::string("none") : std::to_string(committed.offset));
-        committed.offset = it->second.offset;
-        committed.metadata = it->second.metadata;
-      }
+    if (!options_.sink) return stored;
+    // The warehouse's checkpoint is stored before the Kafka commit, in step with the table: when a crash
+    // or a failed commit left Kafka's behind (or without one), the warehouse's is where the table is.
+    std::map<int32_t, sink::SinkCheckpoint> in_sink = options_.sink->read_checkpoints(options_.group, options_.topic);
+    for (kafka::TopicPartition& committed : stored) {
+      auto it = in_sink.find(committed.partition);
+      if (it == in_sink.end()) continue;
+      if (committed.offset == it->second.offset && committed.metadata == it->second.metadata) continue;
+      log::info("{}/{}: resuming from the warehouse's checkpoint (offset {}), not Kafka's ({})", options_.topic,
+                committed.partition, it->second.offset,
+                committed.offset < 0 ? std::string("none") : std::to_string(committed.offset));
+      committed.offset = it->second.offset;
+      committed.metadata = it->second.metadata;
     }
-    std::string names;
-    for (size_t i = 0; i < list.size(); ++i) {
-      kafka::TopicPartition& tp = list[i];
-      names += fmt::format(" {}", tp.partition);
-      auto state = std::make_unique<PartitionState>();
-      state->partition = tp.partition;
-      state->engine = std::make_unique<WindowEngine>(options_.window);
-      state->engine->keep_event_ids(!options_.per_partition);  // for dedup by ID across partitions
-      const kafka::TopicPartition& committed = stored[i];
-      tp.offset = committed.offset;  // INVALID (none yet): auto.offset.reset, earliest by default
-      // Where the partition's data begins now (retention may have deleted what the checkpoint points at).
-      int64_t low = 0;
-      if (auto marks = consumer_->watermark_offsets(options_.topic, tp.partition, false, 10s)) low = marks->first;
-      if (committed.offset < 0) state->expected_first = low;
-      if (committed.offset >= 0) {
-        state->start_offset = committed.offset;
-        std::string error;
-        std::optional<ConsumeCheckpoint> c = parse_checkpoint_metadata(committed.metadata, committed.offset, error);
-        if (!c) {
-          if (committed.offset > low)
-            report_gap(tp.partition, low, committed.offset,
-                       fmt::format("the committed offset {} carries no mtastream checkpoint ({}; reset by hand?)",
-                                   committed.offset, error));
-          log::info("{}/{}: the committed offset {} carries no mtastream checkpoint ({}); starting there with "
-                    "empty windows",
-                    options_.topic, tp.partition, committed.offset, error);
-        } else {
-          if (low > committed.offset)
-            report_gap(tp.partition, committed.offset, low,
-                       "records below the committed checkpoint were deleted (retention) before they were read");
-          std::string difference = checkpoint_config_difference(*c, checkpoint_config());
-          if (!difference.empty()) {
-            if (!options_.force_window_config)
-              throw UsageError(fmt::format(
-                  "{}/{}: group '{}' was consumed with another configuration: {}. Changing it mid-stream would "
-                  "mix windows in the lake; use a new group (-G), or --force-window-config to resume anyway",
-                  options_.topic, tp.partition, options_.group, difference));
-            log::warn("{}/{}: resuming with another configuration ({}) as forced", options_.topic, tp.partition,
-                      difference);
-          }
-          state->engine->restore(c->replay_watermark, c->closed_through);
-          state->restored_closed_through = c->closed_through;
-          state->restored_read_through = c->read_through;
-          if (c->closed_through != closed_through_everything)
-            state->resume_watermark = std::max(c->closed_through, c->watermark);
-          state->committed = fmt::format("{}|{}", committed.offset, committed.metadata);
-          log::debug("{}/{}: resuming at offset {} ({})", options_.topic, tp.partition, committed.offset,
-                     committed.metadata);
-        }
-      }
-      if (static_cast<size_t>(tp.partition) >= states_.size()) states_.resize(tp.partition + 1);
-      states_[tp.partition] = std::move(state);
+    return stored;
+  }
+
+  // A newly assigned partition's state, resumed from its stored checkpoint (if any).
+  std::unique_ptr<PartitionState> partition_state(const kafka::TopicPartition& committed) {
+    auto state = std::make_unique<PartitionState>();
+    state->partition = committed.partition;
+    state->engine = std::make_unique<engine::WindowEngine>(options_.window);
+    state->engine->keep_event_ids(!options_.per_partition);  // for dedup by ID across partitions
+    // Where the partition's data begins now (retention may have deleted what the checkpoint points at).
+    int64_t low = 0;
+    if (auto marks = consumer_->watermark_offsets(options_.topic, committed.partition, false, 10s)) low = marks->first;
+    if (committed.offset < 0) {
+      state->expected_first = low;
+      return state;
     }
-    if (!list.empty()) assigned_once_ = true;
-    last_read_at_ = Clock::now();  // progress is measured from the assignment
-    log::info("assigned partitions{} of {}", names, options_.topic);
-    if (!options_.per_partition) {
-      std::vector<int32_t> partitions = consumer_->partitions_of(options_.topic, 10s);
-      for (int32_t p : partitions)  // the end every partition must be read to before -e says done
-        if (!topic_ends_.count(p))
-          if (auto marks = consumer_->watermark_offsets(options_.topic, p, false, 10s)) topic_ends_[p] = marks->second;
-      if (!topic_partitions_.empty() && partitions.size() != topic_partitions_.size())
-        log::warn("{} now has {} partitions (had {}): windows wait for every one of them", options_.topic,
-                  partitions.size(), topic_partitions_.size());
-      topic_partitions_ = std::move(partitions);
+    state->start_offset = committed.offset;
+    std::string error;
+    std::optional<ConsumeCheckpoint> c = parse_checkpoint_metadata(committed.metadata, committed.offset, error);
+    if (!c) {
+      if (committed.offset > low)
+        report_gap(committed.partition, low, committed.offset,
+                   fmt::format("the committed offset {} carries no mtastream checkpoint ({}; reset by hand?)",
+                               committed.offset, error));
+      log::info("{}/{}: the committed offset {} carries no mtastream checkpoint ({}); starting there with "
+                "empty windows",
+                options_.topic, committed.partition, committed.offset, error);
+      return state;
     }
+    if (low > committed.offset)
+      report_gap(committed.partition, committed.offset, low,
+                 "records below the committed checkpoint were deleted (retention) before they were read");
+    std::string difference = checkpoint_config_difference(*c, checkpoint_config());
+    if (!difference.empty()) {
+      if (!options_.force_window_config)
+        throw UsageError(fmt::format(
+            "{}/{}: group '{}' was consumed with another configuration: {}. Changing it mid-stream would "
+            "mix windows in the lake; use a new group (-G), or --force-window-config to resume anyway",
+            options_.topic, committed.partition, options_.group, difference));
+      log::warn("{}/{}: resuming with another configuration ({}) as forced", options_.topic, committed.partition,
+                difference);
+    }
+    state->engine->restore(c->replay_watermark, c->closed_through);
+    state->restored_closed_through = c->closed_through;
+    state->restored_read_through = c->read_through;
+    if (c->closed_through != closed_through_everything)
+      state->resume_watermark = std::max(c->closed_through, c->watermark);
+    state->committed = fmt::format("{}|{}", committed.offset, committed.metadata);
+    log::debug("{}/{}: resuming at offset {} ({})", options_.topic, committed.partition, committed.offset,
+               committed.metadata);
+    return state;
+  }
+
+  // Topic-wide windows wait for every partition of the topic: which there are, and the end -e reads them to.
+  void learn_topic_partitions() {
+    std::vector<int32_t> partitions = consumer_->partitions_of(options_.topic, 10s);
+    for (int32_t p : partitions)  // the end every partition must be read to before -e says done
+      if (!topic_ends_.count(p))
+        if (auto marks = consumer_->watermark_offsets(options_.topic, p, false, 10s)) topic_ends_[p] = marks->second;
+    if (!topic_partitions_.empty() && partitions.size() != topic_partitions_.size())
+      log::warn("{} now has {} partitions (had {}): windows wait for every one of them", options_.topic,
+                partitions.size(), topic_partitions_.size());
+    topic_partitions_ = std::move(partitions);
   }
 
   ConsumeProgress progress() {
@@ -740,10 +754,10 @@ class ConsumeJob {
 
   const ConsumeOptions& options_;
   std::string brokers_;  // for error messages
-  DeadLetterWriter dead_letter_;
-  RejectReporter reject_{dead_letter_};
-  MessageParser parser_;
-  TurnstileEvent event_;
+  lake::DeadLetterWriter dead_letter_;
+  lake::RejectReporter reject_{dead_letter_};
+  event::MessageParser parser_;
+  event::TurnstileEvent event_;
   WindowWriterThread writer_;                           // destroyed after the consumer, whose close may commit
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::vector<std::unique_ptr<PartitionState>> states_;  // by partition id
@@ -764,22 +778,22 @@ class ConsumeJob {
   Clock::time_point last_read_at_ = Clock::now();  // the last message or event polled (-e: no progress for long = error)
   std::string lost_reason_;
   std::vector<int32_t> topic_partitions_;  // every partition of the topic (topic-wide windows wait for all)
-  int64_t topic_max_closed_ = WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass
+  int64_t topic_max_closed_ = engine::WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass
 };
 
 }  // namespace
 
-ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& options,
+ConsumeSummary run_consume(const config::Settings& settings, const ConsumeOptions& options,
                            const std::function<void(const ConsumeProgress&)>& on_progress) {
   if (options.topic.empty()) throw UsageError("consume needs a topic (-t TOPIC)");
   if (options.group.empty()) throw UsageError("consume needs a consumer group (-G GROUP) to commit its progress");
-  validate_window_config(options.window);
+  engine::validate_window_config(options.window);
   if (options.flush_open && !options.exit_at_end)
     throw UsageError("--flush-open applies to -e (a stream that has ended) only");
   if (options.idle_after_seconds < 0) throw UsageError("--idle-after must not be negative");
   if (options.sink && options.per_partition)
     throw UsageError("--sink loads topic-wide windows (one row per window and key); it does not apply to --per-partition");
-  if (size_t removed = LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout,
+  if (size_t removed = lake::LakeSegments(options.lake_dir, options.prefix, options.topic, options.layout,
                                     options.window.group_columns, options.partitioning, options.shared_staging)
                            .remove_stale_temp_files())
     log::info("removed {} temporary files a killed writer left in '{}'", removed, options.lake_dir);
@@ -810,4 +824,4 @@ std::string consume_summary_json(const ConsumeSummary& s, const std::string& top
   return json.str();
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -15,17 +15,19 @@
 #include "lake/lake_writer.h"
 #include "engine/window_engine.h"
 
-namespace mtastream {
-
+namespace mtastream::upload {
 class Uploader;
+}
+
+namespace mtastream::consume {
 
 struct ConsumeOptions {
   std::string topic;
   std::string group;
   std::string client_id;  // "" = librdkafka's default
-  WindowConfig window;
-  LakeLayout layout = LakeLayout::original;
-  LakePartitioning partitioning;      // --partition-by: Hive folders in the lake (group columns: window.group_columns)
+  engine::WindowConfig window;
+  lake::LakeLayout layout = lake::LakeLayout::original;
+  lake::LakePartitioning partitioning;      // --partition-by: Hive folders in the lake (group columns: window.group_columns)
   std::string lake_dir = "storage";
   std::string prefix = "turnstile";
   bool exit_at_end = false;           // stop when every assigned partition reached its end, flushing all windows
@@ -54,11 +56,11 @@ struct ConsumeOptions {
   // Topic-wide windows: where segments and progress markers are staged. Null: DIR/.mtastream in lake_dir
   // (every member on one machine, sharing that folder). A fleet on several machines shares an object
   // store here (it must outlive the run).
-  Uploader* shared_staging = nullptr;
+  upload::Uploader* shared_staging = nullptr;
   // --sink: every merged window is loaded into the warehouse (one transaction per merge pass, before the
   // window is marked merged), the checkpoints are stored there before each Kafka commit, and on assignment
   // the warehouse's checkpoint wins over Kafka's when they differ. Topic-wide windows only. Not owned.
-  WarehouseSink* sink = nullptr;
+  sink::WarehouseSink* sink = nullptr;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
   // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the
   // consumer thread: for `--metrics-addr` (broker state). Empty: no statistics.
@@ -128,10 +130,10 @@ struct ConsumeSummary {
 // partition. `on_progress` (may be empty) is called about twice a second from the consumer thread, and
 // once more at a clean end with the summary's counts. Throws Error on failure
 // (nothing is committed past what is durable).
-ConsumeSummary run_consume(const Settings& settings, const ConsumeOptions& options,
+ConsumeSummary run_consume(const config::Settings& settings, const ConsumeOptions& options,
                            const std::function<void(const ConsumeProgress&)>& on_progress = {});
 
 // One JSON object (no newline): counts, seconds and per-partition committed offsets.
 std::string consume_summary_json(const ConsumeSummary& summary, const std::string& topic);
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace mtastream {
+namespace mtastream::consume {
 
 namespace {
 
@@ -148,4 +148,4 @@ int brokers_up_in_statistics(std::string_view json) {
   return up;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -10,7 +10,7 @@
 
 #include "consume/consume_job.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 struct HealthVerdict {
   bool healthy = true;
@@ -48,4 +48,4 @@ class ConsumeMetrics {
 // Counts the brokers whose state is UP in librdkafka's statistics JSON; -1 when it cannot be read.
 int brokers_up_in_statistics(std::string_view json);
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -9,13 +9,13 @@
 #include "base/json_writer.h"
 #include "kafka/consumer.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 namespace {
 
 // A checkpoint watermark (seconds since the epoch, UTC) as the lake's file names show time.
 std::string format_watermark(int64_t seconds) {
-  if (seconds == WindowEngine::minus_infinity) return "-";
+  if (seconds == engine::WindowEngine::minus_infinity) return "-";
   if (seconds == closed_through_everything) return "everything";
   std::string text;
   civil::append_timestamp(seconds, text);
@@ -48,7 +48,7 @@ int64_t GroupStatus::max_read_lag() const {
   return most;
 }
 
-GroupStatus query_group_status(const Settings& settings, const std::string& topic, const std::string& group,
+GroupStatus query_group_status(const config::Settings& settings, const std::string& topic, const std::string& group,
                                std::chrono::milliseconds timeout) {
   if (topic.empty()) throw UsageError("status needs a topic (-t TOPIC)");
   if (group.empty()) throw UsageError("status needs a consumer group (-G GROUP)");
@@ -110,7 +110,7 @@ std::string group_status_json(const GroupStatus& status) {
       json.field("window_seconds", c.window.window_seconds).field("slide_seconds", c.window.slide_seconds);
       json.field("watermark_delay_seconds", c.window.watermark_delay_seconds);
       json.field("windows", c.topic_windows ? "topic" : "partition");
-      json.field("group_by", std::string_view(group_columns_text(c.group_columns)));
+      json.field("group_by", std::string_view(engine::group_columns_text(c.group_columns)));
       json.field("partition_by", std::string_view(c.partitioning)).end_object();
     } else {
       json.null();
@@ -122,4 +122,4 @@ std::string group_status_json(const GroupStatus& status) {
   return json.str();
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

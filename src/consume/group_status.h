@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "consume/consume_checkpoint.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 struct PartitionStatus {
   int32_t partition = 0;
@@ -38,7 +38,7 @@ struct GroupStatus {
 
 // Asks the group's coordinator and the partition leaders; throws Error when the topic does not exist or
 // the broker does not answer within `timeout`.
-GroupStatus query_group_status(const Settings& settings, const std::string& topic, const std::string& group,
+GroupStatus query_group_status(const config::Settings& settings, const std::string& topic, const std::string& group,
                                std::chrono::milliseconds timeout);
 
 // A table for people (one line per partition, a header first).
@@ -46,4 +46,4 @@ std::string group_status_table(const GroupStatus& status);
 // One JSON object (no newline), for scripts.
 std::string group_status_json(const GroupStatus& status);
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

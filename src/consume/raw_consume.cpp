@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "base/stop_signal.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 using namespace std::chrono_literals;
 
@@ -173,7 +173,7 @@ RawMessageFormat::Fields message_fields(const std::string& topic, rd_kafka_messa
 
 }  // namespace
 
-RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOptions& o) {
+RawConsumeSummary run_raw_consume(const config::Settings& settings, const RawConsumeOptions& o) {
   if (o.topic.empty()) throw UsageError("consume needs a topic (-t TOPIC)");
   const auto started = std::chrono::steady_clock::now();
   RawMessageFormat format(o.format);
@@ -242,4 +242,4 @@ RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOpti
   return summary;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 // A compiled -f format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t topic, %K key length,
 // %S value length, %% a percent sign; \n \t \r \\ escapes. "capture" is a preset for `replay --capture`:
@@ -57,6 +57,6 @@ struct RawConsumeSummary {
 };
 
 // Prints to stdout until -c, -e or SIGINT/SIGTERM.
-RawConsumeSummary run_raw_consume(const Settings& settings, const RawConsumeOptions& options);
+RawConsumeSummary run_raw_consume(const config::Settings& settings, const RawConsumeOptions& options);
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -2,7 +2,7 @@
 
 #include "base/log.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 WindowWriterThread::WindowWriterThread(const ConsumeOptions& options)
     : options_(options),
@@ -19,7 +19,7 @@ WindowWriterThread::~WindowWriterThread() {
   thread_.join();
 }
 
-void WindowWriterThread::submit(int32_t partition, ClosedWindow window) {
+void WindowWriterThread::submit(int32_t partition, engine::ClosedWindow window) {
   std::unique_lock lock(mutex_);
   done_.wait(lock, [&] { return jobs_.size() < max_pending || error_; });
   if (error_) std::rethrow_exception(error_);
@@ -83,7 +83,7 @@ void WindowWriterThread::run() {
         if (options_.per_partition) {
           write_lake_files(batch, done);
         } else {
-          std::vector<std::pair<int32_t, const ClosedWindow*>> staged;
+          std::vector<std::pair<int32_t, const engine::ClosedWindow*>> staged;
           for (const Job& job : batch) staged.emplace_back(job.partition, &job.window);
           segments_.write(staged);
           done.segments += staged.size();
@@ -115,15 +115,15 @@ void WindowWriterThread::write_lake_files(const std::vector<Job>& batch, Consume
   std::vector<uint64_t> rows;
   for (const Job& job : batch) {
     const std::string name =
-        lake_file_name(options_.prefix, options_.topic, job.partition, job.window.start, job.window.end);
-    for (const auto& [folder, piece] : split_window(job.window, options_.partitioning)) {
-      files.emplace_back(lake_relative_path(folder, name),
-                         lake_file_bytes(piece, options_.layout, options_.window.group_columns));
+        lake::lake_file_name(options_.prefix, options_.topic, job.partition, job.window.start, job.window.end);
+    for (const auto& [folder, piece] : lake::split_window(job.window, options_.partitioning)) {
+      files.emplace_back(lake::lake_relative_path(folder, name),
+                         lake::lake_file_bytes(piece, options_.layout, options_.window.group_columns));
       rows.push_back(piece.rows.size());
     }
     ++done.windows;
   }
-  std::vector<bool> created = write_files_once(options_.lake_dir, files);
+  std::vector<bool> created = lake::write_files_once(options_.lake_dir, files);
   for (size_t i = 0; i < files.size(); ++i) {
     std::string path = options_.lake_dir + "/" + files[i].first;
     log::debug("wrote {} ({} rows){}", path, rows[i], created[i] ? "" : ", already there");
@@ -145,9 +145,9 @@ void WindowWriterThread::merge(int64_t through, ConsumeCounts& done) {
       options_.publish(path, name);
       ++done.uploaded;
     };
-  std::function<void(const std::vector<const ClosedWindow*>&)> load;
-  if (options_.sink) load = [this](const std::vector<const ClosedWindow*>& windows) { options_.sink->load_windows(windows); };
-  for (const LakeSegments::Merged& m :
+  std::function<void(const std::vector<const engine::ClosedWindow*>&)> load;
+  if (options_.sink) load = [this](const std::vector<const engine::ClosedWindow*>& windows) { options_.sink->load_windows(windows); };
+  for (const lake::LakeSegments::Merged& m :
        segments_.merge_through(through, publish, done.merge_overflow, done.merge_duplicates, load)) {
     log::debug("merged {} ({} rows){}", m.path, m.rows, m.created ? "" : ", already there");
     if (!m.created) continue;
@@ -159,4 +159,4 @@ void WindowWriterThread::merge(int64_t through, ConsumeCounts& done) {
   merged_ = through;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

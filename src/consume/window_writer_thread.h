@@ -15,7 +15,7 @@
 #include "engine/window_engine.h"
 #include "lake/lake_segments.h"
 
-namespace mtastream {
+namespace mtastream::consume {
 
 // Writes closed windows on its own thread, so the consumer thread keeps draining librdkafka's queue
 // while files are compressed and fsynced: per-partition lake files (then published), or, for topic-wide
@@ -27,7 +27,7 @@ class WindowWriterThread {
   explicit WindowWriterThread(const ConsumeOptions& options);
   ~WindowWriterThread();
 
-  void submit(int32_t partition, ClosedWindow window);
+  void submit(int32_t partition, engine::ClosedWindow window);
 
   // Topic-wide windows: the partition's progress marker, written after the segments queued before it.
   void submit_progress(int32_t partition, std::string marker);
@@ -43,13 +43,13 @@ class WindowWriterThread {
   // Files, rows, bytes and uploads done so far.
   ConsumeCounts counts();
 
-  const LakeSegments& segments() const { return segments_; }
+  const lake::LakeSegments& segments() const { return segments_; }
 
  private:
   static constexpr size_t max_pending = 64;
   struct Job {
     int32_t partition;
-    ClosedWindow window;
+    engine::ClosedWindow window;
   };
 
   void run();
@@ -61,14 +61,14 @@ class WindowWriterThread {
   void merge(int64_t through, ConsumeCounts& done);
 
   const ConsumeOptions& options_;
-  LakeSegments segments_;  // only the writer thread writes through it
-  int64_t merged_ = WindowEngine::minus_infinity;  // writer thread only
+  lake::LakeSegments segments_;  // only the writer thread writes through it
+  int64_t merged_ = engine::WindowEngine::minus_infinity;  // writer thread only
   mutable std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::deque<Job> jobs_;
   std::map<int32_t, std::string> progress_;  // partition -> marker to write after the queued segments
-  int64_t merge_through_ = WindowEngine::minus_infinity;   // requested
-  int64_t merged_through_ = WindowEngine::minus_infinity;  // done
+  int64_t merge_through_ = engine::WindowEngine::minus_infinity;   // requested
+  int64_t merged_through_ = engine::WindowEngine::minus_infinity;  // done
   bool busy_ = false;
   bool stop_ = false;
   std::exception_ptr error_;
@@ -76,4 +76,4 @@ class WindowWriterThread {
   std::thread thread_;  // last: starts after everything above is ready
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::consume

@@ -10,7 +10,7 @@
 #include "base/error.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::engine {
 
 namespace {
 
@@ -78,7 +78,7 @@ inline int64_t floor_div(int64_t a, int64_t b) {
 
 // The group key fields of an event, in output order.
 constexpr int key_fields = 7;
-inline void key_views(const TurnstileEvent& e, std::string_view (&f)[key_fields]) {
+inline void key_views(const event::TurnstileEvent& e, std::string_view (&f)[key_fields]) {
   f[0] = e.ca;
   f[1] = e.unit;
   f[2] = e.scp;
@@ -338,7 +338,7 @@ struct WindowEngine::Impl {
     key_mask = 1023;
   }
 
-  static uint64_t key_hash(const TurnstileEvent& e) {
+  static uint64_t key_hash(const event::TurnstileEvent& e) {
     std::string_view f[key_fields];
     key_views(e, f);
     uint64_t h = 0x12345678;
@@ -348,7 +348,7 @@ struct WindowEngine::Impl {
   void prefetch_key(uint64_t h) const { __builtin_prefetch(&key_slots[h & key_mask]); }
 
   // The index of the event's group key (`h` = key_hash(e)), added on first sight.
-  uint32_t intern(const TurnstileEvent& e, uint64_t h) {
+  uint32_t intern(const event::TurnstileEvent& e, uint64_t h) {
     std::string_view f[key_fields];
     key_views(e, f);
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
@@ -503,32 +503,32 @@ WindowEngine::WindowEngine(WindowConfig config) : impl_(std::make_unique<Impl>()
   all_columns_ = config_.group_columns == all_group_columns;
 }
 
-TurnstileEvent WindowEngine::keyed(const TurnstileEvent& event, GroupColumns columns) {
-  TurnstileEvent e = event;
+event::TurnstileEvent WindowEngine::keyed(const event::TurnstileEvent& event, GroupColumns columns) {
+  event::TurnstileEvent e = event;
   std::string_view* fields[group_column_count] = {&e.ca, &e.unit, &e.scp, &e.station, &e.linename, &e.division, &e.desc};
   for (int i = 0; i < group_column_count; ++i)
     if (!(columns & (1u << i))) *fields[i] = std::string_view();
   return e;
 }
 
-TurnstileEvent WindowEngine::key_event(const TurnstileEvent& event) const { return keyed(event, config_.group_columns); }
+event::TurnstileEvent WindowEngine::key_event(const event::TurnstileEvent& event) const { return keyed(event, config_.group_columns); }
 
 WindowEngine::~WindowEngine() = default;
 
 uint64_t WindowEngine::id_hash(std::string_view id) { return IdTable::hash(id); }
 
-WindowEngine::Prepared WindowEngine::prepare(const TurnstileEvent& event) const {
+WindowEngine::Prepared WindowEngine::prepare(const event::TurnstileEvent& event) const {
   Prepared p{IdTable::hash(event.id), all_columns_ ? Impl::key_hash(event) : Impl::key_hash(key_event(event))};
   impl_->ids.prefetch(p.id_hash);
   impl_->prefetch_key(p.key_hash);
   return p;
 }
 
-AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position) {
+AddResult WindowEngine::add(const event::TurnstileEvent& event, int64_t position) {
   return add(event, position, prepare(event));
 }
 
-WindowEngine::Prepared WindowEngine::hash(const TurnstileEvent& event, GroupColumns columns) {
+WindowEngine::Prepared WindowEngine::hash(const event::TurnstileEvent& event, GroupColumns columns) {
   return Prepared{IdTable::hash(event.id), Impl::key_hash(columns == all_group_columns ? event : keyed(event, columns))};
 }
 
@@ -557,14 +557,14 @@ void WindowEngine::window_range(int64_t t, int64_t watermark, int64_t& first_sta
     first_start = closed_bound > INT64_MAX - W ? INT64_MAX : -floor_div(-(closed_bound - W + 1), S) * S;
 }
 
-AddResult WindowEngine::add(const TurnstileEvent& event, int64_t position, const Prepared& prepared) {
+AddResult WindowEngine::add(const event::TurnstileEvent& event, int64_t position, const Prepared& prepared) {
   // Fewer group columns: the others are emptied once here, so the interning below stays the one
   // seven-field path (the default pays one branch).
   if (all_columns_) return add_keyed(event, position, prepared);
   return add_keyed(key_event(event), position, prepared);
 }
 
-AddResult WindowEngine::add_keyed(const TurnstileEvent& event, int64_t position, const Prepared& prepared) {
+AddResult WindowEngine::add_keyed(const event::TurnstileEvent& event, int64_t position, const Prepared& prepared) {
   Impl& s = *impl_;
   const int64_t t = event.timestamp;
   const int64_t wm_before = watermark_;
@@ -591,7 +591,7 @@ AddResult WindowEngine::add_keyed(const TurnstileEvent& event, int64_t position,
   return result;
 }
 
-AddResult WindowEngine::admit(const TurnstileEvent& event, const Prepared& prepared) {
+AddResult WindowEngine::admit(const event::TurnstileEvent& event, const Prepared& prepared) {
   const int64_t t = event.timestamp;
   if (impl_->ids.seen_and_record(event.id, prepared.id_hash, t, watermark_)) {
     ++counters_.duplicates;
@@ -612,7 +612,7 @@ AddResult WindowEngine::admit(const TurnstileEvent& event, const Prepared& prepa
   return result;
 }
 
-AddResult WindowEngine::add_admitted(const TurnstileEvent& event, int64_t position, const Prepared& prepared,
+AddResult WindowEngine::add_admitted(const event::TurnstileEvent& event, int64_t position, const Prepared& prepared,
                                      int64_t watermark_before) {
   int64_t first_start, last_start;
   window_range(event.timestamp, watermark_before, first_start, last_start);
@@ -620,7 +620,7 @@ AddResult WindowEngine::add_admitted(const TurnstileEvent& event, int64_t positi
   return add_to_windows(event, key, first_start, last_start, position, prepared.id_hash, watermark_before);
 }
 
-AddResult WindowEngine::add_to_windows(const TurnstileEvent& event, uint32_t key, int64_t first_start,
+AddResult WindowEngine::add_to_windows(const event::TurnstileEvent& event, uint32_t key, int64_t first_start,
                                        int64_t last_start, int64_t position, uint64_t id_hash, int64_t wm_before) {
   Impl& s = *impl_;
   const int64_t W = config_.window_seconds, S = config_.slide_seconds;
@@ -733,4 +733,4 @@ size_t WindowEngine::open_windows() const { return impl_->windows.size(); }
 size_t WindowEngine::group_keys() const { return impl_->keys.size(); }
 size_t WindowEngine::tracked_ids() const { return impl_->ids.size(); }
 
-}  // namespace mtastream
+}  // namespace mtastream::engine

@@ -14,7 +14,7 @@
 #include "base/error.h"
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::engine {
 
 // The group columns, a set of CA,UNIT,SCP,STATION,LINENAME,DIVISION,DESC (bit i = the i-th of them).
 // Output keeps the original's column order whatever order --group-by names them in.
@@ -127,7 +127,7 @@ class WindowEngine {
 
   // Steps (1)-(4) of the window semantics for one event. `position` is where it came from (line number,
   // Kafka offset); min_open_position() reports it back. The event's views are copied as needed.
-  AddResult add(const TurnstileEvent& event, int64_t position);
+  AddResult add(const event::TurnstileEvent& event, int64_t position);
 
   // Optional speed path: prepare() hashes an event and starts loading the state add() will touch; a
   // caller that prepares the next message before adding the current one hides those cache misses.
@@ -136,10 +136,10 @@ class WindowEngine {
     uint64_t id_hash;
     uint64_t key_hash;
   };
-  Prepared prepare(const TurnstileEvent& event) const;
-  AddResult add(const TurnstileEvent& event, int64_t position, const Prepared& prepared);
+  Prepared prepare(const event::TurnstileEvent& event) const;
+  AddResult add(const event::TurnstileEvent& event, int64_t position, const Prepared& prepared);
   // prepare() without touching any engine's state (for a thread that only picks the shard).
-  static Prepared hash(const TurnstileEvent& event, GroupColumns columns = all_group_columns);
+  static Prepared hash(const event::TurnstileEvent& event, GroupColumns columns = all_group_columns);
   void prefetch(const Prepared& prepared) const;
 
   // Sharded windows (aggregate --threads): add() split in two so results equal one engine's. A front
@@ -148,8 +148,8 @@ class WindowEngine {
   // engines, each holding a disjoint set of group keys, then do step (2) with add_admitted() and the
   // front's watermark from just before that event; the result is accepted or overflow. A shard's
   // windows close on advance_watermark() (the front's watermark), so every shard closes the same windows.
-  AddResult admit(const TurnstileEvent& event, const Prepared& prepared);
-  AddResult add_admitted(const TurnstileEvent& event, int64_t position, const Prepared& prepared,
+  AddResult admit(const event::TurnstileEvent& event, const Prepared& prepared);
+  AddResult add_admitted(const event::TurnstileEvent& event, int64_t position, const Prepared& prepared,
                          int64_t watermark_before);
 
   // Windows closed since the last call, in order of end (then start). Moves them out.
@@ -186,13 +186,13 @@ class WindowEngine {
   const WindowConfig& config() const { return config_; }
 
  private:
-  AddResult add_keyed(const TurnstileEvent& event, int64_t position, const Prepared& prepared);
-  TurnstileEvent key_event(const TurnstileEvent& event) const;  // the columns not grouped by emptied
-  static TurnstileEvent keyed(const TurnstileEvent& event, GroupColumns columns);
+  AddResult add_keyed(const event::TurnstileEvent& event, int64_t position, const Prepared& prepared);
+  event::TurnstileEvent key_event(const event::TurnstileEvent& event) const;  // the columns not grouped by emptied
+  static event::TurnstileEvent keyed(const event::TurnstileEvent& event, GroupColumns columns);
   void close_passed();  // step (4): close windows with end <= watermark
   // The starts of the event's windows not yet closed under `watermark`: first..last step S (none if first > last).
   void window_range(int64_t t, int64_t watermark, int64_t& first_start, int64_t& last_start);
-  AddResult add_to_windows(const TurnstileEvent& event, uint32_t key, int64_t first_start, int64_t last_start,
+  AddResult add_to_windows(const event::TurnstileEvent& event, uint32_t key, int64_t first_start, int64_t last_start,
                            int64_t position, uint64_t id_hash, int64_t wm_before);
   void close_windows(bool all);
 
@@ -211,4 +211,4 @@ class WindowEngine {
 // `watermark` is the engine's watermark before add().
 std::string rejection_reason(AddResult result, int64_t event_time, int64_t watermark);
 
-}  // namespace mtastream
+}  // namespace mtastream::engine

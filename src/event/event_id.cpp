@@ -1,6 +1,6 @@
 #include "event/event_id.h"
 
-namespace mtastream {
+namespace mtastream::event {
 
 const std::array<uint8_t, 16> replay_event_namespace = {0x59, 0x6a, 0xcf, 0x6e, 0x0f, 0x10, 0x57, 0xa1,
                                                         0xa7, 0xb3, 0xfc, 0xa3, 0x6d, 0x72, 0x3d, 0x70};
@@ -17,4 +17,4 @@ void append_uuid5(const std::array<uint8_t, 16>& name_space, std::string_view na
   }
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::event

@@ -7,7 +7,7 @@
 
 #include "base/encoding.h"  // sha1(), by OpenSSL
 
-namespace mtastream {
+namespace mtastream::event {
 
 // The namespace of replayed turnstile events: uuid5(NAMESPACE_URL, "mtastream:replay:turnstile-event"),
 // i.e. 596acf6e-0f10-57a1-a7b3-fca36d723d70.
@@ -17,4 +17,4 @@ extern const std::array<uint8_t, 16> replay_event_namespace;
 // Python: str(uuid.uuid5(uuid.UUID("596acf6e-0f10-57a1-a7b3-fca36d723d70"), name)) gives the same text.
 void append_uuid5(const std::array<uint8_t, 16>& name_space, std::string_view name, std::string& out);
 
-}  // namespace mtastream
+}  // namespace mtastream::event

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
+namespace mtastream::event {
 
 // Field order on the wire: CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP.
 // Text fields are views: into the parsed input (MessageParser) or into the caller's storage.
@@ -34,4 +34,4 @@ void append_event(const TurnstileEvent& event, WireForm form, std::string& out);
 // The key that keeps one turnstile's events in one partition: "CA,UNIT,SCP".
 std::string turnstile_key(const TurnstileEvent& event);
 
-}  // namespace mtastream
+}  // namespace mtastream::event

@@ -7,7 +7,7 @@
 #include "base/json_writer.h"
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::event {
 
 WireForm parse_wire_form(std::string_view name) {
   if (name == "csv") return WireForm::csv;
@@ -72,4 +72,4 @@ std::string turnstile_key(const TurnstileEvent& e) {
   return key;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::event

@@ -12,7 +12,7 @@
 #include "base/encoding.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::event {
 
 namespace {
 
@@ -405,4 +405,4 @@ bool MessageParser::parse_json_object(std::string_view m, TurnstileEvent& out) {
   return true;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::event

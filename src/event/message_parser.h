@@ -6,7 +6,7 @@
 
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::event {
 
 class MessageParser {
  public:
@@ -49,4 +49,4 @@ const char* text_field_problem(std::string_view text);
 // TIMESTAMP "YYYY-MM-DD HH:MM:SS" (a real calendar date) to seconds since the epoch, read as UTC.
 bool parse_timestamp(std::string_view text, int64_t& seconds);
 
-}  // namespace mtastream
+}  // namespace mtastream::event

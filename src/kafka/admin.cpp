@@ -58,7 +58,7 @@ bool is_unsupported(rd_kafka_resp_err_t err) {
 
 }  // namespace
 
-KafkaAdmin::KafkaAdmin(const Settings& settings, std::chrono::milliseconds timeout) : timeout_(timeout) {
+KafkaAdmin::KafkaAdmin(const config::Settings& settings, std::chrono::milliseconds timeout) : timeout_(timeout) {
   bootstrap_servers(settings);
   ConfRequest request;
   // Admin requests go through a producer handle; it never produces, so nothing needs flushing.

@@ -56,7 +56,7 @@ enum class CreateOutcome { created, already_existed };
 
 class KafkaAdmin {
  public:
-  KafkaAdmin(const Settings& settings, std::chrono::milliseconds timeout);
+  KafkaAdmin(const config::Settings& settings, std::chrono::milliseconds timeout);
 
   // All topics (internal ones such as __consumer_offsets included, they start with "__").
   ClusterMetadata metadata();

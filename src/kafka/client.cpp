@@ -70,26 +70,26 @@ std::string scrub_secrets(std::string text) {
 void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value,
                   const std::string& origin) {
   char reason[512];
-  if (is_secret_key(key)) remember_secret(value);
+  if (config::is_secret_key(key)) remember_secret(value);
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), reason, sizeof reason) != RD_KAFKA_CONF_OK)
-    throw UsageError(fmt::format("{}: bad Kafka property '{}' = '{}': {}", origin, key, redact(key, value),
+    throw UsageError(fmt::format("{}: bad Kafka property '{}' = '{}': {}", origin, key, config::redact(key, value),
                                  scrub_secrets(reason)));
 }
 
-ConfPtr build_conf(const Settings& settings, const ConfRequest& request) {
+ConfPtr build_conf(const config::Settings& settings, const ConfRequest& request) {
   ConfPtr conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), log_callback);
   rd_kafka_conf_set_error_cb(conf.get(), report_client_error);
   // Secrets first, so that no message about another key can ever carry one.
   for (const auto& [key, setting] : settings.kafka())
-    if (is_secret_key(key)) remember_secret(setting.value());
+    if (config::is_secret_key(key)) remember_secret(setting.value());
   for (const auto& [key, value] : request.defaults)
     if (!settings.find_kafka(key)) set_property(conf.get(), key, value, "default");
   for (const auto& [key, setting] : settings.kafka()) {
     auto required = request.required.find(key);
     if (required != request.required.end() && required->second != setting.value()) {
       log::warn("{}: '{}' = '{}' ignored: this command needs '{}'", setting.origin, key,
-                redact(key, setting.value()), required->second);
+                config::redact(key, setting.value()), required->second);
       continue;
     }
     set_property(conf.get(), key, setting.value(), setting.origin);
@@ -106,8 +106,8 @@ HandlePtr create_handle(rd_kafka_type_t type, ConfPtr conf) {
   return HandlePtr(handle);
 }
 
-std::string bootstrap_servers(const Settings& settings) {
-  const Setting* servers = settings.find_kafka("bootstrap.servers");
+std::string bootstrap_servers(const config::Settings& settings) {
+  const config::Setting* servers = settings.find_kafka("bootstrap.servers");
   if (!servers) servers = settings.find_kafka("metadata.broker.list");
   if (!servers || servers->value().empty())
     throw UsageError(

@@ -37,7 +37,7 @@ struct ConfRequest {
 // Builds a configuration: defaults < settings.kafka() (file, env, -X, -b) < required. Installs the log
 // callback (librdkafka's log goes to log.h, secrets scrubbed) and a default error callback that logs.
 // A bad key or value is a UsageError naming its origin; secret values are never part of a message.
-ConfPtr build_conf(const Settings& settings, const ConfRequest& request = {});
+ConfPtr build_conf(const config::Settings& settings, const ConfRequest& request = {});
 
 // Sets one property on `conf`, throwing UsageError naming `origin` on failure.
 void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value,
@@ -47,7 +47,7 @@ void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::stri
 HandlePtr create_handle(rd_kafka_type_t type, ConfPtr conf);
 
 // librdkafka's bootstrap.servers or an error that tells how to give it (-b, config, env).
-std::string bootstrap_servers(const Settings& settings);
+std::string bootstrap_servers(const config::Settings& settings);
 
 // Human text for a librdkafka error with a hint of what to do where one helps.
 std::string describe_error(rd_kafka_resp_err_t err);

@@ -80,7 +80,7 @@ std::vector<TopicPartition> from_list(const rd_kafka_topic_partition_list_t* lis
 
 }  // namespace
 
-KafkaConsumer::KafkaConsumer(const Settings& settings, ConsumerOptions options) : options_(std::move(options)) {
+KafkaConsumer::KafkaConsumer(const config::Settings& settings, ConsumerOptions options) : options_(std::move(options)) {
   bootstrap_servers(settings);  // a clear error when no broker is given
   ConfPtr conf = build_conf(settings, options_.conf);
   rd_kafka_conf_set_opaque(conf.get(), this);

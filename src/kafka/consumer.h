@@ -66,7 +66,7 @@ struct ConsumerOptions {
 
 class KafkaConsumer {
  public:
-  KafkaConsumer(const Settings& settings, ConsumerOptions options);
+  KafkaConsumer(const config::Settings& settings, ConsumerOptions options);
   ~KafkaConsumer();  // closes (leaves the group) if close() was not called
   KafkaConsumer(const KafkaConsumer&) = delete;
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;

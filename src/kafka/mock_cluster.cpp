@@ -9,7 +9,7 @@ namespace mtastream::kafka {
 
 MockCluster::MockCluster(int brokers) : brokers_(brokers) {
   if (brokers < 1) throw UsageError("--brokers must be at least 1");
-  Settings none;
+  config::Settings none;
   ConfPtr conf = build_conf(none);
   handle_ = create_handle(RD_KAFKA_PRODUCER, std::move(conf));
   cluster_ = rd_kafka_mock_cluster_new(handle_.get(), brokers);

@@ -7,7 +7,7 @@
 
 namespace mtastream::kafka {
 
-KafkaProducer::KafkaProducer(const Settings& settings, ProducerOptions options) : options_(std::move(options)) {
+KafkaProducer::KafkaProducer(const config::Settings& settings, ProducerOptions options) : options_(std::move(options)) {
   bootstrap_servers(settings);  // a clear usage error before librdkafka's
   ConfRequest request = options_.conf;
   // Throughput defaults in the spirit of kcat; the user's settings win over them.

@@ -46,7 +46,7 @@ struct ProducerOptions {
 
 class KafkaProducer {
  public:
-  explicit KafkaProducer(const Settings& settings, ProducerOptions options = {});
+  explicit KafkaProducer(const config::Settings& settings, ProducerOptions options = {});
   ~KafkaProducer();
   KafkaProducer(const KafkaProducer&) = delete;
   KafkaProducer& operator=(const KafkaProducer&) = delete;

@@ -13,7 +13,7 @@
 #include "base/json_writer.h"
 #include "base/log.h"
 
-namespace mtastream {
+namespace mtastream::lake {
 
 std::string file_source(std::string_view file, uint64_t line) { return fmt::format("{}:{}", file, line); }
 
@@ -77,4 +77,4 @@ void DeadLetterWriter::close() {
     throw Error(fmt::format("cannot close dead-letter file '{}': {}", path_, std::strerror(errno)));
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

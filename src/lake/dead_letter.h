@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
+namespace mtastream::lake {
 
 // "file:line" for a file (stdin shown as "stdin:line").
 std::string file_source(std::string_view file, uint64_t line);
@@ -42,4 +42,4 @@ class DeadLetterWriter {
   uint64_t count_ = 0;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

@@ -19,7 +19,7 @@
 #include "base/log.h"
 #include "upload/uploader.h"
 
-namespace mtastream {
+namespace mtastream::lake {
 
 namespace {
 
@@ -38,10 +38,10 @@ void append_number(int64_t v, std::string& out) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
 }
 
-std::string segment_text(const ClosedWindow& window) {
+std::string segment_text(const engine::ClosedWindow& window) {
   std::string out;
   out.reserve(window.rows.size() * 64 + window.events.size() * 32 + 2);
-  for (const WindowRow& r : window.rows) {
+  for (const engine::WindowRow& r : window.rows) {
     for (const std::string* f : {&r.ca, &r.unit, &r.scp, &r.station, &r.linename, &r.division, &r.desc})
       out.append(*f) += ',';
     append_number(r.entries, out);
@@ -50,7 +50,7 @@ std::string segment_text(const ClosedWindow& window) {
     out += '\n';
   }
   out += "~\n";
-  for (const WindowEvent& e : window.events) {
+  for (const engine::WindowEvent& e : window.events) {
     const size_t at = out.size();
     append_number(e.id_hash, out, 16);
     out.insert(at, 16 - (out.size() - at), '0');  // fixed width: 16 hex digits
@@ -84,8 +84,8 @@ bool parse_int(std::string_view text, int64_t& out) {
 }
 
 // `path` names the segment in messages.
-ClosedWindow parse_segment(const std::string& text, const std::string& path, int64_t start, int64_t end) {
-  ClosedWindow w;
+engine::ClosedWindow parse_segment(const std::string& text, const std::string& path, int64_t start, int64_t end) {
+  engine::ClosedWindow w;
   w.start = start;
   w.end = end;
   size_t line_start = 0;
@@ -103,7 +103,7 @@ ClosedWindow parse_segment(const std::string& text, const std::string& path, int
     }
     if (events) {
       std::string_view f[4];
-      WindowEvent e{};
+      engine::WindowEvent e{};
       int64_t row_index = -1;
       if (!split_fields(line, f, 4) || f[0].size() != 16 ||
           std::from_chars(f[0].data(), f[0].data() + 16, e.id_hash, 16).ptr != f[0].data() + 16 ||
@@ -115,7 +115,7 @@ ClosedWindow parse_segment(const std::string& text, const std::string& path, int
       continue;
     }
     std::string_view f[9];
-    WindowRow row;
+    engine::WindowRow row;
     if (!split_fields(line, f, 9) || !parse_int(f[7], row.entries) || !parse_int(f[8], row.exits))
       throw Error(fmt::format("segment '{}' line {} is damaged", path, line_number));
     row.ca = f[0], row.unit = f[1], row.scp = f[2], row.station = f[3], row.linename = f[4], row.division = f[5],
@@ -125,7 +125,7 @@ ClosedWindow parse_segment(const std::string& text, const std::string& path, int
   return w;
 }
 
-auto key_of(const WindowRow& r) { return std::tie(r.ca, r.unit, r.scp, r.station, r.linename, r.division, r.desc); }
+auto key_of(const engine::WindowRow& r) { return std::tie(r.ca, r.unit, r.scp, r.station, r.linename, r.division, r.desc); }
 
 // "<start>_<end>.p<partition>" (seconds since the epoch) -> parts.
 bool parse_segment_name(std::string_view name, int64_t& start, int64_t& end, int32_t& partition) {
@@ -182,7 +182,7 @@ class LocalStagingStore : public StagingStore {
 // <prefix>_<topic>/ under an object store's destination: a fleet on several machines.
 class SharedStagingStore : public StagingStore {
  public:
-  SharedStagingStore(Uploader& store, std::string root) : store_(store), root_(std::move(root)) {}
+  SharedStagingStore(upload::Uploader& store, std::string root) : store_(store), root_(std::move(root)) {}
   std::vector<std::string> list(const std::string& folder) const override {
     return store_.list_objects(root_ + "/" + folder);
   }
@@ -200,34 +200,34 @@ class SharedStagingStore : public StagingStore {
   }
 
  private:
-  Uploader& store_;
+  upload::Uploader& store_;
   std::string root_;
 };
 
 }  // namespace
 
-uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts) {
+uint64_t drop_cross_partition_copies(std::vector<engine::ClosedWindow>& parts) {
   // The lowest partition holding an ID keeps it; copies in later partitions are taken out of their rows.
   std::unordered_map<uint64_t, size_t> first_part;
   for (size_t p = 0; p < parts.size(); ++p)
-    for (const WindowEvent& e : parts[p].events) first_part.try_emplace(e.id_hash, p);
+    for (const engine::WindowEvent& e : parts[p].events) first_part.try_emplace(e.id_hash, p);
   uint64_t dropped = 0;
   for (size_t p = 1; p < parts.size(); ++p) {
-    ClosedWindow& part = parts[p];
+    engine::ClosedWindow& part = parts[p];
     std::vector<uint32_t> events_left(part.rows.size(), 0);
     bool any = false;
-    for (const WindowEvent& e : part.events) {
+    for (const engine::WindowEvent& e : part.events) {
       ++events_left[e.row];
       if (first_part[e.id_hash] != p) any = true;
     }
     if (!any) continue;
-    std::vector<WindowEvent> kept;
-    for (const WindowEvent& e : part.events) {
+    std::vector<engine::WindowEvent> kept;
+    for (const engine::WindowEvent& e : part.events) {
       if (first_part[e.id_hash] == p) {
         kept.push_back(e);
         continue;
       }
-      WindowRow& row = part.rows[e.row];
+      engine::WindowRow& row = part.rows[e.row];
       row.entries -= e.entries;
       row.exits -= e.exits;
       --events_left[e.row];
@@ -235,33 +235,33 @@ uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts) {
     }
     // Rows whose every event was a copy are gone; renumber the events that stay.
     std::vector<uint32_t> renumber(part.rows.size(), UINT32_MAX);
-    std::vector<WindowRow> rows;
+    std::vector<engine::WindowRow> rows;
     for (size_t r = 0; r < part.rows.size(); ++r)
       if (events_left[r] > 0) {
         renumber[r] = static_cast<uint32_t>(rows.size());
         rows.push_back(std::move(part.rows[r]));
       }
-    for (WindowEvent& e : kept) e.row = renumber[e.row];
+    for (engine::WindowEvent& e : kept) e.row = renumber[e.row];
     part.rows = std::move(rows);
     part.events = std::move(kept);
   }
   return dropped;
 }
 
-ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<ClosedWindow>& parts,
+engine::ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<engine::ClosedWindow>& parts,
                                uint64_t& overflowed) {
-  std::vector<const WindowRow*> all;
-  for (const ClosedWindow& part : parts)
-    for (const WindowRow& row : part.rows) all.push_back(&row);
+  std::vector<const engine::WindowRow*> all;
+  for (const engine::ClosedWindow& part : parts)
+    for (const engine::WindowRow& row : part.rows) all.push_back(&row);
   // Stable: equal keys keep partition order, so which contribution overflows is deterministic.
   std::stable_sort(all.begin(), all.end(),
-                   [](const WindowRow* a, const WindowRow* b) { return key_of(*a) < key_of(*b); });
-  ClosedWindow out;
+                   [](const engine::WindowRow* a, const engine::WindowRow* b) { return key_of(*a) < key_of(*b); });
+  engine::ClosedWindow out;
   out.start = start;
   out.end = end;
-  for (const WindowRow* row : all) {
+  for (const engine::WindowRow* row : all) {
     if (!out.rows.empty() && key_of(out.rows.back()) == key_of(*row)) {
-      WindowRow& sum = out.rows.back();
+      engine::WindowRow& sum = out.rows.back();
       if (sum.entries > INT64_MAX - row->entries || sum.exits > INT64_MAX - row->exits) {
         ++overflowed;
         continue;
@@ -276,7 +276,7 @@ ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<Clo
 }
 
 LakeSegments::LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
-                           GroupColumns columns, LakePartitioning partitioning, Uploader* shared)
+                           engine::GroupColumns columns, LakePartitioning partitioning, upload::Uploader* shared)
     : lake_dir_(std::move(lake_dir)), prefix_(prefix), topic_(topic), layout_(layout), columns_(columns),
       partitioning_(std::move(partitioning)) {
   std::string root = fmt::format("{}_{}", sanitize_name_part(prefix), sanitize_name_part(topic));
@@ -304,7 +304,7 @@ std::map<int32_t, std::string> LakeSegments::read_progress() const {
   return out;
 }
 
-void LakeSegments::write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments) {
+void LakeSegments::write(const std::vector<std::pair<int32_t, const engine::ClosedWindow*>>& segments) {
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& [partition, window] : segments)
     files.emplace_back(fmt::format("{}_{}.p{}", window->start, window->end, partition), segment_text(*window));
@@ -339,7 +339,7 @@ size_t LakeSegments::staged_windows() const { return list_staged().size(); }
 std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     int64_t through, const std::function<void(const std::string&, const std::string&)>& publish,
     uint64_t& overflowed, uint64_t& duplicates,
-    const std::function<void(const std::vector<const ClosedWindow*>&)>& load) {
+    const std::function<void(const std::vector<const engine::ClosedWindow*>&)>& load) {
   std::vector<Merged> out;
   std::vector<Staged> ready;
   for (Staged& s : list_staged())
@@ -353,11 +353,11 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<const Staged*> merging;
   std::vector<uint64_t> rows;
-  std::vector<ClosedWindow> windows;  // kept for `load`
+  std::vector<engine::ClosedWindow> windows;  // kept for `load`
   std::vector<bool> first_of_window;
   for (const Staged& s : ready) {
     if (is_merged(s.start, s.end)) continue;
-    std::vector<ClosedWindow> parts;
+    std::vector<engine::ClosedWindow> parts;
     bool gone = false;
     for (const auto& [partition, name] : s.files) {
       std::optional<std::string> text = store_->read("segments", name);
@@ -374,7 +374,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
                               s.start, s.end, store_->location("segments")));
     }
     duplicates += drop_cross_partition_copies(parts);
-    ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
+    engine::ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
     // Partitioned: one file per folder, each a pure function of the segments too.
     std::vector<std::pair<std::string, std::string>> pieces;
     std::vector<uint64_t> piece_rows;
@@ -407,8 +407,8 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     out.push_back(std::move(m));
   }
   if (load && !windows.empty()) {
-    std::vector<const ClosedWindow*> loaded;
-    for (const ClosedWindow& w : windows) loaded.push_back(&w);
+    std::vector<const engine::ClosedWindow*> loaded;
+    for (const engine::ClosedWindow& w : windows) loaded.push_back(&w);
     load(loaded);
   }
 
@@ -427,4 +427,4 @@ size_t LakeSegments::remove_stale_temp_files() const {
   return store_->remove_stale_temp_files() + mtastream::remove_stale_temp_files(lake_dir_, !partitioning_.empty());
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

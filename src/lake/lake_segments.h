@@ -16,20 +16,22 @@
 #include "lake/lake_writer.h"
 #include "engine/window_engine.h"
 
-namespace mtastream {
+namespace mtastream::upload {
+class Uploader;
+}
+
+namespace mtastream::lake {
 
 // Sums one window's rows from several partitions: rows with the same group key are added (in the order
 // given: partition order), the result sorted as the engine sorts. A row that would push a sum past the
 // int64 maximum is left out and counted in `overflowed` (each partition's sums fit; their total may not).
-ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<ClosedWindow>& parts,
+engine::ClosedWindow merge_window_rows(int64_t start, int64_t end, const std::vector<engine::ClosedWindow>& parts,
                                uint64_t& overflowed);
 
 // Dedup by ID across partitions, within one window: an ID that several partitions counted stays in the
 // lowest partition's rows and is taken out of the others' (a row left without events is dropped). Parts
 // are in partition order. Returns how many copies were dropped.
-uint64_t drop_cross_partition_copies(std::vector<ClosedWindow>& parts);
-
-class Uploader;
+uint64_t drop_cross_partition_copies(std::vector<engine::ClosedWindow>& parts);
 
 // Where the staging state lives: folders "segments", "progress" and "merged" of small files, in the lake
 // folder (members on one machine) or in an object store every member reaches (a fleet on several
@@ -50,10 +52,10 @@ class LakeSegments {
   // Staging in <lake_dir>/.mtastream/<prefix>_<topic>/ (parts sanitized like lake file names), or, with
   // `shared`, in <prefix>_<topic>/ under that store's destination (it must outlive this object).
   LakeSegments(std::string lake_dir, std::string_view prefix, std::string_view topic, LakeLayout layout,
-               GroupColumns columns = all_group_columns, LakePartitioning partitioning = {}, Uploader* shared = nullptr);
+               engine::GroupColumns columns = engine::all_group_columns, LakePartitioning partitioning = {}, upload::Uploader* shared = nullptr);
 
   // Writes each (partition, window) segment; all are durable when it returns (one directory fsync).
-  void write(const std::vector<std::pair<int32_t, const ClosedWindow*>>& segments);
+  void write(const std::vector<std::pair<int32_t, const engine::ClosedWindow*>>& segments);
 
   // Progress markers: per partition, the checkpoint text of how far its segments are written (its closed
   // through). Written after the segments they count; read by every member to decide what can be merged.
@@ -78,7 +80,7 @@ class LakeSegments {
   std::vector<Merged> merge_through(int64_t through,
                                     const std::function<void(const std::string&, const std::string&)>& publish,
                                     uint64_t& overflowed, uint64_t& duplicates,
-                                    const std::function<void(const std::vector<const ClosedWindow*>&)>& load = {});
+                                    const std::function<void(const std::vector<const engine::ClosedWindow*>&)>& load = {});
 
   // Windows staged but not merged yet (for the summary).
   size_t staged_windows() const;
@@ -98,8 +100,8 @@ class LakeSegments {
   std::string lake_dir_, prefix_, topic_;
   LakeLayout layout_;
   std::unique_ptr<StagingStore> store_;
-  GroupColumns columns_;
+  engine::GroupColumns columns_;
   LakePartitioning partitioning_;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

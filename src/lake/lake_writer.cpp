@@ -22,7 +22,7 @@
 #include "base/output_file.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::lake {
 
 namespace {
 
@@ -108,21 +108,21 @@ std::string_view lake_layout_name(LakeLayout layout) {
   return layout == LakeLayout::original ? "original" : "clean";
 }
 
-std::string lake_header(LakeLayout layout, GroupColumns columns) {
-  if (columns == all_group_columns)
+std::string lake_header(LakeLayout layout, engine::GroupColumns columns) {
+  if (columns == engine::all_group_columns)
     return layout == LakeLayout::original ? ",CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
                                           : "CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n";
   std::string out = layout == LakeLayout::original ? "," : "";
   for (int i = 0; i < 6; ++i)
-    if (columns & (1u << i)) out.append(group_column_name(i)) += ',';
+    if (columns & (1u << i)) out.append(engine::group_column_name(i)) += ',';
   out += "DATE,TIME,";
   if (columns & (1u << 6)) out += "DESC,";
   out += "ENTRIES,EXITS\n";
   return out;
 }
 
-void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
-                        GroupColumns columns) {
+void append_window_rows(const engine::ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
+                        engine::GroupColumns columns) {
   // ",DATE,TIME," is the same on every row of a window: formatted once.
   std::string date_time = ",";
   civil::append_mta_date(window.end, date_time);
@@ -132,9 +132,9 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
   const bool with_index = layout == LakeLayout::original;
   const bool with_desc = columns & (1u << 6);
   // The columns before DATE, as member pointers (the default: all six).
-  std::string WindowRow::*const all_fields[6] = {&WindowRow::ca,       &WindowRow::unit,     &WindowRow::scp,
-                                                 &WindowRow::station,  &WindowRow::linename, &WindowRow::division};
-  std::string WindowRow::*fields[6];
+  std::string engine::WindowRow::*const all_fields[6] = {&engine::WindowRow::ca,       &engine::WindowRow::unit,     &engine::WindowRow::scp,
+                                                 &engine::WindowRow::station,  &engine::WindowRow::linename, &engine::WindowRow::division};
+  std::string engine::WindowRow::*fields[6];
   size_t n_fields = 0;
   for (int i = 0; i < 6; ++i)
     if (columns & (1u << i)) fields[n_fields++] = all_fields[i];
@@ -142,12 +142,12 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
   size_t fixed = (with_index ? int_room + 1 : 0) + n_fields + date_time.size() + 2 * int_room + 3;
   size_t estimate = 0;
   if (!window.rows.empty()) {
-    const WindowRow& r = window.rows.front();
+    const engine::WindowRow& r = window.rows.front();
     estimate = fixed + (with_desc ? r.desc.size() : 0);
     for (size_t f = 0; f < n_fields; ++f) estimate += (r.*fields[f]).size();
   }
   out.reserve(out.size() + estimate * window.rows.size());
-  for (const WindowRow& row : window.rows) {
+  for (const engine::WindowRow& row : window.rows) {
     // Fields are copied straight into the output; the copy also spots a byte that needs quoting, and only
     // such a row (never one from a validated message) is written again the slow way.
     size_t need = fixed + (with_desc ? row.desc.size() : 0);
@@ -206,7 +206,7 @@ void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t&
   }
 }
 
-std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout, GroupColumns columns) {
+std::string lake_file_bytes(const engine::ClosedWindow& window, LakeLayout layout, engine::GroupColumns columns) {
   std::string csv(lake_header(layout, columns));
   uint64_t index = 0;
   append_window_rows(window, layout, index, csv, columns);
@@ -219,7 +219,7 @@ namespace {
 std::string partition_item_name(int item) {
   if (item == static_cast<int>(LakePartitioning::Item::date)) return "date";
   if (item == static_cast<int>(LakePartitioning::Item::hour)) return "hour";
-  std::string name(group_column_name(item));
+  std::string name(engine::group_column_name(item));
   for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   return name;
 }
@@ -265,15 +265,15 @@ std::string escape_partition_value(std::string_view value) {
   // of the value, so distinct values stay distinct folders.
   if (out.size() > max_partition_value_bytes) {
     out.resize(cut);
-    out += fmt::format("~{:016x}", WindowEngine::id_hash(value));
+    out += fmt::format("~{:016x}", engine::WindowEngine::id_hash(value));
   }
   return out;
 }
 
-LakePartitioning parse_lake_partitioning(std::string_view list, GroupColumns columns) {
+LakePartitioning parse_lake_partitioning(std::string_view list, engine::GroupColumns columns) {
   LakePartitioning out;
   std::vector<std::string> names = {"date", "hour"};
-  for (int i = 0; i < group_column_count; ++i) names.push_back(partition_item_name(i));
+  for (int i = 0; i < engine::group_column_count; ++i) names.push_back(partition_item_name(i));
   for (std::string_view item : split(list, ',')) {
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
@@ -286,7 +286,7 @@ LakePartitioning parse_lake_partitioning(std::string_view list, GroupColumns col
     int found = INT32_MIN;
     if (lower == "date") found = static_cast<int>(LakePartitioning::Item::date);
     if (lower == "hour") found = static_cast<int>(LakePartitioning::Item::hour);
-    for (int i = 0; i < group_column_count; ++i)
+    for (int i = 0; i < engine::group_column_count; ++i)
       if (lower == partition_item_name(i)) found = i;
     if (found == INT32_MIN) {
       std::string match = closest_match(lower, names);
@@ -297,7 +297,7 @@ LakePartitioning parse_lake_partitioning(std::string_view list, GroupColumns col
     if (found >= 0 && !(columns & (1u << found)))
       throw UsageError(fmt::format("--partition-by {}: {} is not a group column (--group-by {}); partition by a "
                                    "column the rows are grouped by",
-                                   lower, group_column_name(found), group_columns_text(columns)));
+                                   lower, engine::group_column_name(found), engine::group_columns_text(columns)));
     if (std::find(out.items.begin(), out.items.end(), found) != out.items.end())
       throw UsageError(fmt::format("--partition-by: {} is given twice", lower));
     out.items.push_back(found);
@@ -314,9 +314,9 @@ std::string lake_partitioning_text(const LakePartitioning& partitioning) {
   return out;
 }
 
-std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindow& window,
+std::vector<std::pair<std::string, engine::ClosedWindow>> split_window(const engine::ClosedWindow& window,
                                                                const LakePartitioning& partitioning) {
-  std::vector<std::pair<std::string, ClosedWindow>> out;
+  std::vector<std::pair<std::string, engine::ClosedWindow>> out;
   if (partitioning.empty()) {
     out.emplace_back("", window);
     return out;
@@ -325,10 +325,10 @@ std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindo
   std::string date, time;
   civil::append_mta_date(window.end, date);  // MM/DD/YYYY
   civil::append_mta_time(window.end, time);
-  std::string_view row_fields[group_column_count];
+  std::string_view row_fields[engine::group_column_count];
   std::map<std::string, size_t> index;
   for (size_t r = 0; r < window.rows.size(); ++r) {
-    const WindowRow& row = window.rows[r];
+    const engine::WindowRow& row = window.rows[r];
     row_fields[0] = row.ca, row_fields[1] = row.unit, row_fields[2] = row.scp, row_fields[3] = row.station,
     row_fields[4] = row.linename, row_fields[5] = row.division, row_fields[6] = row.desc;
     std::string folder;
@@ -345,7 +345,7 @@ std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindo
     }
     auto [it, added] = index.try_emplace(folder, out.size());
     if (added) {
-      ClosedWindow piece;
+      engine::ClosedWindow piece;
       piece.start = window.start;
       piece.end = window.end;
       piece.min_position = window.min_position;
@@ -400,12 +400,12 @@ std::string gzip_bytes(std::string_view data, int level) {
   return std::string(room.data(), n);
 }
 
-LakeWriter::LakeWriter(std::string dir, LakeLayout layout, GroupColumns columns, LakePartitioning partitioning)
+LakeWriter::LakeWriter(std::string dir, LakeLayout layout, engine::GroupColumns columns, LakePartitioning partitioning)
     : dir_(std::move(dir)), layout_(layout), columns_(columns), partitioning_(std::move(partitioning)) {
   create_directories(dir_);
 }
 
-std::string LakeWriter::encode(const ClosedWindow& window, const std::string& file_name) {
+std::string LakeWriter::encode(const engine::ClosedWindow& window, const std::string& file_name) {
   if (file_name.empty() || file_name.find('/') != std::string::npos || file_name[0] == '.')
     throw Error(fmt::format("refusing lake file name '{}'", file_name));
   csv_.assign(lake_header(layout_, columns_));
@@ -414,7 +414,7 @@ std::string LakeWriter::encode(const ClosedWindow& window, const std::string& fi
   return gzip_bytes(csv_);
 }
 
-std::vector<LakeWriter::Encoded> LakeWriter::encode_split(const ClosedWindow& window, const std::string& file_name) {
+std::vector<LakeWriter::Encoded> LakeWriter::encode_split(const engine::ClosedWindow& window, const std::string& file_name) {
   std::vector<Encoded> out;
   if (partitioning_.empty()) {
     out.push_back({file_name, encode(window, file_name), window.rows.size()});
@@ -425,14 +425,14 @@ std::vector<LakeWriter::Encoded> LakeWriter::encode_split(const ClosedWindow& wi
   return out;
 }
 
-LakeWriter::Written LakeWriter::write(const ClosedWindow& window, const std::string& file_name) {
+LakeWriter::Written LakeWriter::write(const engine::ClosedWindow& window, const std::string& file_name) {
   if (!partitioning_.empty()) throw Error("LakeWriter::write() does not split windows by partition folder; use add()");
   std::string gz = encode(window, file_name);
   write_file_durably(dir_, file_name, gz);
   return Written{join_path(dir_, file_name), window.rows.size(), gz.size()};
 }
 
-std::vector<LakeWriter::Written> LakeWriter::write_many(const std::vector<const ClosedWindow*>& windows,
+std::vector<LakeWriter::Written> LakeWriter::write_many(const std::vector<const engine::ClosedWindow*>& windows,
                                                         const std::vector<std::string>& names) {
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<Written> out;
@@ -445,7 +445,7 @@ std::vector<LakeWriter::Written> LakeWriter::write_many(const std::vector<const 
   return out;
 }
 
-void LakeWriter::add(const ClosedWindow& window, const std::string& file_name) {
+void LakeWriter::add(const engine::ClosedWindow& window, const std::string& file_name) {
   for (Encoded& e : encode_split(window, file_name)) {
     pending_bytes_ += e.bytes.size();
     pending_.emplace_back(std::move(e.path), std::move(e.bytes));
@@ -471,7 +471,7 @@ struct CsvStreamWriter::Sink {
   std::unique_ptr<OutputFile> file;  // a regular file is replaced at finish(); a device or FIFO written through
 };
 
-CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout, GroupColumns columns)
+CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout, engine::GroupColumns columns)
     : target_(std::move(target)), layout_(layout), columns_(columns), sink_(std::make_unique<Sink>()) {
   Sink& s = *sink_;
   if (target_ == "-") {
@@ -489,7 +489,7 @@ CsvStreamWriter::CsvStreamWriter(std::string target, LakeLayout layout, GroupCol
 
 CsvStreamWriter::~CsvStreamWriter() = default;  // unfinished (an error): OutputFile leaves no temporary file
 
-void CsvStreamWriter::write(const ClosedWindow& window) {
+void CsvStreamWriter::write(const engine::ClosedWindow& window) {
   if (!header_written_) {
     buffer_.append(lake_header(layout_, columns_));
     header_written_ = true;
@@ -566,4 +566,4 @@ std::vector<bool> write_files_once(const std::string& dir,
   return created;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

@@ -11,7 +11,7 @@
 
 #include "engine/window_engine.h"
 
-namespace mtastream {
+namespace mtastream::lake {
 
 enum class LakeLayout {
   original,  // ",CA,UNIT,...,EXITS" header and an index column 0..n-1: the original's warehouse table reads it
@@ -23,15 +23,15 @@ std::string_view lake_layout_name(LakeLayout layout);
 
 // The header line (with '\n') of a layout: the group columns (all seven by default) in the original's
 // order, DATE and TIME before DESC, then ENTRIES,EXITS.
-std::string lake_header(LakeLayout layout, GroupColumns columns = all_group_columns);
+std::string lake_header(LakeLayout layout, engine::GroupColumns columns = engine::all_group_columns);
 
 // Appends the window's rows as CSV lines ('\n' ends). `index` is the next index-column value (original
 // layout) and is advanced per row. DATE/TIME are the window end as MM/DD/YYYY and HH:MM:SS.
-void append_window_rows(const ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
-                        GroupColumns columns = all_group_columns);
+void append_window_rows(const engine::ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
+                        engine::GroupColumns columns = engine::all_group_columns);
 
 // A whole lake file: header, rows, gzip (deterministic bytes).
-std::string lake_file_bytes(const ClosedWindow& window, LakeLayout layout, GroupColumns columns = all_group_columns);
+std::string lake_file_bytes(const engine::ClosedWindow& window, LakeLayout layout, engine::GroupColumns columns = engine::all_group_columns);
 
 // --partition-by: Hive-style folders under the lake directory, one level per item, from the window end
 // (`date=YYYY-MM-DD`, `hour=HH`) and group columns (`station=59 ST`). Empty: one flat folder.
@@ -41,7 +41,7 @@ struct LakePartitioning {
   bool empty() const { return items.empty(); }
 };
 // "date,hour,station" (case-insensitive); group columns must be in `columns`. UsageError otherwise.
-LakePartitioning parse_lake_partitioning(std::string_view list, GroupColumns columns);
+LakePartitioning parse_lake_partitioning(std::string_view list, engine::GroupColumns columns);
 std::string lake_partitioning_text(const LakePartitioning& partitioning);  // "date,hour,station"
 
 // A partition value as a folder name part, escaped as Hive and Spark do (%XX for '/', '=', '%', control
@@ -55,7 +55,7 @@ std::string escape_partition_value(std::string_view value);
 
 // One window split by partition folder: (relative folder "date=2023-09-23/hour=04/station=59 ST", its
 // rows in the window's order), folders in the order of their first row. Unpartitioned: ("", window).
-std::vector<std::pair<std::string, ClosedWindow>> split_window(const ClosedWindow& window,
+std::vector<std::pair<std::string, engine::ClosedWindow>> split_window(const engine::ClosedWindow& window,
                                                                const LakePartitioning& partitioning);
 
 // "folder/name", or name when the folder is "".
@@ -88,7 +88,7 @@ std::vector<bool> write_files_once(const std::string& dir, const std::vector<std
 // Where lake files go: one .csv.gz file per closed window.
 class LakeWriter {
  public:
-  LakeWriter(std::string dir, LakeLayout layout, GroupColumns columns = all_group_columns,
+  LakeWriter(std::string dir, LakeLayout layout, engine::GroupColumns columns = engine::all_group_columns,
              LakePartitioning partitioning = {});
 
   struct Written {
@@ -98,16 +98,16 @@ class LakeWriter {
   };
   // Writes the window to dir/file_name (see lake_file_name) and returns what was written. Unpartitioned
   // writers only (Error otherwise; add() and flush() split windows by partition folder).
-  Written write(const ClosedWindow& window, const std::string& file_name);
+  Written write(const engine::ClosedWindow& window, const std::string& file_name);
   // Several windows (names[i] for windows[i]) through write_files_durably: the same bytes as write().
-  std::vector<Written> write_many(const std::vector<const ClosedWindow*>& windows,
+  std::vector<Written> write_many(const std::vector<const engine::ClosedWindow*>& windows,
                                   const std::vector<std::string>& names);
 
   // A batch built up window by window: add() compresses the window now (the batch holds gzip bytes, not
   // rows), flush() writes every added file through write_files_durably (one fsync per file, one of the
   // directory) and returns them; nothing added is durable before flush() returns. A flush() that throws
   // drops the batch (its temporary files removed).
-  void add(const ClosedWindow& window, const std::string& file_name);
+  void add(const engine::ClosedWindow& window, const std::string& file_name);
   std::vector<Written> flush();
   size_t pending_files() const { return pending_.size(); }
   size_t pending_bytes() const { return pending_bytes_; }
@@ -115,17 +115,17 @@ class LakeWriter {
   const std::string& dir() const { return dir_; }
 
  private:
-  std::string encode(const ClosedWindow& window, const std::string& file_name);  // checks the name too
+  std::string encode(const engine::ClosedWindow& window, const std::string& file_name);  // checks the name too
   // (relative path, gzip bytes, rows) per partition folder of the window.
   struct Encoded {
     std::string path, bytes;
     uint64_t rows;
   };
-  std::vector<Encoded> encode_split(const ClosedWindow& window, const std::string& file_name);
+  std::vector<Encoded> encode_split(const engine::ClosedWindow& window, const std::string& file_name);
 
   std::string dir_;
   LakeLayout layout_;
-  GroupColumns columns_;
+  engine::GroupColumns columns_;
   LakePartitioning partitioning_;
   std::string csv_;  // reused between windows
   std::vector<std::pair<std::string, std::string>> pending_;  // (name, gzip bytes) added, not yet written
@@ -139,9 +139,9 @@ class LakeWriter {
 // + rename) at finish().
 class CsvStreamWriter {
  public:
-  CsvStreamWriter(std::string target, LakeLayout layout, GroupColumns columns = all_group_columns);
+  CsvStreamWriter(std::string target, LakeLayout layout, engine::GroupColumns columns = engine::all_group_columns);
   ~CsvStreamWriter();
-  void write(const ClosedWindow& window);
+  void write(const engine::ClosedWindow& window);
   void finish();  // writes the header even when there were no rows; then flushes / renames
   uint64_t rows() const { return rows_; }
   uint64_t bytes() const { return bytes_; }
@@ -151,7 +151,7 @@ class CsvStreamWriter {
 
   std::string target_;
   LakeLayout layout_;
-  GroupColumns columns_;
+  engine::GroupColumns columns_;
   std::string buffer_;
   uint64_t index_ = 0;
   uint64_t rows_ = 0;
@@ -162,4 +162,4 @@ class CsvStreamWriter {
   std::unique_ptr<Sink> sink_;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

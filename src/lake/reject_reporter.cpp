@@ -3,7 +3,7 @@
 #include "lake/dead_letter.h"
 #include "base/log.h"
 
-namespace mtastream {
+namespace mtastream::lake {
 
 void RejectReporter::operator()(std::string_view source, std::string_view reason, std::string_view message) {
   ++count_;
@@ -16,4 +16,4 @@ void RejectReporter::operator()(std::string_view source, std::string_view reason
   dead_letter_.add(source, reason, message);
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace mtastream {
+namespace mtastream::lake {
 
 class DeadLetterWriter;
 
@@ -22,4 +22,4 @@ class RejectReporter {
   uint64_t count_ = 0;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::lake

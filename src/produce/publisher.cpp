@@ -14,7 +14,7 @@
 #include "base/stop_signal.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::produce {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -27,7 +27,7 @@ uint64_t make_tag(size_t input, uint64_t line) { return (static_cast<uint64_t>(i
 
 class Publisher {
  public:
-  Publisher(const Settings& settings, const PublishJob& job, kafka::ProducerOptions options, const PublishHooks& hooks)
+  Publisher(const config::Settings& settings, const PublishJob& job, kafka::ProducerOptions options, const PublishHooks& hooks)
       : job_(job), hooks_(hooks), dead_letters_(job.dead_letter_path) {
     options.on_delivery = [this, chained = options.on_delivery](const kafka::DeliveryReport& report) {
       if (report.error != RD_KAFKA_RESP_ERR_NO_ERROR) record_undelivered(report);
@@ -61,7 +61,7 @@ class Publisher {
 
  private:
   // --- sending -------------------------------------------------------------------------------------
-  void send_event(const TurnstileEvent& event, std::string_view raw, bool raw_is_value_form, uint64_t tag) {
+  void send_event(const event::TurnstileEvent& event, std::string_view raw, bool raw_is_value_form, uint64_t tag) {
     key_.clear();
     switch (job_.key) {
       case MessageKey::turnstile:
@@ -73,7 +73,7 @@ class Publisher {
     std::string_view value = raw;
     if (!raw_is_value_form) {
       value_.clear();
-      append_event(event, job_.value_form, value_);
+      event::append_event(event, job_.value_form, value_);
       value = value_;
     }
     producer_->produce(job_.topic, key_, value, tag);
@@ -83,7 +83,7 @@ class Publisher {
   void record_undelivered(const kafka::DeliveryReport& report) {
     uint64_t input = report.tag >> line_bits, line = report.tag & ((uint64_t{1} << line_bits) - 1);
     std::string source = job_.source == EventSource::files && input < job_.files.size()
-                             ? file_source(source_name(job_.files[input]), line)
+                             ? lake::file_source(source_name(job_.files[input]), line)
                              : fmt::format("generated:{}", line);
     std::string reason = fmt::format("not delivered: {}", kafka::describe_error(report.error));
     if (undelivered_logged_++ < 5) log::warn("{}: {}", source, reason);
@@ -125,10 +125,10 @@ class Publisher {
 
   // --- sources -------------------------------------------------------------------------------------
   void read_files() {
-    MessageParser parser;
-    TurnstileEvent event;
+    event::MessageParser parser;
+    event::TurnstileEvent event;
     for (size_t input = 0; input < job_.files.size(); ++input) {
-      LineReader reader(job_.files[input]);
+      source::LineReader reader(job_.files[input]);
       std::string_view line;
       bool at_end = true;
       while (!count_reached()) {
@@ -149,7 +149,7 @@ class Publisher {
         if (reader.line_number() == 1 && trimmed == message_header) continue;
         ++summary_.read;
         if (reader.line_too_long()) {
-          reject(reader, line, fmt::format("line longer than {} bytes", LineReader::default_max_line_bytes));
+          reject(reader, line, fmt::format("line longer than {} bytes", source::LineReader::default_max_line_bytes));
           continue;
         }
         if (!parser.parse(trimmed, event)) {
@@ -166,27 +166,27 @@ class Publisher {
     }
   }
 
-  void reject(const LineReader& reader, std::string_view line, std::string_view reason) {
+  void reject(const source::LineReader& reader, std::string_view line, std::string_view reason) {
     ++summary_.rejected;
     if (hooks_.on_rejected) hooks_.on_rejected();
-    rejects_(file_source(reader.source_name(), reader.line_number()), reason, line);
+    rejects_(lake::file_source(reader.source_name(), reader.line_number()), reason, line);
   }
 
   void generate_original() {
-    OriginalGenerator generator(job_.seed);
-    TurnstileEvent event;
+    source::OriginalGenerator generator(job_.seed);
+    event::TurnstileEvent event;
     while (!count_reached() && !stop_requested()) {
       pace(summary_.read);
       if (stop_requested()) break;
-      generator.next(local_now_seconds(), event);
+      generator.next(source::local_now_seconds(), event);
       ++summary_.read;
       send_event(event, {}, false, make_tag(0, summary_.read));
     }
   }
 
   void generate_city() {
-    CityGenerator generator(job_.seed, job_.turnstiles);
-    TurnstileEvent event;
+    source::CityGenerator generator(job_.seed, job_.turnstiles);
+    event::TurnstileEvent event;
     size_t per_round = generator.turnstile_count();
     while (!count_reached() && !stop_requested()) {
       pace(summary_.read);
@@ -197,7 +197,7 @@ class Publisher {
         when = *job_.start_time + static_cast<int64_t>(summary_.read / per_round + 1) * job_.step_seconds;
         interval = static_cast<double>(job_.step_seconds);
       } else {
-        when = local_now_seconds();
+        when = source::local_now_seconds();
         interval = job_.rate > 0 ? static_cast<double>(per_round) / job_.rate : 60.0;
       }
       generator.next(when, interval, event);
@@ -219,8 +219,8 @@ class Publisher {
 
   const PublishJob& job_;
   const PublishHooks& hooks_;
-  DeadLetterWriter dead_letters_;
-  RejectReporter rejects_{dead_letters_};
+  lake::DeadLetterWriter dead_letters_;
+  lake::RejectReporter rejects_{dead_letters_};
   std::optional<kafka::KafkaProducer> producer_;
   PublishSummary summary_;
   std::string key_, value_;
@@ -238,10 +238,10 @@ MessageKey parse_message_key(std::string_view name) {
   throw UsageError(fmt::format("unknown key kind '{}' (use turnstile, id or none)", printable(name)));
 }
 
-PublishSummary publish(const Settings& settings, const PublishJob& job, kafka::ProducerOptions producer_options,
+PublishSummary publish(const config::Settings& settings, const PublishJob& job, kafka::ProducerOptions producer_options,
                        const PublishHooks& hooks) {
   Publisher publisher(settings, job, std::move(producer_options), hooks);
   return publisher.run();
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::produce

@@ -12,7 +12,7 @@
 #include "kafka/producer.h"
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::produce {
 
 enum class EventSource { files, original_generator, city_generator };
 enum class MessageKey { turnstile, id, none };
@@ -23,7 +23,7 @@ struct PublishJob {
   std::string topic;
   EventSource source = EventSource::files;
   std::vector<std::string> files;  // "-" is stdin; read in order
-  WireForm value_form = WireForm::csv;
+  event::WireForm value_form = event::WireForm::csv;
   MessageKey key = MessageKey::turnstile;
   double rate = 0;               // messages per second; 0 = as fast as possible
   std::optional<uint64_t> count;  // stop after this many messages
@@ -54,7 +54,7 @@ struct PublishHooks {
 
 // Runs the job to its end: reads or generates, produces with the idempotent acks=all producer, waits
 // for every delivery report (a second signal gives up waiting). Throws Error when the job cannot run.
-PublishSummary publish(const Settings& settings, const PublishJob& job, kafka::ProducerOptions producer_options,
+PublishSummary publish(const config::Settings& settings, const PublishJob& job, kafka::ProducerOptions producer_options,
                        const PublishHooks& hooks = {});
 
-}  // namespace mtastream
+}  // namespace mtastream::produce

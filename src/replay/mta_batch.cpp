@@ -10,7 +10,7 @@
 #include "event/message_parser.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::replay {
 
 namespace {
 
@@ -84,7 +84,7 @@ std::string parse_mta_row(std::string_view line, MtaRow& row) {
   // Every text field becomes a field of a published message: the same rule as MessageParser, so that what
   // replay sends, consume accepts (a NUL or invalid UTF-8 in DESC used to be published as is).
   for (size_t i : {0, 1, 2, 3, 4, 5, 8})
-    if (const char* problem = text_field_problem(f[i]); *problem)
+    if (const char* problem = event::text_field_problem(f[i]); *problem)
       return fmt::format("{} '{}' {}", field_names[i], printable(f[i], 40), problem);
   if (f[0].front() == '[' || f[0].front() == '{')
     return fmt::format("C/A '{}' starts with '{}' (its messages would read as JSON)", printable(f[0], 40), f[0].front());
@@ -258,7 +258,7 @@ bool MtaDeltaStream::advance(Cursor& cursor, uint32_t from) {
   return false;
 }
 
-bool MtaDeltaStream::next(TurnstileEvent& event) {
+bool MtaDeltaStream::next(event::TurnstileEvent& event) {
   if (heap_.empty()) return false;
   std::pop_heap(heap_.begin(), heap_.end(), later<Cursor, Cursor>);
   Cursor& cursor = heap_.back();
@@ -278,7 +278,7 @@ bool MtaDeltaStream::next(TurnstileEvent& event) {
   id_name_.append(1, ',').append(turnstile.station).append(1, ',');
   civil::append_timestamp(current.time, id_name_);
   id_.clear();
-  append_uuid5(replay_event_namespace, id_name_, id_);
+  event::append_uuid5(event::replay_event_namespace, id_name_, id_);
 
   event.ca = turnstile.ca;
   event.unit = turnstile.unit;
@@ -303,4 +303,4 @@ bool MtaDeltaStream::next(TurnstileEvent& event) {
   return true;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

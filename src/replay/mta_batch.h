@@ -10,7 +10,7 @@
 
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::replay {
 
 // One data row of a weekly file in either layout: the raw MTA layout (11 fields, zero-padded counters,
 // trailing blanks) or a pandas re-save (an integer index column in front: 12 fields).
@@ -131,7 +131,7 @@ class MtaDeltaStream {
   MtaDeltaStream(MtaReadings& readings, uint64_t max_delta, AnomalyHandler on_anomaly = {});
 
   // The next event; its text views stay valid until the next call. False at the end.
-  bool next(TurnstileEvent& event);
+  bool next(event::TurnstileEvent& event);
   const MtaDeltaCounts& counts() const { return counts_; }
 
  private:
@@ -153,4 +153,4 @@ class MtaDeltaStream {
   std::string date_, time_, id_, id_name_;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

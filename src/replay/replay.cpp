@@ -12,7 +12,7 @@
 #include "replay/replay_pacer.h"
 #include "base/stop_signal.h"
 
-namespace mtastream {
+namespace mtastream::replay {
 
 namespace {
 
@@ -31,20 +31,20 @@ ReplayKey parse_replay_key(std::string_view name) {
   throw UsageError(fmt::format("unknown key '{}' (use turnstile, id or none)", name));
 }
 
-ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, DeadLetterWriter& dead_letter) {
+ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, lake::DeadLetterWriter& dead_letter) {
   ReplayReport report;
-  RejectReporter reject(dead_letter);
+  lake::RejectReporter reject(dead_letter);
   MtaReadings readings;
   for (const std::string& input : options.inputs) {
-    LineReader reader(input);
+    source::LineReader reader(input);
     MtaFileLoader loader(readings, reader.source_name(), [&](const MtaRejectedRow& row) {
-      reject(file_source(row.source, row.line), row.reason, row.text);
+      reject(lake::file_source(row.source, row.line), row.reason, row.text);
     });
     std::string_view line;
     while (reader.next(line)) {
       if (reader.line_too_long()) {
-        reject(file_source(reader.source_name(), reader.line_number()),
-               fmt::format("line longer than {} bytes", LineReader::default_max_line_bytes), line);
+        reject(lake::file_source(reader.source_name(), reader.line_number()),
+               fmt::format("line longer than {} bytes", source::LineReader::default_max_line_bytes), line);
         continue;
       }
       loader.add_line(line, reader.line_number(), reader.last_line_unterminated());
@@ -74,7 +74,7 @@ ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, D
 
   ReplayPacer pacer(options.speed);
   ReplayProgress progress(options.progress);
-  TurnstileEvent event;
+  event::TurnstileEvent event;
   std::string value, key;
   while (stream.next(event)) {
     int64_t event_ms = event.timestamp * 1000;
@@ -83,9 +83,9 @@ ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, D
       break;
     }
     value.clear();
-    append_event(event, options.value_form, value);
+    event::append_event(event, options.value_form, value);
     switch (options.key) {
-      case ReplayKey::turnstile: key = turnstile_key(event); break;
+      case ReplayKey::turnstile: key = event::turnstile_key(event); break;
       case ReplayKey::id: key.assign(event.id); break;
       case ReplayKey::none: key.clear(); break;
     }
@@ -100,25 +100,25 @@ ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, D
   return report;
 }
 
-ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, DeadLetterWriter& dead_letter) {
+ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, lake::DeadLetterWriter& dead_letter) {
   ReplayReport report;
-  RejectReporter reject(dead_letter);
+  lake::RejectReporter reject(dead_letter);
   ReplayPacer pacer(options.speed);
   ReplayProgress progress(options.progress);
   CapturedMessage message;
   for (const std::string& input : options.inputs) {
-    LineReader reader(input);
+    source::LineReader reader(input);
     std::string_view line;
     while (!report.interrupted && reader.next(line)) {
       if (reader.line_too_long()) {
-        reject(file_source(reader.source_name(), reader.line_number()),
-               fmt::format("line longer than {} bytes", LineReader::default_max_line_bytes), line);
+        reject(lake::file_source(reader.source_name(), reader.line_number()),
+               fmt::format("line longer than {} bytes", source::LineReader::default_max_line_bytes), line);
         continue;
       }
       if (line.empty()) continue;
       std::string reason = parse_capture_line(line, message);
       if (!reason.empty()) {
-        reject(file_source(reader.source_name(), reader.line_number()), reason, line);
+        reject(lake::file_source(reader.source_name(), reader.line_number()), reason, line);
         continue;
       }
       ++report.rows;
@@ -142,4 +142,4 @@ ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, De
   return report;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

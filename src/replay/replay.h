@@ -9,9 +9,11 @@
 #include "replay/mta_batch.h"
 #include "replay/replay_sink.h"
 
-namespace mtastream {
-
+namespace mtastream::lake {
 class DeadLetterWriter;
+}
+
+namespace mtastream::replay {
 
 enum class ReplayKey { turnstile, id, none };
 ReplayKey parse_replay_key(std::string_view name);  // UsageError on anything else
@@ -20,7 +22,7 @@ struct ReplayOptions {
   std::vector<std::string> inputs;  // files, "-" for stdin; plain or gzip
   double speed = 0;                 // X times real time; 0 = as fast as possible
   uint64_t max_delta = 10000;
-  WireForm value_form = WireForm::csv;
+  event::WireForm value_form = event::WireForm::csv;
   ReplayKey key = ReplayKey::turnstile;
   bool progress = false;  // live progress line on stderr
 };
@@ -36,8 +38,8 @@ struct ReplayReport {
 };
 
 // Reads every input into memory (grouped per turnstile), then sends the events in time order.
-ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, DeadLetterWriter& dead_letter);
+ReplayReport replay_mta_files(const ReplayOptions& options, MessageSink& sink, lake::DeadLetterWriter& dead_letter);
 // Streams capture lines (see replay_capture.h) to the sink, keeping their relative timing.
-ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, DeadLetterWriter& dead_letter);
+ReplayReport replay_captures(const ReplayOptions& options, MessageSink& sink, lake::DeadLetterWriter& dead_letter);
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -7,7 +7,7 @@
 
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::replay {
 
 namespace {
 
@@ -65,4 +65,4 @@ std::string parse_capture_line(std::string_view line, CapturedMessage& message) 
   return "";
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
+namespace mtastream::replay {
 
 // Two line forms, told apart per line:
 //  - NDJSON, kcat -J's fields: {"ts": <ms>, "key": "<key>"|null, "payload": "<value>"}; "timestamp" and
@@ -22,4 +22,4 @@ struct CapturedMessage {
 // Returns "" when `line` is a valid capture line, else the reason.
 std::string parse_capture_line(std::string_view line, CapturedMessage& message);
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -8,7 +8,7 @@
 #include "base/civil_time.h"
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::replay {
 
 bool ReplayPacer::wait_until_due(int64_t event_time_ms, const std::function<bool()>& while_waiting) {
   if (!started_) {
@@ -51,4 +51,4 @@ void ReplayProgress::finish() {
   drawn_ = false;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-namespace mtastream {
+namespace mtastream::replay {
 
 class ReplayPacer {
  public:
@@ -47,4 +47,4 @@ class ReplayProgress {
   ReplayPacer::Clock::time_point last_draw_{};
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "base/output_file.h"
 
-namespace mtastream {
+namespace mtastream::replay {
 
 namespace {
 
@@ -62,7 +62,7 @@ class OutputSink : public MessageSink {
 
 class TopicSink : public MessageSink {
  public:
-  TopicSink(const Settings& settings, std::string topic) : topic_(std::move(topic)), producer_(settings) {}
+  TopicSink(const config::Settings& settings, std::string topic) : topic_(std::move(topic)), producer_(settings) {}
 
   void send(std::string_view key, bool has_key, std::string_view value) override {
     producer_.produce(topic_, has_key ? key : std::string_view(), value);
@@ -97,10 +97,10 @@ class TopicSink : public MessageSink {
 
 }  // namespace
 
-std::unique_ptr<MessageSink> make_topic_sink(const Settings& settings, const std::string& topic) {
+std::unique_ptr<MessageSink> make_topic_sink(const config::Settings& settings, const std::string& topic) {
   return std::make_unique<TopicSink>(settings, topic);
 }
 
 std::unique_ptr<MessageSink> make_output_sink(const std::string& path) { return std::make_unique<OutputSink>(path); }
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -5,9 +5,11 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
-
+namespace mtastream::config {
 class Settings;
+}
+
+namespace mtastream::replay {
 
 struct SinkCounts {
   uint64_t sent = 0;       // handed to the sink
@@ -33,6 +35,6 @@ class MessageSink {
 std::unique_ptr<MessageSink> make_output_sink(const std::string& path);
 // The idempotent, acks=all producer of `produce`; finish() waits for every delivery report (a second
 // Ctrl-C gives up: what is left counts as failed). Messages keep their order per key.
-std::unique_ptr<MessageSink> make_topic_sink(const Settings& settings, const std::string& topic);
+std::unique_ptr<MessageSink> make_topic_sink(const config::Settings& settings, const std::string& topic);
 
-}  // namespace mtastream
+}  // namespace mtastream::replay

@@ -17,7 +17,7 @@
 #include "base/error.h"
 #include "base/log.h"
 
-namespace mtastream {
+namespace mtastream::serve {
 
 namespace {
 
@@ -149,4 +149,4 @@ MetricsPage MetricsServer::respond(std::string_view method, std::string_view pat
   return it->second();
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::serve

@@ -9,7 +9,7 @@
 
 struct MHD_Daemon;
 
-namespace mtastream {
+namespace mtastream::serve {
 
 struct HttpAddress {
   std::string host;  // as given ("127.0.0.1", "::1", "localhost", "0.0.0.0")
@@ -50,4 +50,4 @@ class MetricsServer {
   uint16_t port_ = 0;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::serve

@@ -15,7 +15,7 @@
 #include "base/text.h"
 #include "upload/checksum.h"
 
-namespace mtastream {
+namespace mtastream::sink {
 
 namespace {
 
@@ -239,11 +239,11 @@ auto WarehouseSink::with_retry(std::string_view what, F&& body) {
   }
 }
 
-WarehouseSink::WarehouseSink(const SinkTarget& target, std::string table, GroupColumns group_columns)
+WarehouseSink::WarehouseSink(const SinkTarget& target, std::string table, engine::GroupColumns group_columns)
     : target_(target),
       table_(std::move(table)),
       group_columns_(group_columns),
-      columns_(sink_columns_from_header(lake_header(LakeLayout::clean, group_columns))) {
+      columns_(sink_columns_from_header(lake::lake_header(lake::LakeLayout::clean, group_columns))) {
   if (!valid_table_name(table_))
     throw UsageError(fmt::format("--sink-table '{}' is not a valid table name (1-63 bytes, no quotes or control "
                                  "characters)",
@@ -282,19 +282,19 @@ void WarehouseSink::create_tables() {
     }
 }
 
-size_t WarehouseSink::load_windows(const std::vector<const ClosedWindow*>& windows) {
+size_t WarehouseSink::load_windows(const std::vector<const engine::ClosedWindow*>& windows) {
   if (windows.empty()) return 0;
   std::lock_guard lock(mutex_);
   struct Prepared {
-    const ClosedWindow* window;
+    const engine::ClosedWindow* window;
     std::string csv, digest;
   };
   std::vector<Prepared> prepared;
-  for (const ClosedWindow* w : windows) {
+  for (const engine::ClosedWindow* w : windows) {
     Prepared p{w, {}, {}};
     uint64_t index = 0;
-    append_window_rows(*w, LakeLayout::clean, index, p.csv, group_columns_);
-    p.digest = sha256_hex(p.csv);
+    lake::append_window_rows(*w, lake::LakeLayout::clean, index, p.csv, group_columns_);
+    p.digest = upload::sha256_hex(p.csv);
     prepared.push_back(std::move(p));
   }
   return with_retry("load", [&] {
@@ -388,4 +388,4 @@ std::map<int32_t, SinkCheckpoint> WarehouseSink::read_checkpoints(const std::str
   });
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::sink

@@ -14,7 +14,7 @@
 
 #include "engine/window_engine.h"
 
-namespace mtastream {
+namespace mtastream::sink {
 
 // A parsed --sink URL: postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME&other libpq parameters].
 struct SinkTarget {
@@ -52,7 +52,7 @@ class WarehouseSink {
   //   <table> (lake columns, PRIMARY KEY (date, time, group columns)),
   //   mtastream_windows (table_name, window_start, window_end, rows, digest): the windows loaded,
   //   mtastream_checkpoints ("group", topic, partition, "offset", metadata).
-  WarehouseSink(const SinkTarget& target, std::string table, GroupColumns group_columns = all_group_columns);
+  WarehouseSink(const SinkTarget& target, std::string table, engine::GroupColumns group_columns = engine::all_group_columns);
   ~WarehouseSink();
   WarehouseSink(const WarehouseSink&) = delete;
   WarehouseSink& operator=(const WarehouseSink&) = delete;
@@ -61,7 +61,7 @@ class WarehouseSink {
   // recorded in mtastream_windows for this table is skipped when its rows are the same (digest), else
   // Error (the table was loaded with another configuration). Returns the number of windows inserted.
   // A lost connection is retried (the transaction is idempotent); Error when the server stays away.
-  size_t load_windows(const std::vector<const ClosedWindow*>& windows);
+  size_t load_windows(const std::vector<const engine::ClosedWindow*>& windows);
 
   // Stores consume's checkpoints of (group, topic), one transaction, replacing the ones stored before.
   void store_checkpoints(const std::string& group, const std::string& topic,
@@ -84,11 +84,11 @@ class WarehouseSink {
 
   SinkTarget target_;
   std::string table_;
-  GroupColumns group_columns_;  // --group-by: the table holds just these (plus DATE, TIME, ENTRIES, EXITS)
+  engine::GroupColumns group_columns_;  // --group-by: the table holds just these (plus DATE, TIME, ENTRIES, EXITS)
   SinkColumns columns_;
   std::mutex mutex_;  // the writer thread loads, the consumer thread stores checkpoints
   std::unique_ptr<Connection> connection_;
   std::atomic<uint64_t> windows_loaded_{0}, rows_loaded_{0}, windows_skipped_{0};
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::sink

@@ -2,7 +2,7 @@
 // turnstile_170617.txt: the city generator builds its turnstiles from them.
 #include "source/event_generator.h"
 
-namespace mtastream {
+namespace mtastream::source {
 
 const char* const city_booth_table = R"(
 A002,R051,59 ST,NQR456W,BMT,12
@@ -117,4 +117,4 @@ G001,R151,CONEY IS-STILLW,DFNQ,BMT,12
 G009,R151,CONEY IS-STILLW,DFNQ,BMT,6
 )";
 
-}  // namespace mtastream
+}  // namespace mtastream::source

@@ -9,7 +9,7 @@
 #include "base/error.h"
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::source {
 namespace {
 
 // DATE "MM-DD-YY" and TIME "HH:MM:SS" of a naive local time in seconds.
@@ -57,7 +57,7 @@ int64_t local_now_seconds() {
 
 OriginalGenerator::OriginalGenerator(uint64_t seed) : random_(seed) {}
 
-void OriginalGenerator::next(int64_t local_seconds, TurnstileEvent& event) {
+void OriginalGenerator::next(int64_t local_seconds, event::TurnstileEvent& event) {
   static constexpr std::string_view cas[] = {"A001", "A002"};
   static constexpr std::string_view units[] = {"R001", "R002"};
   static constexpr std::string_view stations[] = {"Test-Station1", "Test-Station2"};
@@ -115,7 +115,7 @@ CityGenerator::CityGenerator(uint64_t seed, size_t turnstiles) : random_(seed) {
   }
 }
 
-void CityGenerator::next(int64_t local_seconds, double interval_seconds, TurnstileEvent& event) {
+void CityGenerator::next(int64_t local_seconds, double interval_seconds, event::TurnstileEvent& event) {
   const Turnstile& t = turnstiles_[cursor_];
   cursor_ = (cursor_ + 1) % turnstiles_.size();
   int hour = static_cast<int>(((local_seconds % 86400) + 86400) % 86400 / 3600);
@@ -139,4 +139,4 @@ void CityGenerator::next(int64_t local_seconds, double interval_seconds, Turnsti
   event.timestamp = local_seconds;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::source

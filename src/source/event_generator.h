@@ -8,7 +8,7 @@
 
 #include "event/message.h"
 
-namespace mtastream {
+namespace mtastream::source {
 
 // The original's generator (ORIGINAL.md): CA A001|A002, UNIT R001|R002, STATION Test-Station1|2 picked
 // independently; SCP 02-00-00, LINENAME 456NQR, DIVISION BMT, DESC REGULAR; ENTRIES, EXITS in 5..10;
@@ -18,7 +18,7 @@ class OriginalGenerator {
   explicit OriginalGenerator(uint64_t seed);
   // Fills `event` (views valid until the next call) for event time `local_seconds` (naive local time
   // as seconds, see TurnstileEvent::timestamp).
-  void next(int64_t local_seconds, TurnstileEvent& event);
+  void next(int64_t local_seconds, event::TurnstileEvent& event);
 
  private:
   std::mt19937_64 random_;
@@ -33,7 +33,7 @@ class CityGenerator {
   CityGenerator(uint64_t seed, size_t turnstiles);
   size_t turnstile_count() const { return turnstiles_.size(); }
   // `local_seconds`: event time; `interval_seconds`: time since this turnstile's previous report.
-  void next(int64_t local_seconds, double interval_seconds, TurnstileEvent& event);
+  void next(int64_t local_seconds, double interval_seconds, event::TurnstileEvent& event);
 
  private:
   struct Turnstile {
@@ -55,4 +55,4 @@ int64_t local_now_seconds();
 
 extern const char* const city_booth_table;
 
-}  // namespace mtastream
+}  // namespace mtastream::source

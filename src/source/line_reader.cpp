@@ -15,7 +15,7 @@
 #include "base/stop_signal.h"
 #include "base/error.h"
 
-namespace mtastream {
+namespace mtastream::source {
 
 namespace {
 constexpr size_t read_chunk = 1 << 20;
@@ -309,4 +309,4 @@ bool LineReader::next(std::string_view& line) {
   return true;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::source

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mtastream {
+namespace mtastream::source {
 
 class LineReader {
  public:
@@ -66,4 +66,4 @@ class LineReader {
   std::unique_ptr<Gzip> gz_;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::source

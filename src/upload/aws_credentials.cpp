@@ -6,7 +6,7 @@
 
 #include "base/text.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 std::string trim_copy(std::string_view text) {
@@ -103,4 +103,4 @@ std::string find_aws_region(const std::string& profile, EnvironmentLookup env) {
   return "us-east-1";
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -7,7 +7,7 @@
 
 #include "upload/sigv4.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 
 // Looks up an environment variable; tests pass their own.
 using EnvironmentLookup = std::optional<std::string> (*)(const std::string& name);
@@ -25,4 +25,4 @@ std::string find_aws_region(const std::string& profile, EnvironmentLookup env = 
 // INI sections of an AWS shared file: {"default": {"aws_access_key_id": "..."}, "profile dev": {...}}.
 std::map<std::string, std::map<std::string, std::string>> parse_aws_ini(const std::string& text);
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -15,7 +15,7 @@
 #include "base/encoding.h"
 #include "base/error.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 struct DigestContextDeleter {
@@ -140,4 +140,4 @@ FileDigest digest_file(const std::string& path) {
   return digest;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

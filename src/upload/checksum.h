@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
+namespace mtastream::upload {
 
 // One pass over a file: what the stores check (MD5, CRC32C) and what SigV4 signs (SHA-256).
 struct FileDigest {
@@ -33,4 +33,4 @@ std::string hex_encode(const unsigned char* data, std::size_t size);
 template <std::size_t N>
 std::string hex_encode(const std::array<unsigned char, N>& bytes) { return hex_encode(bytes.data(), N); }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

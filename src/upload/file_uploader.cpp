@@ -15,7 +15,7 @@
 #include "upload/checksum.h"
 #include "upload/store_uploaders.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 namespace fs = std::filesystem;
@@ -110,4 +110,4 @@ std::unique_ptr<Uploader> make_file_uploader(UploadDestination destination, cons
   return std::make_unique<FileUploader>(std::move(destination), options);
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -17,7 +17,7 @@
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 std::string field(simdjson::dom::element object, const char* name) {
@@ -140,4 +140,4 @@ std::string GcsTokenSource::token() {
   return token_;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -7,7 +7,7 @@
 
 #include "upload/http_client.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 
 struct ServiceAccountKey {
   std::string client_email;
@@ -40,4 +40,4 @@ class GcsTokenSource {
   std::chrono::steady_clock::time_point expires_{};
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -17,7 +17,7 @@
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 struct StoredObject {
@@ -58,10 +58,7 @@ class GcsJsonUploader : public Uploader {
   UploadResult upload(const std::string& local_path, const std::string& object_name) override {
     FileDigest local = digest_file(local_path);
     std::string key = destination_.key_for(object_name);
-    UploadResult result;
-    result.object_url = destination_.url_for(object_name);
-    result.bytes = local.size;
-    result.md5_hex = local.md5_hex();
+    UploadResult result = result_for(local, object_name);
     bool sent = false;
     result.attempts = run_with_retries(options_, result.object_url, [&] {
       if (auto stored = lookup(key, result.object_url); stored && same_content(*stored, local)) {
@@ -269,4 +266,4 @@ std::unique_ptr<Uploader> make_gcs_json_uploader(UploadDestination destination, 
   return std::make_unique<GcsJsonUploader>(std::move(destination), std::move(endpoint), credentials_file, options);
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -13,7 +13,7 @@
 #include "upload/retry.h"
 #include "upload/sigv4.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 void global_init_once() {
@@ -215,4 +215,4 @@ void HttpClientPool::give_back(std::unique_ptr<HttpClient> client) {
 
 std::string url_encode_component(const std::string& text) { return uri_encode(text, false); }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace mtastream {
+namespace mtastream::upload {
 
 struct HttpRequest {
   std::string method = "GET";  // GET, HEAD, PUT, POST, DELETE
@@ -79,4 +79,4 @@ class HttpClientPool {
 // Percent-encodes a query parameter value or form field.
 std::string url_encode_component(const std::string& text);
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

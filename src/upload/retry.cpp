@@ -5,7 +5,7 @@
 #include <cmath>
 #include <random>
 
-namespace mtastream {
+namespace mtastream::upload {
 
 double backoff_delay(const BackoffPolicy& policy, int attempt, double random01) {
   double exponent = std::min(attempt - 1, 30);
@@ -27,4 +27,4 @@ bool is_retryable_error_code(std::string_view code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtastream {
+namespace mtastream::upload {
 
 struct BackoffPolicy {
   int max_attempts = 6;
@@ -36,4 +36,4 @@ class TransientError : public std::runtime_error {
   double retry_after_seconds_;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -13,7 +13,7 @@
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 constexpr std::uint64_t max_single_put_bytes = 5ull * 1024 * 1024 * 1024;  // S3's limit for one PUT
@@ -108,10 +108,7 @@ class S3Uploader : public Uploader {
   UploadResult upload(const std::string& local_path, const std::string& object_name) override {
     FileDigest local = digest_file(local_path);
     std::string key = destination_.key_for(object_name);
-    UploadResult result;
-    result.object_url = destination_.url_for(object_name);
-    result.bytes = local.size;
-    result.md5_hex = local.md5_hex();
+    UploadResult result = result_for(local, object_name);
     if (local.size > max_single_put_bytes)
       throw Error(fmt::format("{}: {} is {} bytes, over the 5 GiB a single verified PUT can carry", result.object_url,
                               local_path, local.size));
@@ -322,4 +319,4 @@ std::unique_ptr<Uploader> make_s3_uploader(UploadDestination destination, S3Stor
   return std::make_unique<S3Uploader>(std::move(destination), std::move(config), options);
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -8,7 +8,7 @@
 #include "base/civil_time.h"
 #include "upload/checksum.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 std::string lowercase(std::string_view text) {
@@ -114,4 +114,4 @@ std::string amz_date_now() {
   return fmt::format("{:04d}{:02d}{:02d}T{:02d}{:02d}{:02d}Z", t.year, t.month, t.day, t.hour, t.minute, t.second);
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-namespace mtastream {
+namespace mtastream::upload {
 
 struct AwsCredentials {
   std::string access_key_id;
@@ -42,4 +42,4 @@ std::string uri_encode(std::string_view text, bool keep_slash);
 // "20130524T000000Z" for the current UTC time.
 std::string amz_date_now();
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -8,7 +8,7 @@
 #include "upload/sigv4.h"
 #include "upload/uploader.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 
 // An endpoint URL split into what requests and signatures need.
 struct HttpEndpoint {
@@ -59,4 +59,4 @@ std::unique_ptr<Uploader> make_s3_uploader(UploadDestination destination, S3Stor
 std::unique_ptr<Uploader> make_gcs_json_uploader(UploadDestination destination, HttpEndpoint endpoint,
                                                  const std::string& credentials_file, const UploadOptions& options);
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

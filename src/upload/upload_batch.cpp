@@ -12,7 +12,7 @@
 #include "base/durable_file.h"
 #include "base/error.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 namespace fs = std::filesystem;
@@ -116,4 +116,4 @@ UploadBatchSummary run_upload_batch(Uploader& uploader, const std::vector<Upload
   return summary;
 }
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

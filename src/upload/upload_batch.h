@@ -9,7 +9,7 @@
 
 #include "upload/uploader.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 
 struct UploadItem {
   std::string local_path;
@@ -46,4 +46,4 @@ UploadBatchSummary run_upload_batch(Uploader& uploader, const std::vector<Upload
                                     const UploadBatchOptions& options,
                                     const std::function<void(const UploadItemReport&)>& on_item);
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -8,10 +8,11 @@
 
 #include "base/error.h"
 #include "upload/aws_credentials.h"
+#include "upload/checksum.h"
 #include "upload/retry.h"
 #include "upload/store_uploaders.h"
 
-namespace mtastream {
+namespace mtastream::upload {
 namespace {
 
 std::string strip_slashes(std::string_view text) {
@@ -219,4 +220,12 @@ std::unique_ptr<Uploader> Uploader::create(const std::string& url, const UploadO
   throw UsageError("unsupported upload URL: " + url);
 }
 
-}  // namespace mtastream
+UploadResult Uploader::result_for(const FileDigest& local, const std::string& object_name) const {
+  UploadResult result;
+  result.object_url = destination_.url_for(object_name);
+  result.bytes = local.size;
+  result.md5_hex = local.md5_hex();
+  return result;
+}
+
+}  // namespace mtastream::upload

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace mtastream {
+namespace mtastream::upload {
 
 // Where an object goes, from `file://DIR`, `s3://BUCKET[/PREFIX]`, `gs://BUCKET[/PREFIX]`.
 struct UploadDestination {
@@ -80,6 +80,8 @@ struct UploadResult {
   int attempts = 0;          // requests rounds it took (1 when nothing had to be retried)
 };
 
+struct FileDigest;
+
 class Uploader {
  public:
   // Builds the uploader for `url`; resolves endpoint and credentials now, so a missing credential or a
@@ -108,7 +110,9 @@ class Uploader {
 
  protected:
   explicit Uploader(UploadDestination destination) : destination_(std::move(destination)) {}
+  // What an upload of this file reports before it is sent: the object's URL, its size and checksum.
+  UploadResult result_for(const FileDigest& local, const std::string& object_name) const;
   UploadDestination destination_;
 };
 
-}  // namespace mtastream
+}  // namespace mtastream::upload

@@ -11,6 +11,7 @@
 #include "fuzz_target.h"
 
 using namespace mtastream;
+using namespace mtastream::config;
 
 FUZZ_TARGET(config) {
   if (size == 0) return 0;

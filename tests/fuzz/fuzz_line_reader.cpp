@@ -13,6 +13,7 @@
 #include "fuzz_target.h"
 
 using namespace mtastream;
+using namespace mtastream::source;
 
 FUZZ_TARGET(line_reader) {
   static std::string path = [] {

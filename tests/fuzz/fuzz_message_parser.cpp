@@ -10,6 +10,7 @@
 #include "fuzz_target.h"
 
 using namespace mtastream;
+using namespace mtastream::event;
 
 static void expect_same(const TurnstileEvent& a, const TurnstileEvent& b) {
   bool same = a.ca == b.ca && a.unit == b.unit && a.scp == b.scp && a.station == b.station &&

@@ -12,6 +12,8 @@
 #include "fuzz_target.h"
 
 using namespace mtastream;
+using namespace mtastream::event;
+using namespace mtastream::replay;
 
 FUZZ_TARGET(mta_batch) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

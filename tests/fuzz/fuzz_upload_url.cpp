@@ -12,6 +12,7 @@
 #include "fuzz_target.h"
 
 using namespace mtastream;
+using namespace mtastream::upload;
 
 static bool escapes(const std::string& key) {
   if (!key.empty() && key.front() == '/') return true;

@@ -10,6 +10,8 @@
 #include "test_support.h"
 
 using namespace mtastream;
+using namespace mtastream::aggregate;
+using namespace mtastream::lake;
 
 namespace {
 

@@ -4,6 +4,7 @@
 #include "base/error.h"
 
 using namespace mtastream;
+using namespace mtastream::config;
 
 TEST(Config, PropertiesFileOfTheOriginal) {
   Settings s;

@@ -7,6 +7,9 @@
 #include <librdkafka/rdkafka.h>
 
 namespace mtastream {
+using namespace mtastream::consume;
+using namespace mtastream::engine;
+using namespace mtastream::lake;
 namespace {
 
 TEST(ConsumeCheckpoint, RoundTripsThroughMetadata) {

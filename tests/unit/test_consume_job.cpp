@@ -23,6 +23,9 @@
 #include "test_support.h"
 
 using namespace mtastream;
+using namespace mtastream::config;
+using namespace mtastream::consume;
+using namespace mtastream::engine;
 using namespace std::chrono_literals;
 
 namespace {

@@ -3,6 +3,7 @@
 #include "consume/consume_metrics.h"
 
 using namespace mtastream;
+using namespace mtastream::consume;
 using namespace std::chrono_literals;
 
 namespace {

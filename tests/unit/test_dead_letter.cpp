@@ -7,6 +7,7 @@
 #include "base/error.h"
 
 using namespace mtastream;
+using namespace mtastream::lake;
 
 TEST(DeadLetter, LineFormat) {
   EXPECT_EQ(dead_letter_line("in.csv:3", "ENTRIES 'x' is not a non-negative integer", "A,\"b\"\t\x01"),

@@ -8,6 +8,8 @@
 #include "event/message_parser.h"
 
 using namespace mtastream;
+using namespace mtastream::event;
+using namespace mtastream::source;
 
 namespace {
 std::string csv_of(const TurnstileEvent& event) {

@@ -5,6 +5,7 @@
 #include "event/event_id.h"
 
 using namespace mtastream;
+using namespace mtastream::event;
 
 static std::string hex(const Sha1Digest& d) {
   static const char* digits = "0123456789abcdef";

@@ -17,13 +17,17 @@
 #include "engine/window_engine.h"
 
 using namespace mtastream;
+using namespace mtastream::consume;
+using namespace mtastream::engine;
+using namespace mtastream::event;
+using namespace mtastream::lake;
 
 namespace {
 
 constexpr int64_t day0 = 1695427200;  // 2023-09-23 00:00:00 UTC
 constexpr GroupColumns station_only = 1u << 3;
 
-TurnstileEvent event(std::string_view ca, std::string_view station, std::string_view desc, std::string_view id,
+TurnstileEvent make_event(std::string_view ca, std::string_view station, std::string_view desc, std::string_view id,
                      int64_t t, uint64_t entries) {
   TurnstileEvent e;
   e.ca = ca;
@@ -71,10 +75,10 @@ TEST(GroupColumns, EngineSumsByTheChosenColumnsOnly) {
   WindowConfig config{300, 300, 300};
   config.group_columns = station_only;
   WindowEngine engine(config);
-  EXPECT_EQ(engine.add(event("A001", "S1", "REGULAR", "a", day0 + 10, 5), 0), AddResult::accepted);
-  EXPECT_EQ(engine.add(event("A002", "S1", "RECOVR AUD", "b", day0 + 20, 7), 1), AddResult::accepted);
-  EXPECT_EQ(engine.add(event("A003", "S0", "REGULAR", "c", day0 + 30, 1), 2), AddResult::accepted);
-  EXPECT_EQ(engine.add(event("A003", "S0", "REGULAR", "c", day0 + 40, 1), 3), AddResult::duplicate);  // dedup unchanged
+  EXPECT_EQ(engine.add(make_event("A001", "S1", "REGULAR", "a", day0 + 10, 5), 0), AddResult::accepted);
+  EXPECT_EQ(engine.add(make_event("A002", "S1", "RECOVR AUD", "b", day0 + 20, 7), 1), AddResult::accepted);
+  EXPECT_EQ(engine.add(make_event("A003", "S0", "REGULAR", "c", day0 + 30, 1), 2), AddResult::accepted);
+  EXPECT_EQ(engine.add(make_event("A003", "S0", "REGULAR", "c", day0 + 40, 1), 3), AddResult::duplicate);  // dedup unchanged
   engine.close_all();
   auto closed = engine.take_closed();
   ASSERT_EQ(closed.size(), 1u);

@@ -7,6 +7,8 @@
 #include "base/json_writer.h"
 
 using namespace mtastream;
+using namespace mtastream::aggregate;
+using namespace mtastream::consume;
 
 static std::string escaped(std::string_view text) {
   std::string out;

@@ -6,6 +6,7 @@
 #include "kafka/producer.h"
 
 using namespace mtastream;
+using namespace mtastream::config;
 using namespace std::chrono_literals;
 
 TEST(KafkaConf, BadValueNamesOriginAndHidesSecret) {

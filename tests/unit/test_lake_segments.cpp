@@ -9,6 +9,10 @@
 #include "upload/uploader.h"
 
 namespace mtastream {
+using namespace mtastream::engine;
+using namespace mtastream::event;
+using namespace mtastream::lake;
+using namespace mtastream::upload;
 namespace {
 
 WindowRow row(const char* ca, int64_t entries, int64_t exits) {

@@ -10,6 +10,8 @@
 #include "lake/lake_writer.h"
 
 using namespace mtastream;
+using namespace mtastream::engine;
+using namespace mtastream::lake;
 
 namespace {
 

@@ -11,6 +11,8 @@
 #include "lake/lake_writer.h"
 
 namespace mtastream {
+using namespace mtastream::engine;
+using namespace mtastream::lake;
 namespace {
 
 std::string read_file(const std::filesystem::path& path) {

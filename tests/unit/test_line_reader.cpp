@@ -11,6 +11,8 @@
 #include "source/line_reader.h"
 
 using namespace mtastream;
+using namespace mtastream::lake;
+using namespace mtastream::source;
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include "event/message_parser.h"
 
 using namespace mtastream;
+using namespace mtastream::event;
 
 namespace {
 

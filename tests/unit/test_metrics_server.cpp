@@ -7,6 +7,7 @@
 #include "serve/metrics_server.h"
 
 using namespace mtastream;
+using namespace mtastream::serve;
 
 TEST(MetricsServer, ParsesAddresses) {
   HttpAddress a = parse_http_address("9108", "--metrics-addr");

@@ -7,6 +7,8 @@
 #include "replay/mta_batch.h"
 
 using namespace mtastream;
+using namespace mtastream::event;
+using namespace mtastream::replay;
 
 namespace {
 
@@ -20,7 +22,7 @@ struct Replayed {
   MtaDeltaCounts counts;
 };
 
-Replayed replay(const std::vector<std::pair<std::string, std::string>>& files, uint64_t max_delta = 10000) {
+Replayed replay_files(const std::vector<std::pair<std::string, std::string>>& files, uint64_t max_delta = 10000) {
   Replayed r;
   MtaReadings readings;
   for (const auto& [name, text] : files)
@@ -108,7 +110,7 @@ TEST(MtaBatch, TruncatedLastLineIsRejectedNamingFileAndLine) {
   std::string text = std::string(raw_header) + "\r\n" +
                      "G009,R151,02-00-05,CONEY IS-STILLW,DFNQ,BMT,06/11/2017,13:00:00,REGULAR,0003048794,0000245714   \r\n"
                      "G009,R151,02-00-05,CONEY IS-STILLW,DFNQ,BMT,06/11/2017,17:00:00,REGULAR,0003049181,000245744";
-  Replayed r = replay({{"turnstile_170617.txt", text}});
+  Replayed r = replay_files({{"turnstile_170617.txt", text}});
   ASSERT_EQ(r.rejected.size(), 1u);
   EXPECT_NE(r.rejected[0].find("turnstile_170617.txt:3: EXITS '000245744' has 9 digits"), std::string::npos)
       << r.rejected[0];
@@ -117,7 +119,7 @@ TEST(MtaBatch, TruncatedLastLineIsRejectedNamingFileAndLine) {
 
   // The same line complete but without a final newline is a good reading.
   std::string whole = text.substr(0, text.size() - 9) + "0000245744";
-  r = replay({{"f.txt", whole}});
+  r = replay_files({{"f.txt", whole}});
   EXPECT_TRUE(r.rejected.empty());
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_NE(r.events[0].find(",REGULAR,387,30,"), std::string::npos) << r.events[0];
@@ -133,7 +135,7 @@ TEST(MtaBatch, DeltaRuleOverOutOfOrderInterleavedTurnstilesAndConsecutiveFiles) 
   std::string week2 = ",C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS   \n"
                       "0,A001,R001,00-00-00,ST A,NQR,BMT,06/17/2017,08:00:00,RECOVR AUD,1030,2009\n"
                       "1,B001,R002,00-00-01,ST B,1,IRT,06/17/2017,04:00:00,REGULAR,130,60\n";
-  Replayed r = replay({{"w2.csv", week2}, {"w1.txt", week1}});
+  Replayed r = replay_files({{"w2.csv", week2}, {"w1.txt", week1}});
   EXPECT_TRUE(r.rejected.empty());
   EXPECT_TRUE(r.anomalies.empty());
   ASSERT_EQ(r.events.size(), 4u);
@@ -147,7 +149,7 @@ TEST(MtaBatch, DeltaRuleOverOutOfOrderInterleavedTurnstilesAndConsecutiveFiles) 
   EXPECT_EQ(r.counts.events, 4u);
 
   // Deterministic: same events, same IDs, whatever the file order.
-  Replayed again = replay({{"w1.txt", week1}, {"w2.csv", week2}});
+  Replayed again = replay_files({{"w1.txt", week1}, {"w2.csv", week2}});
   EXPECT_EQ(again.events, r.events);
 }
 
@@ -162,7 +164,7 @@ TEST(MtaBatch, AnomaliesYieldNoEventAndNextDeltaStartsFromNewReading) {
                      "A,U,S,ST,L,D,01/01/2020,16:00:00,REGULAR,20009,1040\n"  // +20001: above max
                      "A,U,S,ST,L,D,01/01/2020,20:00:00,REGULAR,20010,1039\n"  // exits back: negative
                      "A,U,S,ST,L,D,01/02/2020,00:00:00,REGULAR,20011,1039\n"; // +1 +0
-  Replayed r = replay({{"t", text}});
+  Replayed r = replay_files({{"t", text}});
   EXPECT_EQ(r.counts.duplicate_readings, 2u);
   EXPECT_EQ(r.counts.negative_deltas, 2u);
   EXPECT_EQ(r.counts.deltas_above_max, 1u);
@@ -176,7 +178,7 @@ TEST(MtaBatch, AnomaliesYieldNoEventAndNextDeltaStartsFromNewReading) {
   EXPECT_EQ(r.anomalies[3], "delta_above_max A t:8");
 
   // A larger --max-delta accepts the jump.
-  r = replay({{"t", text}}, 50000);
+  r = replay_files({{"t", text}}, 50000);
   EXPECT_EQ(r.counts.deltas_above_max, 0u);
   EXPECT_EQ(r.events.size(), 4u);
 }
@@ -185,7 +187,7 @@ TEST(MtaBatch, EventIdIsUuid5OfTurnstileAndTime) {
   std::string text = "C/A,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS\n"
                      "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,00:00:00,REGULAR,2040,985\n"
                      "A002,R051,02-00-00,59 ST,NQR456W,BMT,05/27/2023,04:00:00,REGULAR,2049,990\n";
-  Replayed r = replay({{"t", text}});
+  Replayed r = replay_files({{"t", text}});
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0],
             "A002,R051,02-00-00,59 ST,NQR456W,BMT,05-27-23,04:00:00,REGULAR,9,5,"

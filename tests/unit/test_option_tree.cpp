@@ -3,6 +3,7 @@
 #include "config/option_tree.h"
 
 using namespace mtastream;
+using namespace mtastream::config;
 
 TEST(OptionTree, EnvNameOfCommandOption) {
   EXPECT_EQ(option_env_name("consume", "lake-dir"), "MTASTREAM_CONSUME_LAKE_DIR");

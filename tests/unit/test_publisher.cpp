@@ -14,6 +14,8 @@
 #include "test_support.h"
 
 using namespace mtastream;
+using namespace mtastream::config;
+using namespace mtastream::produce;
 using namespace std::chrono_literals;
 
 namespace {

@@ -6,6 +6,7 @@
 #include "lake/reject_reporter.h"
 
 using namespace mtastream;
+using namespace mtastream::lake;
 
 namespace {
 

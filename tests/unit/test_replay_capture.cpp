@@ -6,6 +6,7 @@
 #include "replay/replay_pacer.h"
 
 using namespace mtastream;
+using namespace mtastream::replay;
 
 TEST(ReplayCapture, ReadsKcatJsonLines) {
   CapturedMessage m;

@@ -17,6 +17,7 @@
 #include "upload/uploader.h"
 
 namespace mtastream {
+using namespace mtastream::upload;
 namespace {
 
 const char* empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

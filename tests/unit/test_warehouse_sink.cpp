@@ -5,6 +5,8 @@
 #include "sink/warehouse_sink.h"
 
 using namespace mtastream;
+using namespace mtastream::lake;
+using namespace mtastream::sink;
 
 TEST(WarehouseSink, ParsesUrls) {
   SinkTarget t = parse_sink_url("postgresql://loader:pw@db.example:6543/wh?table=Turnstile&sslmode=disable");

@@ -15,6 +15,8 @@
 #include "engine/window_engine.h"
 
 using namespace mtastream;
+using namespace mtastream::engine;
+using namespace mtastream::event;
 
 namespace {
 
