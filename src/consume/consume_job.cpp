@@ -142,18 +142,19 @@ class ConsumeJob {
         // member (a dead member holds its partitions until its session times out), so that a cron job's
         // upload after exit 0 never misses a partition. With --flush-open each member flushes what it owns
         // first and waits for every partition's flush: a member killed after reading to the end but before
-        // its flush left open windows that only the partition's next owner writes.
+        // its flush left open windows that only the partition's next owner writes. It also waits for every
+        // partition's commit, so that exit 0 leaves the group with no lag to re-read.
         if (options_.per_partition) break;
         if (options_.flush_open) flush_owned();
         if (topic_read_to_end()) break;
         if (!waiting_for_group_) {
           waiting_for_group_ = true;
           waiting_since_ = now;
-          log::info("read to the end of its partitions; waiting for the group to read partitions{} of {}", unread_,
-                    options_.topic);
+          log::info("read to the end of its partitions; waiting for the group to read and commit partitions{} of {}",
+                    unread_, options_.topic);
         } else if (now - waiting_since_ >= assignment_timeout) {
           throw Error(fmt::format(
-              "partitions{} of '{}' were not read to their end by any member of group '{}' within {} "
+              "partitions{} of '{}' were not read to their end and committed by any member of group '{}' within {} "
               "(--assignment-timeout): is a member stuck, or did one die without leaving (its partitions wait "
               "for its session to time out)? What this member read is committed; run again",
               unread_, options_.topic, options_.group,
@@ -232,7 +233,45 @@ class ConsumeJob {
       if (!c || c->read_through < end->second || (options_.flush_open && c->closed_through != closed_through_everything))
         unread_ += fmt::format(" {}", p);
     }
+    if (!unread_.empty()) return false;
+    // Every partition is in the lake. Ours are committed now (the other members wait for that too), and
+    // the others' commits must have caught up: a member killed between its marker and its commit holds
+    // its partitions until its session times out, and an exit then would leave the group's lag above zero
+    // and the next run re-reading (and dead-lettering again) what that member read.
+    commit_all();
+    unread_ = uncommitted_elsewhere();
     return unread_.empty();
+  }
+
+  // The partitions of the topic this member does not own whose committed checkpoint is not yet at the end
+  // `topic_read_to_end` waits for (" 3 5"; all of them when the group's offsets cannot be read now).
+  std::string uncommitted_elsewhere() {
+    std::vector<kafka::TopicPartition> others;
+    std::string all;
+    for (int32_t p : topic_partitions_) {
+      auto end = topic_ends_.find(p);
+      if (find_state(p) || end == topic_ends_.end() || end->second == 0) continue;
+      others.push_back({options_.topic, p});
+      all += fmt::format(" {}", p);
+    }
+    if (others.empty()) return {};
+    std::vector<kafka::TopicPartition> stored;
+    try {
+      stored = consumer_->committed(others, 10s);
+    } catch (const Error& e) {
+      log::debug("{} (checked again shortly)", e.what());
+      return all;
+    }
+    std::string waiting;
+    for (const kafka::TopicPartition& tp : stored) {
+      std::string error;
+      std::optional<ConsumeCheckpoint> c;
+      if (tp.offset >= 0) c = parse_checkpoint_metadata(tp.metadata, tp.offset, error);
+      if (!c || c->read_through < topic_ends_[tp.partition] ||
+          (options_.flush_open && c->closed_through != closed_through_everything))
+        waiting += fmt::format(" {}", tp.partition);
+    }
+    return waiting;
   }
 
   bool owns_partitions() const {
@@ -773,7 +812,7 @@ class ConsumeJob {
   std::map<int32_t, int64_t> topic_ends_;  // partition -> end offset when first assigned (-e waits for it)
   bool waiting_for_group_ = false;
   Clock::time_point waiting_since_, last_group_check_;
-  std::string unread_;  // partitions not yet read to their end by the group (" 3 5")
+  std::string unread_;  // partitions not yet read to their end and committed by the group (" 3 5")
   std::string last_commit_error_;
   Clock::time_point last_read_at_ = Clock::now();  // the last message or event polled (-e: no progress for long = error)
   std::string lost_reason_;

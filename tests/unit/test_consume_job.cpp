@@ -380,3 +380,108 @@ TEST(ConsumeJob, ARevokedPartitionIsCommittedWithoutItsUnmergedWindows) {
     EXPECT_EQ(checkpoint->offset, checkpoint->read_through);           // nothing open to replay
   }
 }
+
+// A member killed after its partitions' progress markers were written but before its commit holds those
+// partitions until its session times out. -e must not exit 0 meanwhile: the group's offsets would stay
+// behind the lake and the next run re-read (and dead-letter again) what the dead member read.
+TEST(ConsumeJob, ExitAtEndWaitsForEveryPartitionsCommit) {
+  kafka::MockCluster cluster(1);
+  cluster.create_topic("deadmember", 2);
+  const std::string bootstrap = cluster.bootstrap_servers();
+  std::vector<Message> messages;
+  int64_t total_entries = 0;
+  std::map<int32_t, int64_t> ends;
+  for (int j = 0; j < 20; ++j)
+    for (int k = 0; k < 4; ++k) {
+      int seconds = j * 30, entries = j + k + 1;  // 16:50:00 to 16:59:30
+      std::string time = "16:" + std::to_string(50 + seconds / 60) + ":" + (seconds % 60 < 10 ? "0" : "") +
+                         std::to_string(seconds % 60);
+      messages.push_back({"k" + std::to_string(k),
+                          event_line("B00" + std::to_string(k), "id-" + std::to_string(j * 4 + k), time, entries, 1),
+                          k % 2});
+      total_entries += entries;
+      ++ends[k % 2];
+    }
+  produce(bootstrap, "deadmember", messages);
+  Settings settings = broker_settings(bootstrap);
+  settings.set_kafka("partition.assignment.strategy", "cooperative-sticky", "test");
+
+  // A first run, in another group, writes the whole topic to the lake with a marker per partition: what a
+  // member that died before its commit leaves behind for the group below.
+  const std::string lake = test::scratch_dir("consume_deadmember");
+  ConsumeOptions first = job_options("deadmember", "g-first", lake);
+  first.flush_open = true;
+  run_consume(settings, first, {});
+  ASSERT_EQ(lake_entries(lake), total_entries);
+
+  // The dead member: it holds both partitions and never commits.
+  std::mutex mutex;
+  std::set<int32_t> b_owns;
+  kafka::ConsumerOptions b_options;
+  b_options.conf.required["group.id"] = "g-dead";
+  b_options.conf.required["enable.auto.commit"] = "false";
+  b_options.on_rebalance = [&](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
+    std::lock_guard lock(mutex);
+    for (const auto& tp : list)
+      if (kind == kafka::RebalanceKind::assign)
+        b_owns.insert(tp.partition);
+      else
+        b_owns.erase(tp.partition);
+  };
+  kafka::KafkaConsumer b(settings, b_options);
+  b.subscribe({"deadmember"});
+  auto owned_by_b = [&] {
+    std::lock_guard lock(mutex);
+    return b_owns.size();
+  };
+  for (int i = 0; i < 300 && owned_by_b() != 2; ++i) b.poll(100ms);
+  ASSERT_EQ(owned_by_b(), 2u) << "the first member was not assigned both partitions";
+
+  ConsumeOptions options = job_options("deadmember", "g-dead", lake);
+  options.flush_open = true;
+  std::optional<ConsumeProgress> progress;
+  std::atomic<bool> done = false;
+  std::exception_ptr failure;
+  std::thread job([&] {
+    try {
+      run_consume(settings, options, [&](const ConsumeProgress& p) {
+        std::lock_guard lock(mutex);
+        progress = p;
+      });
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    done = true;
+  });
+  struct Joiner {
+    std::thread& thread;
+    ~Joiner() {
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{job};
+  auto read_to_end = [&] {
+    std::lock_guard lock(mutex);
+    int n = 0;
+    if (progress)
+      for (const PartitionProgress& p : progress->by_partition)
+        if (p.assigned && p.lag == 0 && p.next_offset == ends[p.partition]) ++n;
+    return n;
+  };
+  for (int i = 0; i < 600 && read_to_end() != 1 && !done; ++i) b.poll(100ms);
+  ASSERT_EQ(read_to_end(), 1) << "the job did not read a partition of its own to its end";
+  // Every marker says "read to the end and flushed", but the dead member's partition is not committed.
+  for (int i = 0; i < 30; ++i) b.poll(100ms);
+  EXPECT_FALSE(done) << "-e exited while a partition of the group was not committed";
+  EXPECT_EQ(owned_by_b(), 1u);
+
+  b.close();  // its partition goes to the job, which reads and commits it
+  job.join();
+  if (failure) std::rethrow_exception(failure);
+  std::vector<std::optional<ConsumeCheckpoint>> checkpoints = committed(bootstrap, "g-dead", "deadmember", 2);
+  for (int32_t p = 0; p < 2; ++p) {
+    ASSERT_TRUE(checkpoints[p]) << "partition " << p << " not committed";
+    EXPECT_EQ(checkpoints[p]->read_through, ends[p]);
+    EXPECT_EQ(checkpoints[p]->closed_through, closed_through_everything);
+  }
+  EXPECT_EQ(lake_entries(lake), total_entries) << "re-reading what was in the lake doubled an event";
+}
