@@ -120,22 +120,55 @@ std::string aggregate_stream_name(const std::vector<std::string>& inputs) {
 
 namespace {
 
-AggregateSummary run_one_thread(const AggregateOptions& options) {
-  auto started = std::chrono::steady_clock::now();
-  std::vector<std::string> inputs = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
-  AggregateSummary summary;
-  engine::WindowEngine engine(options.window);
-  lake::DeadLetterWriter dead_letter(options.dead_letter);
-  WindowSink sink(options);
-  int64_t position = 0;
-  log::debug("simdjson kernel: {} (JSON-object messages)", event::MessageParser::json_implementation());
-  lake::RejectReporter reject(dead_letter);
-  bool live_input = false;  // the input being read is a pipe or terminal
-  auto drain = [&]() {
-    for (const engine::ClosedWindow& window : engine.take_closed()) sink.write(window, summary);
-    sink.closed_windows_written(live_input, summary);
-  };
+std::vector<std::string> inputs_or_stdin(const AggregateOptions& options) {
+  return options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
+}
 
+std::string line_too_long_reason() {
+  return fmt::format("line longer than {} bytes (kept cut to that length)", source::LineReader::default_max_line_bytes);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+// ---- aggregate --threads 1: one window engine on the reading thread ----
+class OneThreadAggregate {
+ public:
+  explicit OneThreadAggregate(const AggregateOptions& options)
+      : options_(options), engine_(options.window), dead_letter_(options.dead_letter), sink_(options),
+        reject_(dead_letter_) {}
+
+  AggregateSummary run() {
+    auto started = std::chrono::steady_clock::now();
+    log::debug("simdjson kernel: {} (JSON-object messages)", event::MessageParser::json_implementation());
+    try {
+      for (const std::string& input : inputs_or_stdin(options_)) {
+        read_input(input);
+        if (stop_requested()) {
+          summary_.interrupted = true;
+          break;
+        }
+      }
+      engine_.close_all();
+      drain();
+    } catch (...) {
+      sink_.flush_after_error(summary_);
+      throw;
+    }
+    sink_.finish(summary_);
+    dead_letter_.close();
+
+    const engine::WindowCounters& c = engine_.counters();
+    summary_.accepted = c.accepted;
+    summary_.late = c.late;
+    summary_.duplicates = c.duplicates;
+    summary_.overflow = c.overflow;
+    summary_.seconds = seconds_since(started);
+    return summary_;
+  }
+
+ private:
   // Two messages in flight: the next one is parsed (from its own copy of the line) and its dedup
   // state prefetched before the previous one is added, which hides the engine's one cache miss.
   struct Pending {
@@ -146,17 +179,55 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
     uint64_t line_number = 0;
     int64_t position = 0;
   };
-  Pending pending[2];
-  Pending* held = nullptr;
-  int next_slot = 0;
-  auto add_held = [&](const std::string& source_name) {
-    if (!held) return;
-    Pending& p = *held;
-    held = nullptr;
-    int64_t watermark = engine.watermark();
+
+  // SIGINT/SIGTERM: stop reading (a blocked read returns as end of input); run() closes every open window.
+  void read_input(const std::string& input) {
+    source::LineReader reader(input);
+    live_input_ = !reader.is_regular_file();
+    const std::string& name = reader.source_name();
+    std::string_view line;
+    while (!stop_requested() && reader.next(line)) {
+      if (stop_requested() && reader.last_line_unterminated()) break;  // cut by the interrupted read
+      ++position_;
+      if (reader.line_too_long()) {
+        reject_bad(name, reader.line_number(), line_too_long_reason(), line);
+        continue;
+      }
+      Pending& p = pending_[next_slot_];
+      p.line.assign(line);
+      if (!p.parser.parse(p.line, p.event)) {
+        std::string_view trimmed = trim(line);
+        if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
+        reject_bad(name, reader.line_number(), p.parser.error(), line);
+        continue;
+      }
+      ++summary_.read;
+      p.line_number = reader.line_number();
+      p.position = position_;
+      p.prepared = engine_.prepare(p.event);
+      add_held(name);
+      held_ = &p;
+      next_slot_ ^= 1;
+    }
+    add_held(name);
+  }
+
+  // A bad line is rejected after the message before it was added (input order in the dead letters).
+  void reject_bad(const std::string& name, uint64_t line_number, std::string_view reason, std::string_view line) {
+    add_held(name);
+    ++summary_.read;
+    ++summary_.bad;
+    reject_(lake::file_source(name, line_number), reason, line);
+  }
+
+  void add_held(const std::string& source_name) {
+    if (!held_) return;
+    Pending& p = *held_;
+    held_ = nullptr;
+    int64_t watermark = engine_.watermark();
     engine::AddResult result;
     try {
-      result = engine.add(p.event, p.position, p.prepared);
+      result = engine_.add(p.event, p.position, p.prepared);
     } catch (const engine::GroupKeyLimitError& e) {
       throw Error(fmt::format("{}: {}", lake::file_source(source_name, p.line_number), e.what()));
     }
@@ -167,77 +238,34 @@ AggregateSummary run_one_thread(const AggregateOptions& options) {
       case engine::AddResult::late:
       case engine::AddResult::overflow:
       case engine::AddResult::too_late_in_time:
-        reject(lake::file_source(source_name, p.line_number), engine::rejection_reason(result, p.event.timestamp, watermark),
-               p.line);
+        reject_(lake::file_source(source_name, p.line_number),
+                engine::rejection_reason(result, p.event.timestamp, watermark), p.line);
         break;
     }
-    if (engine.has_closed()) drain();
-  };
-
-  try {
-    for (const std::string& input : inputs) {
-      source::LineReader reader(input);
-      live_input = !reader.is_regular_file();
-      const std::string& name = reader.source_name();
-      std::string_view line;
-      // SIGINT/SIGTERM: stop reading (a blocked read returns as end of input), then close every open window.
-      while (!stop_requested() && reader.next(line)) {
-        if (stop_requested() && reader.last_line_unterminated()) break;  // cut by the interrupted read
-        ++position;
-        if (reader.line_too_long()) {
-          add_held(name);
-          ++summary.read;
-          ++summary.bad;
-          reject(lake::file_source(name, reader.line_number()),
-                 fmt::format("line longer than {} bytes (kept cut to that length)",
-                             source::LineReader::default_max_line_bytes),
-                 line);
-          continue;
-        }
-        Pending& p = pending[next_slot];
-        p.line.assign(line);
-        if (!p.parser.parse(p.line, p.event)) {
-          std::string_view trimmed = trim(line);
-          if (trimmed.empty() || trimmed == message_header) continue;  // blank lines and CSV headers
-          add_held(name);
-          ++summary.read;
-          ++summary.bad;
-          reject(lake::file_source(name, reader.line_number()), p.parser.error(), line);
-          continue;
-        }
-        ++summary.read;
-        p.line_number = reader.line_number();
-        p.position = position;
-        p.prepared = engine.prepare(p.event);
-        add_held(name);
-        held = &p;
-        next_slot ^= 1;
-      }
-      add_held(name);
-      if (stop_requested()) {
-        summary.interrupted = true;
-        break;
-      }
-    }
-    engine.close_all();
-    drain();
-  } catch (...) {
-    sink.flush_after_error(summary);
-    throw;
+    if (engine_.has_closed()) drain();
   }
-  sink.finish(summary);
-  dead_letter.close();
 
-  const engine::WindowCounters& c = engine.counters();
-  summary.accepted = c.accepted;
-  summary.late = c.late;
-  summary.duplicates = c.duplicates;
-  summary.overflow = c.overflow;
-  summary.windows = c.windows_closed;
-  summary.rows = c.rows;
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return summary;
-}
+  void drain() {
+    for (const engine::ClosedWindow& window : engine_.take_closed()) {
+      ++summary_.windows;
+      summary_.rows += window.rows.size();
+      sink_.write(window, summary_);
+    }
+    sink_.closed_windows_written(live_input_, summary_);
+  }
+
+  const AggregateOptions& options_;
+  AggregateSummary summary_;
+  engine::WindowEngine engine_;
+  lake::DeadLetterWriter dead_letter_;
+  WindowSink sink_;
+  lake::RejectReporter reject_;
+  Pending pending_[2];
+  Pending* held_ = nullptr;
+  int next_slot_ = 0;
+  bool live_input_ = false;  // the input being read is a pipe or terminal
+  int64_t position_ = 0;
+};
 
 // ---- aggregate --threads N: the same result from N window engines ----
 //
@@ -480,57 +508,110 @@ engine::ClosedWindow merge_window(std::vector<engine::ClosedWindow*>& parts) {
   return out;
 }
 
-AggregateSummary run_threads(const AggregateOptions& options) {
-  auto started = std::chrono::steady_clock::now();
-  const unsigned n = options.threads;
-  AggregateSummary summary;
-  engine::WindowConfig shard_config = options.window;  // the key limit holds per shard (see README)
-  engine::WindowEngine front(options.window);
-  std::vector<std::unique_ptr<engine::WindowEngine>> shards;
-  for (unsigned i = 0; i < n; ++i) shards.push_back(std::make_unique<engine::WindowEngine>(shard_config));
-  lake::DeadLetterWriter dead_letter(options.dead_letter);
-  WindowSink sink(options);
-  BatchReader reading(options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs);
-  Batch batches[4] = {Batch(n), Batch(n), Batch(n), Batch(n)};
-  bool hold_reading = false;  // a live batch (or one cut by a read error) is in the pipeline
-  log::debug("simdjson kernel: {} (JSON-object messages); {} window threads", event::MessageParser::json_implementation(), n);
-  lake::RejectReporter reject(dead_letter);
+class ShardedAggregate {
+ public:
+  explicit ShardedAggregate(const AggregateOptions& options)
+      : n_(options.threads), group_columns_(options.window.group_columns), front_(options.window),
+        dead_letter_(options.dead_letter), sink_(options), reading_(inputs_or_stdin(options)),
+        batches_{Batch(n_), Batch(n_), Batch(n_), Batch(n_)}, reject_(dead_letter_) {
+    // The key limit holds per shard (see README).
+    for (unsigned i = 0; i < n_; ++i) shards_.push_back(std::make_unique<engine::WindowEngine>(options.window));
+    pool_ = std::make_unique<WorkerPool>(n_);
+  }
 
-  // Writes the windows every shard closed (only those ending at or before `end_limit`), merged.
-  auto write_closed = [&](std::vector<std::vector<engine::ClosedWindow>>& closed, int64_t end_limit, bool live) {
-    std::vector<size_t> next(closed.size(), 0);
-    std::vector<engine::ClosedWindow*> parts;
-    while (true) {
-      int64_t start = INT64_MAX;
-      for (size_t s = 0; s < closed.size(); ++s)
-        if (next[s] < closed[s].size() && closed[s][next[s]].end <= end_limit)
-          start = std::min(start, closed[s][next[s]].start);
-      if (start == INT64_MAX) break;
-      parts.clear();
-      for (size_t s = 0; s < closed.size(); ++s)
-        if (next[s] < closed[s].size() && closed[s][next[s]].start == start) parts.push_back(&closed[s][next[s]++]);
-      engine::ClosedWindow merged = parts.size() == 1 ? std::move(*parts.front()) : merge_window(parts);
-      ++summary.windows;
-      summary.rows += merged.rows.size();
-      sink.write(merged, summary);
+  AggregateSummary run() {
+    auto started = std::chrono::steady_clock::now();
+    log::debug("simdjson kernel: {} (JSON-object messages); {} window threads",
+               event::MessageParser::json_implementation(), n_);
+    try {
+      run_batches();
+      reading_.rethrow_read_error();
+      summary_.interrupted = reading_.interrupted();
+      close_all();
+    } catch (...) {
+      sink_.flush_after_error(summary_);
+      throw;
     }
-    sink.closed_windows_written(live, summary);
-  };
+    sink_.finish(summary_);
+    dead_letter_.close();
 
-  WorkerPool pool(n);
+    summary_.duplicates = front_.counters().duplicates;
+    summary_.late = front_.counters().late;
+    summary_.overflow = front_.counters().overflow;
+    for (const auto& shard : shards_) {
+      summary_.accepted += shard->counters().accepted;
+      summary_.overflow += shard->counters().overflow;
+    }
+    summary_.seconds = seconds_since(started);
+    return summary_;
+  }
+
+ private:
+  // A pipeline of batches: while the workers add batch R and parse batch P, this thread admits batch
+  // Q (parsed, R's successor) and reads the next one; then it writes R. A batch that ended at a pipe's
+  // buffered end (or at a read error) goes through alone before anything more is read.
+  void run_batches() {
+    Batch *to_parse = take(), *to_admit = nullptr, *to_add = nullptr;
+    if (to_parse) size_for_parse(*to_parse);
+    while (to_parse || to_admit || to_add) {
+      Batch *parse_b = to_parse, *add_b = to_add;
+      pool_->start([this, parse_b, add_b](unsigned w) {
+        if (add_b) add_shard(*add_b, w);
+        if (parse_b) parse_slice(*parse_b, w);
+      });
+      if (to_admit) admit(*to_admit);
+      Batch* read_b = more_ && !hold_reading_ ? take() : nullptr;
+      pool_->wait();
+      if (to_add) {
+        finish(*to_add);
+        if (to_add->read_error) reading_.rethrow_read_error();
+        if (to_add->live || to_add->read_error) hold_reading_ = false;
+        free_list_[free_count_++] = to_add;
+      }
+      to_add = to_admit;
+      to_admit = to_parse;
+      if (to_admit && to_admit->read_error) drop_last_parsed(*to_admit);
+      to_parse = read_b;
+      if (!to_parse && more_ && !hold_reading_ && !to_admit && !to_add) to_parse = take();  // after a live batch
+      if (to_parse) size_for_parse(*to_parse);
+    }
+  }
+
+  // The next batch read from the inputs, or null at their end.
+  Batch* take() {
+    Batch* b = free_list_[--free_count_];
+    if (!reading_.fill(*b)) {
+      free_list_[free_count_++] = b;
+      more_ = false;
+      return nullptr;
+    }
+    if (b->live || b->read_error) hold_reading_ = true;
+    return b;
+  }
+
+  // At the end of the input: every shard closes its open windows, written merged.
+  void close_all() {
+    Batch& last = *free_list_[0];
+    last.clear();
+    pool_->run([this, &last](unsigned s) {
+      shards_[s]->close_all();
+      last.closed[s] = shards_[s]->take_closed();
+    });
+    write_closed(last.closed, INT64_MAX, false);
+  }
+
   // (a) parse slice w of n of the batch (sized by size_for_parse() first).
-  auto size_for_parse = [](Batch& b) {
+  static void size_for_parse(Batch& b) {
     size_t count = b.lines.size();
     b.events.resize(count);
     b.prepared.resize(count);
     b.errors.resize(count);
     b.watermark_before.resize(count);
-  };
-  const engine::GroupColumns group_columns = options.window.group_columns;
-  auto parse_slice = [n, group_columns](Batch& b, unsigned w) {
+  }
+  void parse_slice(Batch& b, unsigned w) const {
     thread_local event::MessageParser parser;
     const size_t count = b.lines.size();
-    for (size_t i = count * w / n, end = count * (w + 1) / n; i < end; ++i) {
+    for (size_t i = count * w / n_, end = count * (w + 1) / n_; i < end; ++i) {
       if (b.status[i] == LineStatus::too_long) continue;
       std::string_view line = b.line(i);
       event::TurnstileEvent& e = b.events[i];
@@ -542,27 +623,28 @@ AggregateSummary run_threads(const AggregateOptions& options) {
         continue;
       }
       if (parser.form() != event::WireForm::csv) pin_fields(e, b.pinned[w]);
-      b.prepared[i] = engine::WindowEngine::hash(e, group_columns);
+      b.prepared[i] = engine::WindowEngine::hash(e, group_columns_);
       b.status[i] = LineStatus::parsed;
     }
-  };
+  }
+
   // (b) dedup and watermark in input order; admitted events to their shards.
-  auto admit = [&](Batch& b) {
+  void admit(Batch& b) {
     const size_t count = b.lines.size();
     for (size_t i = 0; i < count; ++i) {
       LineStatus& st = b.status[i];
       if (st == LineStatus::skipped) continue;
-      ++summary.read;
+      ++summary_.read;
       if (st != LineStatus::parsed) {
-        ++summary.bad;
+        ++summary_.bad;
         continue;
       }
-      if (i + 1 < count && b.status[i + 1] == LineStatus::parsed) front.prefetch(b.prepared[i + 1]);
-      b.watermark_before[i] = front.watermark();
-      switch (front.admit(b.events[i], b.prepared[i])) {
+      if (i + 1 < count && b.status[i + 1] == LineStatus::parsed) front_.prefetch(b.prepared[i + 1]);
+      b.watermark_before[i] = front_.watermark();
+      switch (front_.admit(b.events[i], b.prepared[i])) {
         case engine::AddResult::accepted: {
           // The high hash bits pick the shard: the low ones index each shard's own key table.
-          uint64_t shard = (b.prepared[i].key_hash >> 32) * n >> 32;
+          uint64_t shard = (b.prepared[i].key_hash >> 32) * n_ >> 32;
           b.shard_events[shard].push_back(static_cast<uint32_t>(i));
           break;
         }
@@ -571,11 +653,12 @@ AggregateSummary run_threads(const AggregateOptions& options) {
         default: st = LineStatus::too_late; break;
       }
     }
-    b.watermark_end = front.watermark();
-  };
+    b.watermark_end = front_.watermark();
+  }
+
   // (c) worker s adds its shard's events and closes what the batch's watermark passed.
-  auto add_shard = [&shards](Batch& b, unsigned s) {
-    engine::WindowEngine& engine = *shards[s];
+  void add_shard(Batch& b, unsigned s) {
+    engine::WindowEngine& engine = *shards_[s];
     const std::vector<uint32_t>& mine = b.shard_events[s];
     for (size_t k = 0; k < mine.size(); ++k) {
       const uint32_t i = mine[k];
@@ -594,118 +677,88 @@ AggregateSummary run_threads(const AggregateOptions& options) {
     }
     engine.advance_watermark(b.watermark_end);
     b.closed[s] = engine.take_closed();
-  };
+  }
+
   // (d) rejects in input order, then the closed windows; an add that failed stops the run where the
   // one-thread loop would have: what came before it is written.
-  auto finish = [&](Batch& b) {
+  void finish(Batch& b) {
     std::optional<Batch::Failure> failure;
     for (auto& f : b.failures)
       if (f && (!failure || f->index < failure->index)) failure = *f;
     const size_t stop = failure ? failure->index : b.lines.size();
-    for (size_t i = 0; i < stop; ++i) {
-      const Batch::Line& l = b.lines[i];
-      auto reject_line = [&](std::string_view reason) {
-        reject(lake::file_source(b.source, l.line_number), reason, b.line(i));
-      };
-      auto why = [&](engine::AddResult r) { return engine::rejection_reason(r, b.events[i].timestamp, b.watermark_before[i]); };
-      switch (b.status[i]) {
-        case LineStatus::bad: reject_line(b.errors[i]); break;
-        case LineStatus::too_long:
-          reject_line(
-              fmt::format("line longer than {} bytes (kept cut to that length)", source::LineReader::default_max_line_bytes));
-          break;
-        case LineStatus::late: reject_line(why(engine::AddResult::late)); break;
-        case LineStatus::too_late: reject_line(why(engine::AddResult::too_late_in_time)); break;
-        case LineStatus::overflow: reject_line(why(engine::AddResult::overflow)); break;
-        default: break;
-      }
-    }
+    for (size_t i = 0; i < stop; ++i) reject_line(b, i);
     write_closed(b.closed, failure ? b.watermark_before[failure->index] : INT64_MAX, b.live);
     if (failure) {
       if (failure->key_limit)
         throw Error(fmt::format("{}: {}", lake::file_source(b.source, b.lines[failure->index].line_number), failure->what));
       throw Error(failure->what);
     }
-  };
+  }
+
+  // Line i of the batch to the dead letters, if it was rejected.
+  void reject_line(const Batch& b, size_t i) {
+    std::optional<engine::AddResult> result;
+    switch (b.status[i]) {
+      case LineStatus::bad: reject_(lake::file_source(b.source, b.lines[i].line_number), b.errors[i], b.line(i)); return;
+      case LineStatus::too_long:
+        reject_(lake::file_source(b.source, b.lines[i].line_number), line_too_long_reason(), b.line(i));
+        return;
+      case LineStatus::late: result = engine::AddResult::late; break;
+      case LineStatus::too_late: result = engine::AddResult::too_late_in_time; break;
+      case LineStatus::overflow: result = engine::AddResult::overflow; break;
+      default: return;
+    }
+    reject_(lake::file_source(b.source, b.lines[i].line_number),
+            engine::rejection_reason(*result, b.events[i].timestamp, b.watermark_before[i]), b.line(i));
+  }
+
+  // Writes the windows every shard closed (only those ending at or before `end_limit`), merged.
+  void write_closed(std::vector<std::vector<engine::ClosedWindow>>& closed, int64_t end_limit, bool live) {
+    std::vector<size_t> next(closed.size(), 0);
+    std::vector<engine::ClosedWindow*> parts;
+    while (true) {
+      int64_t start = INT64_MAX;
+      for (size_t s = 0; s < closed.size(); ++s)
+        if (next[s] < closed[s].size() && closed[s][next[s]].end <= end_limit)
+          start = std::min(start, closed[s][next[s]].start);
+      if (start == INT64_MAX) break;
+      parts.clear();
+      for (size_t s = 0; s < closed.size(); ++s)
+        if (next[s] < closed[s].size() && closed[s][next[s]].start == start) parts.push_back(&closed[s][next[s]++]);
+      engine::ClosedWindow merged = parts.size() == 1 ? std::move(*parts.front()) : merge_window(parts);
+      ++summary_.windows;
+      summary_.rows += merged.rows.size();
+      sink_.write(merged, summary_);
+    }
+    sink_.closed_windows_written(live, summary_);
+  }
+
   // A read error: the one-thread loop had not yet added the last message parsed before it.
   // (A bad line after it had added it first.)
-  auto drop_last_parsed = [](Batch& b) {
+  static void drop_last_parsed(Batch& b) {
     for (size_t i = b.lines.size(); i-- > 0;) {
       if (b.status[i] == LineStatus::skipped) continue;
       if (b.status[i] == LineStatus::parsed) b.status[i] = LineStatus::skipped;
       break;
     }
-  };
-
-  try {
-    // A pipeline of batches: while the workers add batch R and parse batch P, this thread admits batch
-    // Q (parsed, R's successor) and reads the next one; then it writes R. A batch that ended at a pipe's
-    // buffered end (or at a read error) goes through alone before anything more is read.
-    Batch* free_list[4] = {&batches[0], &batches[1], &batches[2], &batches[3]};
-    size_t free_count = 4;
-    Batch *to_parse = nullptr, *to_admit = nullptr, *to_add = nullptr;
-    bool more = true;
-    auto take = [&]() -> Batch* {
-      Batch* b = free_list[--free_count];
-      if (!reading.fill(*b)) {
-        free_list[free_count++] = b;
-        more = false;
-        return nullptr;
-      }
-      if (b->live || b->read_error) hold_reading = true;
-      return b;
-    };
-    to_parse = take();
-    if (to_parse) size_for_parse(*to_parse);
-    while (to_parse || to_admit || to_add) {
-      Batch *parse_b = to_parse, *add_b = to_add;
-      pool.start([&, parse_b, add_b](unsigned w) {
-        if (add_b) add_shard(*add_b, w);
-        if (parse_b) parse_slice(*parse_b, w);
-      });
-      if (to_admit) admit(*to_admit);
-      Batch* read_b = more && !hold_reading ? take() : nullptr;
-      pool.wait();
-      if (to_add) {
-        finish(*to_add);
-        if (to_add->read_error) reading.rethrow_read_error();
-        if (to_add->live || to_add->read_error) hold_reading = false;
-        free_list[free_count++] = to_add;
-      }
-      to_add = to_admit;
-      to_admit = to_parse;
-      if (to_admit && to_admit->read_error) drop_last_parsed(*to_admit);
-      to_parse = read_b;
-      if (!to_parse && more && !hold_reading && !to_admit && !to_add) to_parse = take();  // after a live batch
-      if (to_parse) size_for_parse(*to_parse);
-    }
-    Batch* current = free_list[0];
-    reading.rethrow_read_error();
-    summary.interrupted = reading.interrupted();
-    Batch& last = *current;
-    last.clear();
-    pool.run([&](unsigned s) {
-      shards[s]->close_all();
-      last.closed[s] = shards[s]->take_closed();
-    });
-    write_closed(last.closed, INT64_MAX, false);
-  } catch (...) {
-    sink.flush_after_error(summary);
-    throw;
   }
-  sink.finish(summary);
-  dead_letter.close();
 
-  summary.duplicates = front.counters().duplicates;
-  summary.late = front.counters().late;
-  summary.overflow = front.counters().overflow;
-  for (const auto& shard : shards) {
-    summary.accepted += shard->counters().accepted;
-    summary.overflow += shard->counters().overflow;
-  }
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return summary;
-}
+  const unsigned n_;
+  const engine::GroupColumns group_columns_;
+  AggregateSummary summary_;
+  engine::WindowEngine front_;  // dedup and the watermark, in input order
+  std::vector<std::unique_ptr<engine::WindowEngine>> shards_;
+  lake::DeadLetterWriter dead_letter_;
+  WindowSink sink_;
+  BatchReader reading_;
+  Batch batches_[4];
+  Batch* free_list_[4] = {&batches_[0], &batches_[1], &batches_[2], &batches_[3]};
+  size_t free_count_ = 4;
+  bool more_ = true;           // the inputs are not all read
+  bool hold_reading_ = false;  // a live batch (or one cut by a read error) is in the pipeline
+  lake::RejectReporter reject_;
+  std::unique_ptr<WorkerPool> pool_;  // last: its threads stop before what they use goes away
+};
 
 }  // namespace
 
@@ -716,7 +769,7 @@ unsigned available_cores() {
 }
 
 AggregateSummary run_aggregate(const AggregateOptions& options) {
-  return options.threads > 1 ? run_threads(options) : run_one_thread(options);
+  return options.threads > 1 ? ShardedAggregate(options).run() : OneThreadAggregate(options).run();
 }
 
 std::string aggregate_summary_json(const AggregateSummary& s) {

@@ -267,6 +267,107 @@ ExitCode run(const GlobalContext& context, CLI::App* command, const ConsumeFlags
   return exit_code({.rejected = s.counts.rejected(), .runs_until_stopped = !f.exit_at_end});
 }
 
+// Where closed windows go: the lake, its uploads and staging, the warehouse.
+void add_lake_options(CLI::App* command, ConsumeFlags& f) {
+  command->add_option("--lake-dir", f.lake_dir,
+                      "write one .csv.gz file per closed window into DIR (staging for topic-wide windows in "
+                      "DIR/.mtastream)")
+      ->capture_default_str()
+      ->type_name("DIR");
+  command->add_option("--prefix", f.prefix, "lake file name prefix")->capture_default_str();
+  command->add_option("--upload", f.upload,
+                      "also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before "
+                      "committing the offsets it covers")
+      ->type_name("URL");
+  command->add_option("--staging", f.staging,
+                      "keep topic-wide windows' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, "
+                      "gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member "
+                      "the same URL")
+      ->type_name("URL");
+  command->add_option("--endpoint", f.endpoint,
+                      "--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, "
+                      "STORAGE_EMULATOR_HOST, else the cloud's own)")
+      ->type_name("URL");
+  command->add_option("--sink", f.sink,
+                      "also load every merged window into a PostgreSQL table (created if missing), one transaction "
+                      "per merge; checkpoints are stored there before each offset commit and win over Kafka's on a "
+                      "restart; password from the URL, PGPASSWORD or ~/.pgpass, never printed")
+      ->type_name("postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME]");
+  command->add_option("--sink-table", f.sink_table,
+                      "--sink: the table (default <prefix>_<topic>, lower case, other bytes as _)")
+      ->type_name("NAME");
+}
+
+// When a run ends, what it does at the edges of the stream, where rejects go.
+void add_run_options(CLI::App* command, ConsumeFlags& f) {
+  command->add_flag("-e,--exit-at-end", f.exit_at_end,
+                    "stop when every assigned partition is read to its end: write the closed windows, commit, exit "
+                    "(the cron-job mode; open windows stay in the checkpoint for the next run)");
+  command->add_flag("--flush-open", f.flush_open,
+                    "with -e: the stream has ended (a replayed week): write the open windows too; later events "
+                    "of these partitions count as late");
+  command->add_flag("--per-partition", f.per_partition,
+                    "one lake file per (partition, window), named _p<N>, without the topic-wide merge: for a topic "
+                    "keyed by the group columns (CA,UNIT,SCP)");
+  command->add_option("--idle-after", f.idle_after,
+                      "a partition read to its end whose watermark is this far (event time) behind the most "
+                      "advanced partition stops holding the topic's windows open; a bare number is seconds")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  command->add_flag("--allow-gaps", f.allow_gaps,
+                    "start even where the committed offset has no mtastream checkpoint or records below it were "
+                    "deleted (the windows it touches are reported as partial)");
+  command->add_option("--assignment-timeout", f.assignment_timeout,
+                      "with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, "
+                      "topic missing, more group members than partitions); a bare number is seconds")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  command->add_option("--dead-letter", f.dead_letter,
+                      "append malformed, late and overflowing messages to FILE as NDJSON with "
+                      "topic/partition@offset and reason")
+      ->type_name("FILE");
+  command->add_flag("--force-window-config", f.force_window_config,
+                    "resume a group whose checkpoints were written with another --window/--slide/--watermark/--group-by/"
+                    "--partition-by/--layout");
+  command->add_option("--commit-interval", f.commit_interval, "seconds between offset commits while running")
+      ->capture_default_str()
+      ->check(config::number_above_zero())
+      ->type_name("SECONDS");
+}
+
+// --raw: kcat -C style printing.
+void add_raw_options(CLI::App* command, ConsumeFlags& f) {
+  command->add_flag("--raw", f.raw, "print messages (kcat -C style) instead of windowing them; no commits");
+  command->add_option("-o,--offset", f.offset,
+                      "--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning "
+                      "(stored with -G)")
+      ->type_name("beginning|end|stored|N|-N");
+  command->add_option("-c,--count", f.count, "--raw: stop after N messages")->type_name("N")->check(config::whole_number(1));
+  command->add_option("-p,--partition", f.partition, "--raw without -G: read only this partition")
+      ->type_name("N")
+      ->check(config::whole_number(0, 1000000));
+  command->add_option("-f,--format", f.format,
+                      "--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t "
+                      "topic, %K/%S key/value length (-1: null), %h headers (name=value,...), \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "
+                      "--capture reads it)")
+      ->capture_default_str()
+      ->type_name("FORMAT");
+  command->add_flag("--commit", f.commit, "--raw with -G: commit the offsets of what was printed");
+}
+
+// --metrics-addr: Prometheus metrics and the health check.
+void add_metrics_options(CLI::App* command, ConsumeFlags& f) {
+  command->add_option("--metrics-addr", f.metrics_addr,
+                      "serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz while "
+                      "running (PORT alone: 127.0.0.1:PORT; HOST:PORT; [IPV6]:PORT; port 0: any free port, logged)")
+      ->type_name("ADDR");
+  command->add_option("--health-max-age", f.health_max_age,
+                      "/healthz answers 503 when the offsets were last known committed longer ago than this, or "
+                      "when no broker answers; a bare number is seconds")
+      ->capture_default_str()
+      ->type_name("DURATION");
+}
+
 }  // namespace
 
 void add_consume_command(CLI::App& app, CommandRegistry& registry) {
@@ -280,91 +381,10 @@ void add_consume_command(CLI::App& app, CommandRegistry& registry) {
       ->type_name("GROUP");
   command->add_option("--client-id", f->client_id, "client.id shown in the broker's group listings")->type_name("ID");
   add_window_options(command, f->window, WatermarkScope::partition);
-  command->add_option("--lake-dir", f->lake_dir,
-                      "write one .csv.gz file per closed window into DIR (staging for topic-wide windows in "
-                      "DIR/.mtastream)")
-      ->capture_default_str()
-      ->type_name("DIR");
-  command->add_option("--prefix", f->prefix, "lake file name prefix")->capture_default_str();
-  command->add_option("--upload", f->upload,
-                      "also upload each lake file (file://DIR, s3://BUCKET/PREFIX, gs://BUCKET/PREFIX) before "
-                      "committing the offsets it covers")
-      ->type_name("URL");
-  command->add_option("--staging", f->staging,
-                      "keep topic-wide windows' segments and progress markers here (file://DIR, s3://BUCKET/PREFIX, "
-                      "gs://BUCKET/PREFIX) instead of DIR/.mtastream: a fleet on several machines gives every member "
-                      "the same URL")
-      ->type_name("URL");
-  command->add_option("--endpoint", f->endpoint,
-                      "--upload, --staging: S3-compatible endpoint or GCS emulator (default: AWS_ENDPOINT_URL, "
-                      "STORAGE_EMULATOR_HOST, else the cloud's own)")
-      ->type_name("URL");
-  command->add_option("--sink", f->sink,
-                      "also load every merged window into a PostgreSQL table (created if missing), one transaction "
-                      "per merge; checkpoints are stored there before each offset commit and win over Kafka's on a "
-                      "restart; password from the URL, PGPASSWORD or ~/.pgpass, never printed")
-      ->type_name("postgresql://USER[:PASS]@HOST[:PORT]/DB[?table=NAME]");
-  command->add_option("--sink-table", f->sink_table,
-                      "--sink: the table (default <prefix>_<topic>, lower case, other bytes as _)")
-      ->type_name("NAME");
-  command->add_flag("-e,--exit-at-end", f->exit_at_end,
-                    "stop when every assigned partition is read to its end: write the closed windows, commit, exit "
-                    "(the cron-job mode; open windows stay in the checkpoint for the next run)");
-  command->add_flag("--flush-open", f->flush_open,
-                    "with -e: the stream has ended (a replayed week): write the open windows too; later events "
-                    "of these partitions count as late");
-  command->add_flag("--per-partition", f->per_partition,
-                    "one lake file per (partition, window), named _p<N>, without the topic-wide merge: for a topic "
-                    "keyed by the group columns (CA,UNIT,SCP)");
-  command->add_option("--idle-after", f->idle_after,
-                      "a partition read to its end whose watermark is this far (event time) behind the most "
-                      "advanced partition stops holding the topic's windows open; a bare number is seconds")
-      ->capture_default_str()
-      ->type_name("DURATION");
-  command->add_flag("--allow-gaps", f->allow_gaps,
-                    "start even where the committed offset has no mtastream checkpoint or records below it were "
-                    "deleted (the windows it touches are reported as partial)");
-  command->add_option("--assignment-timeout", f->assignment_timeout,
-                      "with -e: exit 1 when no partition is assigned this long after the start (broker unreachable, "
-                      "topic missing, more group members than partitions); a bare number is seconds")
-      ->capture_default_str()
-      ->type_name("DURATION");
-  command->add_option("--dead-letter", f->dead_letter,
-                      "append malformed, late and overflowing messages to FILE as NDJSON with "
-                      "topic/partition@offset and reason")
-      ->type_name("FILE");
-  command->add_flag("--force-window-config", f->force_window_config,
-                    "resume a group whose checkpoints were written with another --window/--slide/--watermark/--group-by/"
-                    "--partition-by/--layout");
-  command->add_option("--commit-interval", f->commit_interval, "seconds between offset commits while running")
-      ->capture_default_str()
-      ->check(config::number_above_zero())
-      ->type_name("SECONDS");
-  command->add_flag("--raw", f->raw, "print messages (kcat -C style) instead of windowing them; no commits");
-  command->add_option("-o,--offset", f->offset,
-                      "--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning "
-                      "(stored with -G)")
-      ->type_name("beginning|end|stored|N|-N");
-  command->add_option("-c,--count", f->count, "--raw: stop after N messages")->type_name("N")->check(config::whole_number(1));
-  command->add_option("-p,--partition", f->partition, "--raw without -G: read only this partition")
-      ->type_name("N")
-      ->check(config::whole_number(0, 1000000));
-  command->add_option("-f,--format", f->format,
-                      "--raw: output format: %k key, %s value, %p partition, %o offset, %T timestamp (ms), %t "
-                      "topic, %K/%S key/value length (-1: null), %h headers (name=value,...), \\n \\t escapes; 'capture' = '%T\\t%k\\t%s\\n' (replay "
-                      "--capture reads it)")
-      ->capture_default_str()
-      ->type_name("FORMAT");
-  command->add_flag("--commit", f->commit, "--raw with -G: commit the offsets of what was printed");
-  command->add_option("--metrics-addr", f->metrics_addr,
-                      "serve Prometheus metrics at http://ADDR/metrics and a health check at /healthz while "
-                      "running (PORT alone: 127.0.0.1:PORT; HOST:PORT; [IPV6]:PORT; port 0: any free port, logged)")
-      ->type_name("ADDR");
-  command->add_option("--health-max-age", f->health_max_age,
-                      "/healthz answers 503 when the offsets were last known committed longer ago than this, or "
-                      "when no broker answers; a bare number is seconds")
-      ->capture_default_str()
-      ->type_name("DURATION");
+  add_lake_options(command, *f);
+  add_run_options(command, *f);
+  add_raw_options(command, *f);
+  add_metrics_options(command, *f);
   command->add_flag("--json", f->json, "print a JSON summary on stdout at the end");
   set_examples(command,
                "  mtastream consume -b localhost:9092 -t mta-turnstile -G lake-writer --lake-dir storage -e\n"

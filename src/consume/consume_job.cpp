@@ -113,7 +113,6 @@ class ConsumeJob {
  private:
   void loop(const std::function<void(const ConsumeProgress&)>& on_progress) {
     const auto started = Clock::now();
-    const auto assignment_timeout = std::chrono::duration<double>(options_.assignment_timeout_seconds);
     auto last_commit = Clock::now();
     auto last_progress = Clock::now();
     const auto commit_interval = std::chrono::duration<double>(options_.commit_interval_seconds);
@@ -131,55 +130,10 @@ class ConsumeJob {
       }
       auto now = Clock::now();
       if (!batch.empty()) last_read_at_ = now;
-      if (options_.exit_at_end && owns_partitions() && !at_end() && now - last_read_at_ >= assignment_timeout)
-        throw Error(fmt::format("nothing could be read from {} for {} (--assignment-timeout) while partitions were "
-                                "left to read: is the broker at {} gone? Offsets stay at the last commit (the lake files "
-                                "are safe); run again",
-                                options_.topic, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
-                                brokers_));
-      if (options_.exit_at_end && at_end()) {
-        // Topic-wide windows: -e also waits until every partition of the topic was read to its end by some
-        // member (a dead member holds its partitions until its session times out), so that a cron job's
-        // upload after exit 0 never misses a partition. With --flush-open each member flushes what it owns
-        // first and waits for every partition's flush: a member killed after reading to the end but before
-        // its flush left open windows that only the partition's next owner writes. It also waits for every
-        // partition's commit, so that exit 0 leaves the group with no lag to re-read.
-        if (options_.per_partition) break;
-        if (options_.flush_open) flush_owned();
-        if (topic_read_to_end()) break;
-        if (!waiting_for_group_) {
-          waiting_for_group_ = true;
-          waiting_since_ = now;
-          log::info("read to the end of its partitions; waiting for the group to read and commit partitions{} of {}",
-                    unread_, options_.topic);
-        } else if (now - waiting_since_ >= assignment_timeout) {
-          throw Error(fmt::format(
-              "partitions{} of '{}' were not read to their end and committed by any member of group '{}' within {} "
-              "(--assignment-timeout): is a member stuck, or did one die without leaving (its partitions wait "
-              "for its session to time out)? What this member read is committed; run again",
-              unread_, options_.topic, options_.group,
-              format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds))));
-        }
-      } else {
-        waiting_for_group_ = false;
+      if (options_.exit_at_end) {
+        if (done_at_end(now)) break;
+        check_exit_at_end_progress(now, started);
       }
-      // -e promises every partition this member owned was read to its end: a member whose partitions were
-      // all revoked or lost (fenced, broker gone) waits for new ones, and gives up with an error, not exit 0.
-      if (options_.exit_at_end && assigned_once_ && !owns_partitions() &&
-          now - unassigned_since_ >= assignment_timeout)
-        throw Error(fmt::format(
-            "this member of group '{}' lost its partitions of '{}' ({}) and got none back within {} "
-            "(--assignment-timeout): its work is committed up to its last commit ({} commits this run); "
-            "run it again to finish the topic",
-            options_.group, options_.topic, lost_reason_, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
-            counts_.commits));
-      if (options_.exit_at_end && !assigned_once_ && now - started >= assignment_timeout)
-        throw Error(fmt::format(
-            "no partition of '{}' was assigned to this member of group '{}' within {}: is the broker at {} "
-            "reachable, does the topic exist, and has the group fewer members than the topic has partitions? "
-            "(--assignment-timeout)",
-            options_.topic, options_.group, format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds)),
-            brokers_));
       if (now - last_commit >= commit_interval) {
         advance_idle_partitions();
         commit_all();
@@ -192,17 +146,71 @@ class ConsumeJob {
     }
   }
 
+  std::chrono::duration<double> assignment_timeout() const {
+    return std::chrono::duration<double>(options_.assignment_timeout_seconds);
+  }
+  std::string assignment_timeout_text() const {
+    return format_duration(static_cast<int64_t>(options_.assignment_timeout_seconds));
+  }
+
+  // -e: true once every partition this member owns is read to its end (and, with topic-wide windows,
+  // every partition of the topic is in the lake and committed). Throws when the group does not get there
+  // within --assignment-timeout.
+  bool done_at_end(Clock::time_point now) {
+    if (!at_end()) {
+      waiting_for_group_ = false;
+      return false;
+    }
+    // Topic-wide windows: -e also waits until every partition of the topic was read to its end by some
+    // member (a dead member holds its partitions until its session times out), so that a cron job's
+    // upload after exit 0 never misses a partition. With --flush-open each member flushes what it owns
+    // first and waits for every partition's flush: a member killed after reading to the end but before
+    // its flush left open windows that only the partition's next owner writes. It also waits for every
+    // partition's commit, so that exit 0 leaves the group with no lag to re-read.
+    if (options_.per_partition) return true;
+    if (options_.flush_open) flush_owned();
+    if (topic_read_to_end()) return true;
+    if (!waiting_for_group_) {
+      waiting_for_group_ = true;
+      waiting_since_ = now;
+      log::info("read to the end of its partitions; waiting for the group to read and commit partitions{} of {}",
+                unread_, options_.topic);
+    } else if (now - waiting_since_ >= assignment_timeout()) {
+      throw Error(fmt::format(
+          "partitions{} of '{}' were not read to their end and committed by any member of group '{}' within {} "
+          "(--assignment-timeout): is a member stuck, or did one die without leaving (its partitions wait "
+          "for its session to time out)? What this member read is committed; run again",
+          unread_, options_.topic, options_.group, assignment_timeout_text()));
+    }
+    return false;
+  }
+
+  // -e promises every partition this member owned was read to its end: reading that stalls, a member whose
+  // partitions were all revoked or lost (fenced, broker gone) and never got new ones, or one that never got
+  // any, gives up with an error after --assignment-timeout, not exit 0.
+  void check_exit_at_end_progress(Clock::time_point now, Clock::time_point started) const {
+    if (owns_partitions() && !at_end() && now - last_read_at_ >= assignment_timeout())
+      throw Error(fmt::format("nothing could be read from {} for {} (--assignment-timeout) while partitions were "
+                              "left to read: is the broker at {} gone? Offsets stay at the last commit (the lake files "
+                              "are safe); run again",
+                              options_.topic, assignment_timeout_text(), brokers_));
+    if (assigned_once_ && !owns_partitions() && now - unassigned_since_ >= assignment_timeout())
+      throw Error(fmt::format(
+          "this member of group '{}' lost its partitions of '{}' ({}) and got none back within {} "
+          "(--assignment-timeout): its work is committed up to its last commit ({} commits this run); "
+          "run it again to finish the topic",
+          options_.group, options_.topic, lost_reason_, assignment_timeout_text(), counts_.commits));
+    if (!assigned_once_ && now - started >= assignment_timeout())
+      throw Error(fmt::format(
+          "no partition of '{}' was assigned to this member of group '{}' within {}: is the broker at {} "
+          "reachable, does the topic exist, and has the group fewer members than the topic has partitions? "
+          "(--assignment-timeout)",
+          options_.topic, options_.group, assignment_timeout_text(), brokers_));
+  }
+
   ConsumeCounts all_counts() {
     ConsumeCounts c = counts_;
-    ConsumeCounts written = writer_.counts();
-    c.files = written.files;
-    c.windows = written.windows;
-    c.rows = written.rows;
-    c.bytes = written.bytes;
-    c.uploaded = written.uploaded;
-    c.segments = written.segments;
-    c.merge_overflow = written.merge_overflow;
-    c.merge_duplicates = written.merge_duplicates;
+    static_cast<LakeCounts&>(c) = writer_.counts();  // the writer thread counts only these
     return c;
   }
 
@@ -251,7 +259,7 @@ class ConsumeJob {
     for (int32_t p : topic_partitions_) {
       auto end = topic_ends_.find(p);
       if (find_state(p) || end == topic_ends_.end() || end->second == 0) continue;
-      others.push_back({options_.topic, p});
+      others.push_back({options_.topic, p, RD_KAFKA_OFFSET_INVALID, {}});
       all += fmt::format(" {}", p);
     }
     if (others.empty()) return {};
@@ -477,10 +485,12 @@ class ConsumeJob {
     rd_kafka_resp_err_t err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
     // In a revoke, the last chance to commit these partitions: a coordinator that is still finishing the
     // round (other members' SyncGroup in flight; librdkafka's mock cluster refuses commits until then) is
-    // given a few short retries.
-    for (int retry = 0; revoking && err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && retry < 5 && !stop_requested();
-         ++retry) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 << retry));
+    // retried for up to 15 s (a loaded machine stretches the round).
+    const auto give_up_at = Clock::now() + 15s;
+    for (auto pause = 100ms; revoking && err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && Clock::now() < give_up_at &&
+                             !stop_requested();
+         pause = std::min<std::chrono::milliseconds>(pause * 2, 1s)) {
+      std::this_thread::sleep_for(pause);
       err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
     }
     if (err) {
@@ -821,6 +831,18 @@ class ConsumeJob {
 };
 
 }  // namespace
+
+LakeCounts& LakeCounts::operator+=(const LakeCounts& o) {
+  windows += o.windows;
+  segments += o.segments;
+  merge_overflow += o.merge_overflow;
+  merge_duplicates += o.merge_duplicates;
+  rows += o.rows;
+  files += o.files;
+  bytes += o.bytes;
+  uploaded += o.uploaded;
+  return *this;
+}
 
 ConsumeSummary run_consume(const config::Settings& settings, const ConsumeOptions& options,
                            const std::function<void(const ConsumeProgress&)>& on_progress) {

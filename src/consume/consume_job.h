@@ -67,14 +67,8 @@ struct ConsumeOptions {
   std::function<void(std::string_view json)> on_statistics;
 };
 
-struct ConsumeCounts {
-  uint64_t read = 0;        // messages read from Kafka in this run
-  uint64_t replayed = 0;    // of those, re-read to rebuild windows that were open at the last commit
-  uint64_t accepted = 0;
-  uint64_t bad = 0;         // malformed
-  uint64_t late = 0;
-  uint64_t duplicates = 0;
-  uint64_t overflow = 0;
+// What the window writer thread counts (the lake side of ConsumeCounts).
+struct LakeCounts {
   uint64_t windows = 0;     // lake files written (one per closed window with rows)
   uint64_t segments = 0;    // partition shares of closed windows staged for the topic-wide merge
   uint64_t merge_overflow = 0;  // rows left out of a merged window: the topic-wide sum would pass int64
@@ -83,6 +77,17 @@ struct ConsumeCounts {
   uint64_t files = 0;
   uint64_t bytes = 0;
   uint64_t uploaded = 0;
+  LakeCounts& operator+=(const LakeCounts& o);
+};
+
+struct ConsumeCounts : LakeCounts {
+  uint64_t read = 0;        // messages read from Kafka in this run
+  uint64_t replayed = 0;    // of those, re-read to rebuild windows that were open at the last commit
+  uint64_t accepted = 0;
+  uint64_t bad = 0;         // malformed
+  uint64_t late = 0;
+  uint64_t duplicates = 0;
+  uint64_t overflow = 0;
   uint64_t commits = 0;
   uint64_t rejected() const { return bad + late + overflow; }
 };

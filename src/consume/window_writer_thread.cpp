@@ -54,7 +54,7 @@ void WindowWriterThread::wait_idle() {
   if (error_) std::rethrow_exception(error_);
 }
 
-ConsumeCounts WindowWriterThread::counts() {
+LakeCounts WindowWriterThread::counts() {
   std::lock_guard lock(mutex_);
   return counts_;
 }
@@ -77,7 +77,7 @@ void WindowWriterThread::run() {
     done_.notify_all();  // room in the queue again
     lock.unlock();
     std::exception_ptr error;
-    ConsumeCounts done;
+    LakeCounts done;
     try {
       if (!error_) {
         if (options_.per_partition) {
@@ -98,19 +98,12 @@ void WindowWriterThread::run() {
     busy_ = false;
     if (!error) merged_through_ = std::max(merged_through_, merge_through);
     if (error && !error_) error_ = error;
-    counts_.files += done.files;
-    counts_.windows += done.windows;
-    counts_.segments += done.segments;
-    counts_.merge_overflow += done.merge_overflow;
-    counts_.merge_duplicates += done.merge_duplicates;
-    counts_.rows += done.rows;
-    counts_.bytes += done.bytes;
-    counts_.uploaded += done.uploaded;
+    counts_ += done;
     done_.notify_all();
   }
 }
 
-void WindowWriterThread::write_lake_files(const std::vector<Job>& batch, ConsumeCounts& done) {
+void WindowWriterThread::write_lake_files(const std::vector<Job>& batch, LakeCounts& done) {
   std::vector<std::pair<std::string, std::string>> files;
   std::vector<uint64_t> rows;
   for (const Job& job : batch) {
@@ -138,7 +131,7 @@ void WindowWriterThread::write_lake_files(const std::vector<Job>& batch, Consume
     }
 }
 
-void WindowWriterThread::merge(int64_t through, ConsumeCounts& done) {
+void WindowWriterThread::merge(int64_t through, LakeCounts& done) {
   std::function<void(const std::string&, const std::string&)> publish;
   if (options_.publish)
     publish = [&](const std::string& path, const std::string& name) {

@@ -41,7 +41,7 @@ class WindowWriterThread {
   void wait_idle();
 
   // Files, rows, bytes and uploads done so far.
-  ConsumeCounts counts();
+  LakeCounts counts();
 
   const lake::LakeSegments& segments() const { return segments_; }
 
@@ -56,9 +56,9 @@ class WindowWriterThread {
 
   // Per-partition windows: <prefix>_<topic>_p<N>_<start>_<end>.csv.gz, never replacing a file already
   // there (a rewrite after a crash holds the same bytes; a gap's partial window never replaces a whole one).
-  void write_lake_files(const std::vector<Job>& batch, ConsumeCounts& done);
+  void write_lake_files(const std::vector<Job>& batch, LakeCounts& done);
 
-  void merge(int64_t through, ConsumeCounts& done);
+  void merge(int64_t through, LakeCounts& done);
 
   const ConsumeOptions& options_;
   lake::LakeSegments segments_;  // only the writer thread writes through it
@@ -72,7 +72,7 @@ class WindowWriterThread {
   bool busy_ = false;
   bool stop_ = false;
   std::exception_ptr error_;
-  ConsumeCounts counts_;
+  LakeCounts counts_;
   std::thread thread_;  // last: starts after everything above is ready
 };
 

@@ -336,6 +336,23 @@ std::vector<LakeSegments::Staged> LakeSegments::list_staged() const {
 
 size_t LakeSegments::staged_windows() const { return list_staged().size(); }
 
+std::optional<engine::ClosedWindow> LakeSegments::read_and_merge(const Staged& s, uint64_t& overflowed,
+                                                                  uint64_t& duplicates) {
+  std::vector<engine::ClosedWindow> parts;
+  for (const auto& [partition, name] : s.files) {
+    std::optional<std::string> text = store_->read("segments", name);
+    if (!text) {
+      // Segments are deleted only after their window is marked merged.
+      if (is_merged(s.start, s.end)) return std::nullopt;
+      throw Error(fmt::format("a segment of window {}_{} in '{}' vanished before the window was merged", s.start,
+                              s.end, store_->location("segments")));
+    }
+    parts.push_back(parse_segment(*text, store_->location("segments") + "/" + name, s.start, s.end));
+  }
+  duplicates += drop_cross_partition_copies(parts);
+  return merge_window_rows(s.start, s.end, parts, overflowed);
+}
+
 std::vector<LakeSegments::Merged> LakeSegments::merge_through(
     int64_t through, const std::function<void(const std::string&, const std::string&)>& publish,
     uint64_t& overflowed, uint64_t& duplicates,
@@ -357,29 +374,13 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
   std::vector<bool> first_of_window;
   for (const Staged& s : ready) {
     if (is_merged(s.start, s.end)) continue;
-    std::vector<engine::ClosedWindow> parts;
-    bool gone = false;
-    for (const auto& [partition, name] : s.files) {
-      std::optional<std::string> text = store_->read("segments", name);
-      if (!text) {
-        gone = true;
-        break;
-      }
-      parts.push_back(parse_segment(*text, store_->location("segments") + "/" + name, s.start, s.end));
-    }
-    if (gone) {
-      // Segments are deleted only after their window is marked merged.
-      if (is_merged(s.start, s.end)) continue;
-      throw Error(fmt::format("a segment of window {}_{} in '{}' vanished before the window was merged",
-                              s.start, s.end, store_->location("segments")));
-    }
-    duplicates += drop_cross_partition_copies(parts);
-    engine::ClosedWindow merged = merge_window_rows(s.start, s.end, parts, overflowed);
+    std::optional<engine::ClosedWindow> merged = read_and_merge(s, overflowed, duplicates);
+    if (!merged) continue;
     // Partitioned: one file per folder, each a pure function of the segments too.
     std::vector<std::pair<std::string, std::string>> pieces;
     std::vector<uint64_t> piece_rows;
     const std::string name = lake_file_name(prefix_, topic_, std::nullopt, s.start, s.end);
-    for (const auto& [folder, piece] : split_window(merged, partitioning_)) {
+    for (const auto& [folder, piece] : split_window(*merged, partitioning_)) {
       pieces.emplace_back(lake_relative_path(folder, name), lake_file_bytes(piece, layout_, columns_));
       piece_rows.push_back(piece.rows.size());
     }
@@ -391,7 +392,7 @@ std::vector<LakeSegments::Merged> LakeSegments::merge_through(
       first_of_window.push_back(i == 0);
     }
     merging.push_back(&s);
-    if (load) windows.push_back(std::move(merged));
+    if (load) windows.push_back(std::move(*merged));
   }
   std::vector<bool> created = write_files_once(lake_dir_, files);
   for (size_t i = 0; i < files.size(); ++i) {

@@ -96,6 +96,8 @@ class LakeSegments {
   };
   std::vector<Staged> list_staged() const;
   bool is_merged(int64_t start, int64_t end) const;
+  // The window's segments merged into one (nullopt: a member marked it merged meanwhile).
+  std::optional<engine::ClosedWindow> read_and_merge(const Staged& s, uint64_t& overflowed, uint64_t& duplicates);
 
   std::string lake_dir_, prefix_, topic_;
   LakeLayout layout_;

@@ -121,57 +121,53 @@ std::string lake_header(LakeLayout layout, engine::GroupColumns columns) {
   return out;
 }
 
-void append_window_rows(const engine::ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
-                        engine::GroupColumns columns) {
-  // ",DATE,TIME," is the same on every row of a window: formatted once.
-  std::string date_time = ",";
-  civil::append_mta_date(window.end, date_time);
-  date_time += ',';
-  civil::append_mta_time(window.end, date_time);
-  date_time += ',';
-  const bool with_index = layout == LakeLayout::original;
-  const bool with_desc = columns & (1u << 6);
-  // The columns before DATE, as member pointers (the default: all six).
-  std::string engine::WindowRow::*const all_fields[6] = {&engine::WindowRow::ca,       &engine::WindowRow::unit,     &engine::WindowRow::scp,
-                                                 &engine::WindowRow::station,  &engine::WindowRow::linename, &engine::WindowRow::division};
-  std::string engine::WindowRow::*fields[6];
-  size_t n_fields = 0;
-  for (int i = 0; i < 6; ++i)
-    if (columns & (1u << i)) fields[n_fields++] = all_fields[i];
-  constexpr size_t int_room = 20;  // digits of any uint64/int64 (a minus sign included)
-  size_t fixed = (with_index ? int_room + 1 : 0) + n_fields + date_time.size() + 2 * int_room + 3;
-  size_t estimate = 0;
-  if (!window.rows.empty()) {
-    const engine::WindowRow& r = window.rows.front();
-    estimate = fixed + (with_desc ? r.desc.size() : 0);
-    for (size_t f = 0; f < n_fields; ++f) estimate += (r.*fields[f]).size();
+namespace {
+
+// How the rows of one window are written: the chosen columns, and ",DATE,TIME," (the same on every row).
+class RowFormat {
+ public:
+  RowFormat(const engine::ClosedWindow& window, LakeLayout layout, engine::GroupColumns columns)
+      : with_index_(layout == LakeLayout::original), with_desc_(columns & (1u << 6)) {
+    date_time_ = ",";
+    civil::append_mta_date(window.end, date_time_);
+    date_time_ += ',';
+    civil::append_mta_time(window.end, date_time_);
+    date_time_ += ',';
+    // The columns before DATE, as member pointers (the default: all six).
+    std::string engine::WindowRow::*const all_fields[6] = {
+        &engine::WindowRow::ca,      &engine::WindowRow::unit,     &engine::WindowRow::scp,
+        &engine::WindowRow::station, &engine::WindowRow::linename, &engine::WindowRow::division};
+    for (int i = 0; i < 6; ++i)
+      if (columns & (1u << i)) fields_[n_fields_++] = all_fields[i];
+    fixed_ = (with_index_ ? int_room + 1 : 0) + n_fields_ + date_time_.size() + 2 * int_room + 3;
   }
-  out.reserve(out.size() + estimate * window.rows.size());
-  for (const engine::WindowRow& row : window.rows) {
-    // Fields are copied straight into the output; the copy also spots a byte that needs quoting, and only
-    // such a row (never one from a validated message) is written again the slow way.
-    size_t need = fixed + (with_desc ? row.desc.size() : 0);
-    for (size_t f = 0; f < n_fields; ++f) need += (row.*fields[f]).size();
-    size_t row_start = out.size();
-    out.resize(row_start + need);
-    char* p = out.data() + row_start;
+
+  // At most the bytes `row` takes.
+  size_t room(const engine::WindowRow& row) const {
+    size_t need = fixed_ + (with_desc_ ? row.desc.size() : 0);
+    for (size_t f = 0; f < n_fields_; ++f) need += (row.*fields_[f]).size();
+    return need;
+  }
+
+  // Writes the row at `p` (room(row) bytes there) and returns its end, or null when a field needs quoting
+  // (never one from a validated message): append_quoted() writes that row.
+  char* write_plain(const engine::WindowRow& row, uint64_t index, char* p, char* end) const {
     char* const line = p;
-    char* const end = p + need;
-    if (with_index) {
+    if (with_index_) {
       p = std::to_chars(p, end, index).ptr;
       *p++ = ',';
     }
     bool special = false;
-    for (size_t f = 0; f < n_fields; ++f) {
-      special |= copy_checking(row.*fields[f], p);
+    for (size_t f = 0; f < n_fields_; ++f) {
+      special |= copy_checking(row.*fields_[f], p);
       *p++ = ',';
     }
     // date_time starts with the comma: it replaces the one just written (none when the row starts here).
     const size_t skip = p == line ? 1 : 0;
     if (!skip) --p;
-    std::memcpy(p, date_time.data() + skip, date_time.size() - skip);
-    p += date_time.size() - skip;
-    if (with_desc) {
+    std::memcpy(p, date_time_.data() + skip, date_time_.size() - skip);
+    p += date_time_.size() - skip;
+    if (with_desc_) {
       special |= copy_checking(row.desc, p);
       *p++ = ',';
     }
@@ -179,23 +175,20 @@ void append_window_rows(const engine::ClosedWindow& window, LakeLayout layout, u
     *p++ = ',';
     p = std::to_chars(p, end, row.exits).ptr;
     *p++ = '\n';
-    if (!special) {
-      out.resize(static_cast<size_t>(p - out.data()));
-      ++index;
-      continue;
-    }
-    out.resize(row_start);
-    if (with_index) {
+    return special ? nullptr : p;
+  }
+
+  void append_quoted(const engine::WindowRow& row, uint64_t index, std::string& out) const {
+    if (with_index_) {
       append_int(static_cast<int64_t>(index), out);
       out += ',';
     }
-    ++index;
-    for (size_t f = 0; f < n_fields; ++f) {
-      append_csv_field(row.*fields[f], out);
+    for (size_t f = 0; f < n_fields_; ++f) {
+      append_csv_field(row.*fields_[f], out);
       out += ',';
     }
-    out.append(date_time, 1, std::string::npos);
-    if (with_desc) {
+    out.append(date_time_, 1, std::string::npos);
+    if (with_desc_) {
       append_csv_field(row.desc, out);
       out += ',';
     }
@@ -203,6 +196,36 @@ void append_window_rows(const engine::ClosedWindow& window, LakeLayout layout, u
     out += ',';
     append_int(row.exits, out);
     out += '\n';
+  }
+
+ private:
+  static constexpr size_t int_room = 20;  // digits of any uint64/int64 (a minus sign included)
+  const bool with_index_, with_desc_;
+  std::string date_time_;
+  std::string engine::WindowRow::*fields_[6];
+  size_t n_fields_ = 0;
+  size_t fixed_ = 0;  // the bytes of a row besides its text fields
+};
+
+}  // namespace
+
+void append_window_rows(const engine::ClosedWindow& window, LakeLayout layout, uint64_t& index, std::string& out,
+                        engine::GroupColumns columns) {
+  const RowFormat format(window, layout, columns);
+  if (!window.rows.empty()) out.reserve(out.size() + format.room(window.rows.front()) * window.rows.size());
+  for (const engine::WindowRow& row : window.rows) {
+    // Fields are copied straight into the output; the copy also spots a byte that needs quoting, and only
+    // such a row is written again the slow way.
+    const size_t row_start = out.size(), need = format.room(row);
+    out.resize(row_start + need);
+    char* p = format.write_plain(row, index, out.data() + row_start, out.data() + row_start + need);
+    if (p) {
+      out.resize(static_cast<size_t>(p - out.data()));
+    } else {
+      out.resize(row_start);
+      format.append_quoted(row, index, out);
+    }
+    ++index;
   }
 }
 
