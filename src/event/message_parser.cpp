@@ -211,10 +211,20 @@ bool MessageParser::parse_csv(std::string_view line, TurnstileEvent& out) {
     from = scan.comma[k] + 1;
   }
   new (&f[12]) std::string_view(line.data() + from, line.size() - from);
+  if (!check_text_fields(f, !scan.suspicious)) return false;
+  uint64_t entries, exits;
+  if (const char* problem = parse_count(f[9], entries); *problem)
+    return fail(fmt::format("ENTRIES '{}' {}", printable(f[9], 60), problem));
+  if (const char* problem = parse_count(f[10], exits); *problem)
+    return fail(fmt::format("EXITS '{}' {}", printable(f[10], 60), problem));
+  return fill_event(f, entries, exits, out);
+}
+
+bool MessageParser::check_text_fields(const std::string_view* f, bool screened) {
   static constexpr int text_fields[] = {0, 1, 2, 3, 4, 5, 8, 11};
   for (int i : text_fields) {
     const std::string_view v = f[i];
-    if (scan.suspicious || v.empty() || v.size() > max_text_field || v.front() == ' ' || v.back() == ' ') {
+    if (!screened || v.empty() || v.size() > max_text_field || v.front() == ' ' || v.back() == ' ') {
       const char* problem = text_field_problem(v);
       if (*problem) return fail(fmt::format("{} '{}' {}", field_names[i], printable(v, 60), problem));
     }
@@ -222,11 +232,10 @@ bool MessageParser::parse_csv(std::string_view line, TurnstileEvent& out) {
   if (!ca_can_start_csv(f[0])) return fail(ca_start_problem(f[0]));
   if (!valid_date(f[6])) return fail(fmt::format("DATE '{}' is not MM-DD-YY (or MM/DD/YYYY)", printable(f[6], 60)));
   if (!valid_time(f[7])) return fail(fmt::format("TIME '{}' is not HH:MM:SS", printable(f[7], 60)));
-  uint64_t entries, exits;
-  if (const char* problem = parse_count(f[9], entries); *problem)
-    return fail(fmt::format("ENTRIES '{}' {}", printable(f[9], 60), problem));
-  if (const char* problem = parse_count(f[10], exits); *problem)
-    return fail(fmt::format("EXITS '{}' {}", printable(f[10], 60), problem));
+  return true;
+}
+
+bool MessageParser::fill_event(const std::string_view* f, uint64_t entries, uint64_t exits, TurnstileEvent& out) {
   int64_t ts;
   if (!parse_timestamp(f[12], ts))
     return fail(fmt::format("TIMESTAMP '{}' is not a valid YYYY-MM-DD HH:MM:SS", printable(f[12], 60)));
@@ -377,32 +386,8 @@ bool MessageParser::parse_json_object(std::string_view m, TurnstileEvent& out) {
   }
   for (int i = 0; i < 13; ++i)
     if (!seen[i]) return fail(fmt::format("JSON key {} is missing", field_names[i]));
-  static constexpr int text_fields[] = {0, 1, 2, 3, 4, 5, 8, 11};
-  for (int i : text_fields) {
-    const char* problem = text_field_problem(text[i]);
-    if (*problem) return fail(fmt::format("{} '{}' {}", field_names[i], printable(text[i], 60), problem));
-  }
-  if (!ca_can_start_csv(text[0])) return fail(ca_start_problem(text[0]));
-  if (!valid_date(text[6]))
-    return fail(fmt::format("DATE '{}' is not MM-DD-YY (or MM/DD/YYYY)", printable(text[6], 60)));
-  if (!valid_time(text[7])) return fail(fmt::format("TIME '{}' is not HH:MM:SS", printable(text[7], 60)));
-  int64_t ts;
-  if (!parse_timestamp(text[12], ts))
-    return fail(fmt::format("TIMESTAMP '{}' is not a valid YYYY-MM-DD HH:MM:SS", printable(text[12], 60)));
-  out.ca = text[0];
-  out.unit = text[1];
-  out.scp = text[2];
-  out.station = text[3];
-  out.linename = text[4];
-  out.division = text[5];
-  out.date = text[6];
-  out.time = text[7];
-  out.desc = text[8];
-  out.entries = counts[0];
-  out.exits = counts[1];
-  out.id = text[11];
-  out.timestamp = ts;
-  return true;
+  if (!check_text_fields(text, false)) return false;
+  return fill_event(text, counts[0], counts[1], out);
 }
 
 }  // namespace mtastream::event

@@ -33,6 +33,11 @@ class MessageParser {
   bool parse_json_string(std::string_view bytes, TurnstileEvent& out);
   bool parse_json_object(std::string_view bytes, TurnstileEvent& out);
   bool fail(std::string message);
+  // What both wire forms check on the 13 fields (wire order): the text fields, CA, DATE and TIME.
+  // `screened`: the CSV scan saw no suspicious byte, so only a field that looks odd is checked in full.
+  bool check_text_fields(const std::string_view* f, bool screened);
+  // `out` from checked fields; false on a bad TIMESTAMP.
+  bool fill_event(const std::string_view* f, uint64_t entries, uint64_t exits, TurnstileEvent& out);
 
   std::string error_;
   WireForm form_ = WireForm::csv;

@@ -148,11 +148,7 @@ class S3Uploader : public Uploader {
     const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
     std::optional<std::string> body;
     run_with_retries(options_, object_url, [&] {
-      Target target = target_for(key);
-      HttpRequest request;
-      request.url = target.url;
-      sign(request, target, sha256_hex(""));
-      HttpResponse response = pool_.lease()->perform(request);
+      HttpResponse response = send_bodiless("GET", key);
       if (response.status == 404) {
         body.reset();
         return;
@@ -189,12 +185,7 @@ class S3Uploader : public Uploader {
   void delete_object(const std::string& object_name) override {
     const std::string key = destination_.key_for(object_name), object_url = destination_.url_for(object_name);
     run_with_retries(options_, object_url, [&] {
-      Target target = target_for(key);
-      HttpRequest request;
-      request.method = "DELETE";
-      request.url = target.url;
-      sign(request, target, sha256_hex(""));
-      HttpResponse response = pool_.lease()->perform(request);
+      HttpResponse response = send_bodiless("DELETE", key);
       if (response.status != 204 && response.status != 200 && response.status != 404)
         fail(response, "DELETE", object_url, key);
     });
@@ -248,13 +239,18 @@ class S3Uploader : public Uploader {
                             config_.store_name, config_.endpoint.url(), destination_.bucket, key, reason, hint));
   }
 
-  std::optional<StoredObject> head(const std::string& key, const std::string& object_url) {
+  // A signed request without a body (GET, HEAD, DELETE) for `key`.
+  HttpResponse send_bodiless(const char* method, const std::string& key) {
     Target target = target_for(key);
     HttpRequest request;
-    request.method = "HEAD";
+    request.method = method;
     request.url = target.url;
     sign(request, target, sha256_hex(""));
-    HttpResponse response = pool_.lease()->perform(request);
+    return pool_.lease()->perform(request);
+  }
+
+  std::optional<StoredObject> head(const std::string& key, const std::string& object_url) {
+    HttpResponse response = send_bodiless("HEAD", key);
     if (response.status == 404) return std::nullopt;
     // Without list rights a missing key answers 403: go on and let the PUT say what is wrong.
     if (response.status == 403) return std::nullopt;
