@@ -208,22 +208,31 @@ class SharedStagingStore : public StagingStore {
 
 uint64_t drop_cross_partition_copies(std::vector<engine::ClosedWindow>& parts) {
   // The lowest partition holding an ID keeps it; copies in later partitions are taken out of their rows.
+  if (parts.size() < 2) return 0;
+  size_t events = 0;
+  for (const engine::ClosedWindow& part : parts) events += part.events.size();
   std::unordered_map<uint64_t, size_t> first_part;
+  first_part.reserve(events);
   for (size_t p = 0; p < parts.size(); ++p)
     for (const engine::WindowEvent& e : parts[p].events) first_part.try_emplace(e.id_hash, p);
+  if (first_part.size() == events) return 0;  // no ID in two partitions (the usual case)
   uint64_t dropped = 0;
+  std::vector<bool> copy;  // per event of the part: another partition keeps its ID
   for (size_t p = 1; p < parts.size(); ++p) {
     engine::ClosedWindow& part = parts[p];
     std::vector<uint32_t> events_left(part.rows.size(), 0);
+    copy.assign(part.events.size(), false);
     bool any = false;
-    for (const engine::WindowEvent& e : part.events) {
+    for (size_t i = 0; i < part.events.size(); ++i) {
+      const engine::WindowEvent& e = part.events[i];
       ++events_left[e.row];
-      if (first_part[e.id_hash] != p) any = true;
+      if (first_part.find(e.id_hash)->second != p) any = copy[i] = true;
     }
     if (!any) continue;
     std::vector<engine::WindowEvent> kept;
-    for (const engine::WindowEvent& e : part.events) {
-      if (first_part[e.id_hash] == p) {
+    for (size_t i = 0; i < part.events.size(); ++i) {
+      const engine::WindowEvent& e = part.events[i];
+      if (!copy[i]) {
         kept.push_back(e);
         continue;
       }
