@@ -8,8 +8,15 @@ namespace mtastream::event {
 
 // Field order on the wire: CA,UNIT,SCP,STATION,LINENAME,DIVISION,DATE,TIME,DESC,ENTRIES,EXITS,ID,TIMESTAMP.
 // Text fields are views: into the parsed input (MessageParser) or into the caller's storage.
-struct TurnstileEvent {
+// The six fields that name a turnstile and its station, in wire order (the first six of a message).
+struct TurnstileFields {
   std::string_view ca, unit, scp, station, linename, division;
+};
+
+// The first six wire fields of `f` (13 fields in wire order, or an MTA row's first six).
+inline TurnstileFields turnstile_fields(const std::string_view* f) { return {f[0], f[1], f[2], f[3], f[4], f[5]}; }
+
+struct TurnstileEvent : TurnstileFields {
   std::string_view date;  // MM-DD-YY as the original sends it
   std::string_view time;  // HH:MM:SS
   std::string_view desc;

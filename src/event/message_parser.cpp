@@ -239,12 +239,7 @@ bool MessageParser::fill_event(const std::string_view* f, uint64_t entries, uint
   int64_t ts;
   if (!parse_timestamp(f[12], ts))
     return fail(fmt::format("TIMESTAMP '{}' is not a valid YYYY-MM-DD HH:MM:SS", printable(f[12], 60)));
-  out.ca = f[0];
-  out.unit = f[1];
-  out.scp = f[2];
-  out.station = f[3];
-  out.linename = f[4];
-  out.division = f[5];
+  static_cast<TurnstileFields&>(out) = turnstile_fields(f);
   out.date = f[6];
   out.time = f[7];
   out.desc = f[8];

@@ -88,12 +88,7 @@ std::string parse_mta_row(std::string_view line, MtaRow& row) {
       return fmt::format("{} '{}' {}", field_names[i], printable(f[i], 40), problem);
   if (f[0].front() == '[' || f[0].front() == '{')
     return fmt::format("C/A '{}' starts with '{}' (its messages would read as JSON)", printable(f[0], 40), f[0].front());
-  row.ca = f[0];
-  row.unit = f[1];
-  row.scp = f[2];
-  row.station = f[3];
-  row.linename = f[4];
-  row.division = f[5];
+  static_cast<event::TurnstileFields&>(row) = event::turnstile_fields(f);
   row.desc = f[8];
 
   std::string_view date = f[6], time = f[7];
@@ -280,12 +275,8 @@ bool MtaDeltaStream::next(event::TurnstileEvent& event) {
   id_.clear();
   event::append_uuid5(event::replay_event_namespace, id_name_, id_);
 
-  event.ca = turnstile.ca;
-  event.unit = turnstile.unit;
-  event.scp = turnstile.scp;
-  event.station = turnstile.station;
-  event.linename = details.linename;
-  event.division = details.division;
+  static_cast<event::TurnstileFields&>(event) = {turnstile.ca,     turnstile.unit,    turnstile.scp,
+                                                 turnstile.station, details.linename, details.division};
   event.desc = details.desc;
   event.date = date_;
   event.time = time_;

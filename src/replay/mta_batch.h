@@ -14,8 +14,8 @@ namespace mtastream::replay {
 
 // One data row of a weekly file in either layout: the raw MTA layout (11 fields, zero-padded counters,
 // trailing blanks) or a pandas re-save (an integer index column in front: 12 fields).
-struct MtaRow {
-  std::string_view ca, unit, scp, station, linename, division, desc;
+struct MtaRow : event::TurnstileFields {
+  std::string_view desc;
   std::string_view entries_text, exits_text;  // the counters as written, for the zero-padding check
   int64_t time = 0;                           // DATE MM/DD/YYYY + TIME HH:MM:SS, naive, as seconds read as UTC
   uint64_t entries = 0, exits = 0;

@@ -122,12 +122,7 @@ void CityGenerator::next(int64_t local_seconds, double interval_seconds, event::
   double mean_entries = t.busyness * hourly_share(hour) * interval_seconds / 3600.0;
   // Mornings bring more entries, evenings more exits.
   double exit_mean = mean_entries * t.exit_ratio * (hour >= 15 ? 1.2 : 0.8);
-  event.ca = t.ca;
-  event.unit = t.unit;
-  event.scp = t.scp;
-  event.station = t.station;
-  event.linename = t.linename;
-  event.division = t.division;
+  static_cast<event::TurnstileFields&>(event) = {t.ca, t.unit, t.scp, t.station, t.linename, t.division};
   format_date_time(local_seconds, date_, time_);
   event.date = date_;
   event.time = time_;
