@@ -485,8 +485,8 @@ class ConsumeJob {
     rd_kafka_resp_err_t err = consumer_->commit(offsets, 30s, [] { return stop_requested(); });
     // In a revoke, the last chance to commit these partitions: a coordinator that is still finishing the
     // round (other members' SyncGroup in flight; librdkafka's mock cluster refuses commits until then) is
-    // retried for up to 15 s (a loaded machine stretches the round).
-    const auto give_up_at = Clock::now() + 15s;
+    // retried for up to 30 s (a loaded machine stretches the round: 3 s were not enough under ASan in CI).
+    const auto give_up_at = Clock::now() + 30s;
     for (auto pause = 100ms; revoking && err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS && Clock::now() < give_up_at &&
                              !stop_requested();
          pause = std::min<std::chrono::milliseconds>(pause * 2, 1s)) {
