@@ -282,6 +282,25 @@ void WarehouseSink::create_tables() {
     }
 }
 
+void WarehouseSink::copy_rows(const std::string& csv) {
+  PGconn* conn = connection_->conn;
+  std::string names;
+  for (const std::string& n : columns_.names) names += (names.empty() ? "" : ", ") + quote_identifier(conn, n);
+  exec(conn, fmt::format("COPY {} ({}) FROM STDIN WITH (FORMAT csv)", quote_identifier(conn, table_), names), {},
+       PGRES_COPY_IN);
+  if (PQputCopyData(conn, csv.data(), static_cast<int>(csv.size())) != 1 || PQputCopyEnd(conn, nullptr) != 1)
+    throw SinkFailure(scrub(PQerrorMessage(conn), ""), PQstatus(conn) == CONNECTION_BAD);
+  Result done(PQgetResult(conn));
+  if (!done || PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
+    std::string why = scrub(done ? PQresultErrorMessage(done.get()) : PQerrorMessage(conn), "");
+    while (Result more{PQgetResult(conn)}) {
+    }
+    throw SinkFailure(why, PQstatus(conn) == CONNECTION_BAD);
+  }
+  while (Result more{PQgetResult(conn)}) {
+  }
+}
+
 size_t WarehouseSink::load_windows(const std::vector<const engine::ClosedWindow*>& windows) {
   if (windows.empty()) return 0;
   std::lock_guard lock(mutex_);
@@ -331,23 +350,7 @@ size_t WarehouseSink::load_windows(const std::vector<const engine::ClosedWindow*
       }
       ++skipped;
     }
-    if (!copy.empty()) {
-      std::string names;
-      for (const std::string& n : columns_.names) names += (names.empty() ? "" : ", ") + quote_identifier(conn, n);
-      exec(conn, fmt::format("COPY {} ({}) FROM STDIN WITH (FORMAT csv)", quote_identifier(conn, table_), names), {},
-           PGRES_COPY_IN);
-      if (PQputCopyData(conn, copy.data(), static_cast<int>(copy.size())) != 1 || PQputCopyEnd(conn, nullptr) != 1)
-        throw SinkFailure(scrub(PQerrorMessage(conn), ""), PQstatus(conn) == CONNECTION_BAD);
-      Result done(PQgetResult(conn));
-      if (!done || PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
-        std::string why = scrub(done ? PQresultErrorMessage(done.get()) : PQerrorMessage(conn), "");
-        while (Result more{PQgetResult(conn)}) {
-        }
-        throw SinkFailure(why, PQstatus(conn) == CONNECTION_BAD);
-      }
-      while (Result more{PQgetResult(conn)}) {
-      }
-    }
+    if (!copy.empty()) copy_rows(copy);
     exec(conn, "COMMIT");
     windows_loaded_ += inserted;
     rows_loaded_ += rows;

@@ -81,6 +81,7 @@ class WarehouseSink {
   auto with_retry(std::string_view what, F&& body);
   void connect();
   void create_tables();
+  void copy_rows(const std::string& csv);  // COPY clean-layout CSV rows into the table (in the open transaction)
 
   SinkTarget target_;
   std::string table_;
