@@ -132,6 +132,20 @@ double seconds_since(std::chrono::steady_clock::time_point started) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
+// Runs `read` (the input into the sink), then makes the sink and the dead letters durable. On an error the
+// windows that closed before it are still written.
+template <typename Read>
+void write_all(WindowSink& sink, lake::DeadLetterWriter& dead_letter, AggregateSummary& summary, Read&& read) {
+  try {
+    read();
+  } catch (...) {
+    sink.flush_after_error(summary);
+    throw;
+  }
+  sink.finish(summary);
+  dead_letter.close();
+}
+
 // ---- aggregate --threads 1: one window engine on the reading thread ----
 class OneThreadAggregate {
  public:
@@ -142,7 +156,7 @@ class OneThreadAggregate {
   AggregateSummary run() {
     auto started = std::chrono::steady_clock::now();
     log::debug("simdjson kernel: {} (JSON-object messages)", event::MessageParser::json_implementation());
-    try {
+    write_all(sink_, dead_letter_, summary_, [&] {
       for (const std::string& input : inputs_or_stdin(options_)) {
         read_input(input);
         if (stop_requested()) {
@@ -152,12 +166,7 @@ class OneThreadAggregate {
       }
       engine_.close_all();
       drain();
-    } catch (...) {
-      sink_.flush_after_error(summary_);
-      throw;
-    }
-    sink_.finish(summary_);
-    dead_letter_.close();
+    });
 
     const engine::WindowCounters& c = engine_.counters();
     summary_.accepted = c.accepted;
@@ -523,17 +532,12 @@ class ShardedAggregate {
     auto started = std::chrono::steady_clock::now();
     log::debug("simdjson kernel: {} (JSON-object messages); {} window threads",
                event::MessageParser::json_implementation(), n_);
-    try {
+    write_all(sink_, dead_letter_, summary_, [&] {
       run_batches();
       reading_.rethrow_read_error();
       summary_.interrupted = reading_.interrupted();
       close_all();
-    } catch (...) {
-      sink_.flush_after_error(summary_);
-      throw;
-    }
-    sink_.finish(summary_);
-    dead_letter_.close();
+    });
 
     summary_.duplicates = front_.counters().duplicates;
     summary_.late = front_.counters().late;

@@ -115,6 +115,100 @@ ConsumeOptions one_partition_job(kafka::MockCluster& cluster, const std::string&
   return job_options(topic, "g-" + topic, test::scratch_dir("consume_" + topic));
 }
 
+// `rounds` rounds of one event per key k (CA <ca>k, key "k<k>", partition k % partitions), `step` seconds
+// apart from 16:50:00 on; ENTRIES j + k + 1 in round j, summed into `total_entries`.
+std::vector<Message> rounds_of_events(const std::string& ca, int rounds, int keys, int step, int partitions,
+                                      int64_t& total_entries) {
+  std::vector<Message> messages;
+  for (int j = 0; j < rounds; ++j)
+    for (int k = 0; k < keys; ++k) {
+      int seconds = j * step, entries = j + k + 1;
+      std::string time = "16:" + std::to_string(50 + seconds / 60) + ":" + (seconds % 60 < 10 ? "0" : "") +
+                         std::to_string(seconds % 60);
+      messages.push_back({"k" + std::to_string(k),
+                          event_line(ca + std::to_string(k), "id-" + std::to_string(j * keys + k), time, entries, 1),
+                          k % partitions});
+      total_entries += entries;
+    }
+  return messages;
+}
+
+// A plain member of `group` that never commits, and the partitions of `topic` it owns now.
+class PlainMember {
+ public:
+  PlainMember(const Settings& settings, const std::string& group, const std::string& topic) {
+    kafka::ConsumerOptions options;
+    options.conf.required["group.id"] = group;
+    options.conf.required["enable.auto.commit"] = "false";
+    options.on_rebalance = [this](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
+      std::lock_guard lock(mutex_);
+      for (const auto& tp : list)
+        if (kind == kafka::RebalanceKind::assign)
+          owns_.insert(tp.partition);
+        else
+          owns_.erase(tp.partition);
+    };
+    consumer_ = std::make_unique<kafka::KafkaConsumer>(settings, std::move(options));
+    consumer_->subscribe({topic});
+  }
+  PlainMember(const PlainMember&) = delete;
+  PlainMember& operator=(const PlainMember&) = delete;
+  size_t owned() const {
+    std::lock_guard lock(mutex_);
+    return owns_.size();
+  }
+  void poll(std::chrono::milliseconds wait) { consumer_->poll(wait); }
+  void close() { consumer_->close(); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::set<int32_t> owns_;
+  std::unique_ptr<kafka::KafkaConsumer> consumer_;  // last: its rebalance handler uses the members above
+};
+
+// run_consume on a thread of its own, with its latest progress. A failed assertion returns early: the job
+// still ends (alone in the group it reads everything, or gives up after --assignment-timeout) and is joined
+// before what it writes to goes away.
+class BackgroundJob {
+ public:
+  BackgroundJob(const Settings& settings, const ConsumeOptions& options) : options_(options) {
+    thread_ = std::thread([this, &settings] {
+      try {
+        summary_ = run_consume(settings, options_, [this](const ConsumeProgress& p) {
+          std::lock_guard lock(mutex_);
+          progress_ = p;
+        });
+      } catch (...) {
+        failure_ = std::current_exception();
+      }
+      done_ = true;
+    });
+  }
+  ~BackgroundJob() {
+    if (thread_.joinable()) thread_.join();
+  }
+  std::optional<ConsumeProgress> progress() const {
+    std::lock_guard lock(mutex_);
+    return progress_;
+  }
+  bool done() const { return done_; }
+  // Waits for the end; rethrows what the job threw.
+  ConsumeSummary finish() {
+    thread_.join();
+    if (failure_) std::rethrow_exception(failure_);
+    return summary_;
+  }
+
+ private:
+  const ConsumeOptions options_;
+  mutable std::mutex mutex_;
+  std::optional<ConsumeProgress> progress_;
+  ConsumeSummary summary_;
+  std::exception_ptr failure_;
+  std::atomic<bool> done_ = false;
+  std::thread thread_;  // last: started once the members above exist
+};
+
 }  // namespace
 
 TEST(ConsumeJob, CommitsOnlyWhatIsInTheLakeAndResumesFromTheCheckpoint) {
@@ -236,45 +330,16 @@ TEST(ConsumeJob, ARevokedPartitionIsCommittedWithoutItsUnmergedWindows) {
   kafka::MockCluster cluster(1);
   cluster.create_topic("rebalance", 4);
   const std::string bootstrap = cluster.bootstrap_servers();
-  std::vector<Message> messages;
   int64_t total_entries = 0;
-  for (int j = 0; j < 30; ++j)
-    for (int k = 0; k < 8; ++k) {
-      int seconds = j * 20, entries = j + k + 1;  // 16:50:00 to 16:59:40
-      std::string time = "16:" + std::to_string(50 + seconds / 60) + ":" + (seconds % 60 < 10 ? "0" : "") +
-                         std::to_string(seconds % 60);
-      messages.push_back({"k" + std::to_string(k),
-                          event_line("A00" + std::to_string(k), "id-" + std::to_string(j * 8 + k), time, entries, 1),
-                          k % 4});
-      total_entries += entries;
-    }
+  const std::vector<Message> messages = rounds_of_events("A00", 30, 8, 20, 4, total_entries);  // to 16:59:40
   produce(bootstrap, "rebalance", messages);
   Settings settings = broker_settings(bootstrap);
   settings.set_kafka("partition.assignment.strategy", "cooperative-sticky", "test");
 
   // Plain members that never commit; the first owns every partition before the job joins.
-  std::mutex mutex;
-  std::set<int32_t> b_owns;
-  kafka::ConsumerOptions member;
-  member.conf.required["group.id"] = "g-rebalance";
-  member.conf.required["enable.auto.commit"] = "false";
-  kafka::ConsumerOptions b_options = member;
-  b_options.on_rebalance = [&](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
-    std::lock_guard lock(mutex);
-    for (const auto& tp : list)
-      if (kind == kafka::RebalanceKind::assign)
-        b_owns.insert(tp.partition);
-      else
-        b_owns.erase(tp.partition);
-  };
-  kafka::KafkaConsumer b(settings, b_options);
-  b.subscribe({"rebalance"});
-  auto owned_by_b = [&] {
-    std::lock_guard lock(mutex);
-    return b_owns.size();
-  };
-  for (int i = 0; i < 300 && owned_by_b() != 4; ++i) b.poll(100ms);
-  ASSERT_EQ(owned_by_b(), 4u) << "the first member was not assigned every partition";
+  PlainMember b(settings, "g-rebalance", "rebalance");
+  for (int i = 0; i < 300 && b.owned() != 4; ++i) b.poll(100ms);
+  ASSERT_EQ(b.owned(), 4u) << "the first member was not assigned every partition";
 
   // The job joins and gets two partitions; the other member's two keep its windows open (topic-wide
   // windows wait for every partition). With a commit interval of an hour, only a revoke or the end commits.
@@ -282,32 +347,11 @@ TEST(ConsumeJob, ARevokedPartitionIsCommittedWithoutItsUnmergedWindows) {
   ConsumeOptions options = job_options("rebalance", "g-rebalance", lake);
   options.commit_interval_seconds = 3600;
   options.flush_open = true;
-  std::optional<ConsumeProgress> progress;
-  ConsumeSummary summary;
-  std::exception_ptr failure;
-  std::thread job([&] {
-    try {
-      summary = run_consume(settings, options, [&](const ConsumeProgress& p) {
-        std::lock_guard lock(mutex);
-        progress = p;
-      });
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  // A failed assertion below returns early: the job still ends (alone in the group it reads everything, or
-  // gives up after --assignment-timeout) and is joined before what it writes to goes away.
-  struct Joiner {
-    std::thread& thread;
-    ~Joiner() {
-      if (thread.joinable()) thread.join();
-    }
-  } joiner{job};
+  BackgroundJob job(settings, options);
   // Each partition's end offset, once the job read it to there.
   auto read_to_end = [&] {
     std::map<int32_t, int64_t> ends;
-    std::lock_guard lock(mutex);
-    if (progress)
+    if (std::optional<ConsumeProgress> progress = job.progress())
       for (const PartitionProgress& p : progress->by_partition)
         if (p.assigned && p.lag == 0 && p.next_offset > 0) ends[p.partition] = p.next_offset;
     return ends;
@@ -318,14 +362,16 @@ TEST(ConsumeJob, ARevokedPartitionIsCommittedWithoutItsUnmergedWindows) {
     ends = read_to_end();
   }
   ASSERT_EQ(ends.size(), 2u) << "the job did not read two partitions of its own to their end";
-  EXPECT_EQ(owned_by_b(), 2u);
+  EXPECT_EQ(b.owned(), 2u);
   for (const auto& [partition, end] : ends)
     EXPECT_FALSE(committed(bootstrap, "g-rebalance", "rebalance", 4)[partition]) << "committed before a revoke";
 
   // Two more members join, one after the other (overlapping joins would restart a round while the job
   // commits): every member gets one partition, so the job gives one up and commits it.
   std::atomic<int> newcomers_assigned = 0;
-  kafka::ConsumerOptions newcomer = member;
+  kafka::ConsumerOptions newcomer;
+  newcomer.conf.required["group.id"] = "g-rebalance";
+  newcomer.conf.required["enable.auto.commit"] = "false";
   newcomer.on_rebalance = [&](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
     if (kind == kafka::RebalanceKind::assign && !list.empty()) ++newcomers_assigned;
   };
@@ -369,8 +415,7 @@ TEST(ConsumeJob, ARevokedPartitionIsCommittedWithoutItsUnmergedWindows) {
   d.close();
   c.close();
   b.close();
-  job.join();
-  if (failure) std::rethrow_exception(failure);
+  ConsumeSummary summary = job.finish();
   EXPECT_GE(summary.counts.replayed, static_cast<uint64_t>(ends[revoked])) << "the revoked partition was not re-read";
   EXPECT_EQ(summary.counts.accepted, messages.size()) << "replayed events were counted again";
   EXPECT_EQ(lake_entries(lake), total_entries) << "an event lost or doubled across the rebalances";
@@ -388,20 +433,10 @@ TEST(ConsumeJob, ExitAtEndWaitsForEveryPartitionsCommit) {
   kafka::MockCluster cluster(1);
   cluster.create_topic("deadmember", 2);
   const std::string bootstrap = cluster.bootstrap_servers();
-  std::vector<Message> messages;
   int64_t total_entries = 0;
+  const std::vector<Message> messages = rounds_of_events("B00", 20, 4, 30, 2, total_entries);  // to 16:59:30
   std::map<int32_t, int64_t> ends;
-  for (int j = 0; j < 20; ++j)
-    for (int k = 0; k < 4; ++k) {
-      int seconds = j * 30, entries = j + k + 1;  // 16:50:00 to 16:59:30
-      std::string time = "16:" + std::to_string(50 + seconds / 60) + ":" + (seconds % 60 < 10 ? "0" : "") +
-                         std::to_string(seconds % 60);
-      messages.push_back({"k" + std::to_string(k),
-                          event_line("B00" + std::to_string(k), "id-" + std::to_string(j * 4 + k), time, entries, 1),
-                          k % 2});
-      total_entries += entries;
-      ++ends[k % 2];
-    }
+  for (const Message& m : messages) ++ends[m.partition];
   produce(bootstrap, "deadmember", messages);
   Settings settings = broker_settings(bootstrap);
   settings.set_kafka("partition.assignment.strategy", "cooperative-sticky", "test");
@@ -415,68 +450,29 @@ TEST(ConsumeJob, ExitAtEndWaitsForEveryPartitionsCommit) {
   ASSERT_EQ(lake_entries(lake), total_entries);
 
   // The dead member: it holds both partitions and never commits.
-  std::mutex mutex;
-  std::set<int32_t> b_owns;
-  kafka::ConsumerOptions b_options;
-  b_options.conf.required["group.id"] = "g-dead";
-  b_options.conf.required["enable.auto.commit"] = "false";
-  b_options.on_rebalance = [&](kafka::RebalanceKind kind, std::vector<kafka::TopicPartition>& list) {
-    std::lock_guard lock(mutex);
-    for (const auto& tp : list)
-      if (kind == kafka::RebalanceKind::assign)
-        b_owns.insert(tp.partition);
-      else
-        b_owns.erase(tp.partition);
-  };
-  kafka::KafkaConsumer b(settings, b_options);
-  b.subscribe({"deadmember"});
-  auto owned_by_b = [&] {
-    std::lock_guard lock(mutex);
-    return b_owns.size();
-  };
-  for (int i = 0; i < 300 && owned_by_b() != 2; ++i) b.poll(100ms);
-  ASSERT_EQ(owned_by_b(), 2u) << "the first member was not assigned both partitions";
+  PlainMember b(settings, "g-dead", "deadmember");
+  for (int i = 0; i < 300 && b.owned() != 2; ++i) b.poll(100ms);
+  ASSERT_EQ(b.owned(), 2u) << "the first member was not assigned both partitions";
 
   ConsumeOptions options = job_options("deadmember", "g-dead", lake);
   options.flush_open = true;
-  std::optional<ConsumeProgress> progress;
-  std::atomic<bool> done = false;
-  std::exception_ptr failure;
-  std::thread job([&] {
-    try {
-      run_consume(settings, options, [&](const ConsumeProgress& p) {
-        std::lock_guard lock(mutex);
-        progress = p;
-      });
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    done = true;
-  });
-  struct Joiner {
-    std::thread& thread;
-    ~Joiner() {
-      if (thread.joinable()) thread.join();
-    }
-  } joiner{job};
+  BackgroundJob job(settings, options);
   auto read_to_end = [&] {
-    std::lock_guard lock(mutex);
     int n = 0;
-    if (progress)
+    if (std::optional<ConsumeProgress> progress = job.progress())
       for (const PartitionProgress& p : progress->by_partition)
         if (p.assigned && p.lag == 0 && p.next_offset == ends[p.partition]) ++n;
     return n;
   };
-  for (int i = 0; i < 600 && read_to_end() != 1 && !done; ++i) b.poll(100ms);
+  for (int i = 0; i < 600 && read_to_end() != 1 && !job.done(); ++i) b.poll(100ms);
   ASSERT_EQ(read_to_end(), 1) << "the job did not read a partition of its own to its end";
   // Every marker says "read to the end and flushed", but the dead member's partition is not committed.
   for (int i = 0; i < 30; ++i) b.poll(100ms);
-  EXPECT_FALSE(done) << "-e exited while a partition of the group was not committed";
-  EXPECT_EQ(owned_by_b(), 1u);
+  EXPECT_FALSE(job.done()) << "-e exited while a partition of the group was not committed";
+  EXPECT_EQ(b.owned(), 1u);
 
   b.close();  // its partition goes to the job, which reads and commits it
-  job.join();
-  if (failure) std::rethrow_exception(failure);
+  job.finish();
   std::vector<std::optional<ConsumeCheckpoint>> checkpoints = committed(bootstrap, "g-dead", "deadmember", 2);
   for (int32_t p = 0; p < 2; ++p) {
     ASSERT_TRUE(checkpoints[p]) << "partition " << p << " not committed";
