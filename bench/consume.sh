@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# consume to the lake vs `kcat -C -e` reading the same topic from the same real Kafka broker, in one run,
+# consume to the lake (--threads 1 and --threads N) vs `kcat -C -e` reading the same topic from the same real Kafka broker, in one run,
 # kcat as it comes and with the prefetch settings consume uses; peak RSS (VmHWM, sampled) of both, and of
 # mtastream for the whole topic vs a tenth of it (memory must not grow with messages).
 # mtastream does the full job: group join, parse + validate every message, windows, gzip lake files
 # written durably (fsync + rename), offset commits; kcat only prints the values to /dev/null.
 # Wall-clock times on a shared machine are noisy: the best of several runs is compared.
 # usage: bench/consume.sh [MTASTREAM_BINARY]
-# env: MESSAGES (default 10000000; e.g. 1000000 for a quick run), RUNS (default 3, best of),
+# env: MESSAGES (default 10000000; e.g. 1000000 for a quick run), RUNS (default 3, best of), THREADS (the
+#      --threads run besides --threads 1; default nproc),
 #      PARTITIONS (default 4), BOOTSTRAP (use this broker instead of starting scripts/kafka-local.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,12 +81,13 @@ run_kcat() {
   kcat_deep_seconds=$(elapsed "$start")
   kcat_deep_rss_kb=$(peak_of "$work/kcat-hwm.txt")
 }
-# consume TOPIC: sets mta_seconds and mta_rss_kb (peak RSS from /usr/bin/time -v); checks what it read.
+threads=${THREADS:-$(nproc)}
+# consume TOPIC COUNT [THREADS]: sets mta_seconds and mta_rss_kb (peak RSS from /usr/bin/time -v); checks what it read.
 # Also samples RSS every 0.2 s (mta_rss_curve: RSS in MB at each tenth of the run) to show it plateaus.
 run_mtastream() {
   local start lake=$work/lake-$RANDOM pid; start=$(now)
   /usr/bin/time -v -o "$work/time.txt" "$mtastream" -b "$BOOTSTRAP" -q consume -t "$1" -G "bench-$RANDOM-$$" \
-    --lake-dir "$lake" -e --json >"$work/summary.json" &
+    --threads "${3:-1}" --lake-dir "$lake" -e --json >"$work/summary.json" &
   local timer=$!
   : >"$work/rss.txt"
   : >"$work/hwm.txt"
@@ -104,15 +106,27 @@ run_mtastream() {
   mta_files=$(find "$lake" -name '*.csv.gz' | wc -l)
   rm -rf "$lake"
 }
-best_kcat="" best_kcat_deep="" best_mta="" peak_rss=0
+best_kcat="" best_kcat_deep="" best_mta="" best_mta_n="" peak_rss=0
 for run in $(seq "$runs"); do
-  if [ $((run % 2)) -eq 1 ]; then run_kcat; run_mtastream "$topic" "$messages"; else run_mtastream "$topic" "$messages"; run_kcat; fi
-  printf 'run %d: kcat -C %.2f s, kcat -C (same prefetch) %.2f s (peak RSS %d MB), mtastream consume %.2f s (%d lake files, peak RSS %d MB; RSS MB at each tenth of the run: %s)\n' \
-    "$run" "$kcat_seconds" "$kcat_deep_seconds" $((kcat_deep_rss_kb / 1024)) "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024)) "$mta_rss_curve"
+  if [ $((run % 2)) -eq 1 ]; then
+    run_kcat; run_mtastream "$topic" "$messages" 1; one=$mta_seconds one_files=$mta_files one_rss=$mta_rss_kb
+    run_mtastream "$topic" "$messages" "$threads"
+  else
+    run_mtastream "$topic" "$messages" "$threads"; n_seconds=$mta_seconds n_files=$mta_files n_rss=$mta_rss_kb
+    run_mtastream "$topic" "$messages" 1; one=$mta_seconds one_files=$mta_files one_rss=$mta_rss_kb
+    mta_seconds=$n_seconds mta_files=$n_files mta_rss_kb=$n_rss
+    run_kcat
+  fi
+  printf 'run %d: kcat -C %.2f s, kcat -C (same prefetch) %.2f s (peak RSS %d MB), mtastream consume --threads 1 %.2f s (%d lake files, peak RSS %d MB), --threads %d %.2f s (%d lake files, peak RSS %d MB)\n' \
+    "$run" "$kcat_seconds" "$kcat_deep_seconds" $((kcat_deep_rss_kb / 1024)) "$one" "$one_files" $((one_rss / 1024)) \
+    "$threads" "$mta_seconds" "$mta_files" $((mta_rss_kb / 1024))
+  [ "$one_files" -eq "$mta_files" ] || { echo "--threads $threads wrote $mta_files lake files, --threads 1 $one_files" >&2; exit 1; }
   [ "$mta_rss_kb" -gt "$peak_rss" ] && peak_rss=$mta_rss_kb
+  [ "$one_rss" -gt "$peak_rss" ] && peak_rss=$one_rss
   if [ -z "$best_kcat" ] || less "$kcat_seconds" "$best_kcat"; then best_kcat=$kcat_seconds; fi
   if [ -z "$best_kcat_deep" ] || less "$kcat_deep_seconds" "$best_kcat_deep"; then best_kcat_deep=$kcat_deep_seconds; fi
-  if [ -z "$best_mta" ] || less "$mta_seconds" "$best_mta"; then best_mta=$mta_seconds; fi
+  if [ -z "$best_mta" ] || less "$one" "$best_mta"; then best_mta=$one; fi
+  if [ -z "$best_mta_n" ] || less "$mta_seconds" "$best_mta_n"; then best_mta_n=$mta_seconds; fi
 done
 run_mtastream "$small" $((messages / 10))
 small_rss=$mta_rss_kb small_curve=$mta_rss_curve
@@ -124,8 +138,12 @@ deep_rate=$(awk -v n="$messages" -v s="$best_kcat_deep" 'BEGIN{printf "%d", n / 
 deep_ratio=$(awk -v k="$best_kcat_deep" -v m="$best_mta" 'BEGIN{printf "%.2f", k / m}')
 echo "kcat -C -e:        $kcat_rate msg/s (best ${best_kcat}s)"
 echo "kcat -C -e, same prefetch (${same_prefetch[*]}; kcat's librdkafka $kcat_lib): $deep_rate msg/s (best ${best_kcat_deep}s)"
-echo "mtastream consume: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits; $("$mtastream" --version)"
-echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same prefetch: ${deep_ratio}x (target >= 1.2x)"
+n_rate=$(awk -v n="$messages" -v s="$best_mta_n" 'BEGIN{printf "%d", n / s}')
+n_ratio=$(awk -v k="$best_kcat_deep" -v m="$best_mta_n" 'BEGIN{printf "%.2f", k / m}')
+speedup=$(awk -v a="$best_mta" -v b="$best_mta_n" 'BEGIN{printf "%.2f", a / b}')
+echo "mtastream consume --threads 1: $mta_rate msg/s (best ${best_mta}s), windows + durable lake files + commits; $("$mtastream" --version)"
+echo "mtastream consume --threads $threads: $n_rate msg/s (best ${best_mta_n}s): ${speedup}x --threads 1"
+echo "ratio mtastream/kcat: ${ratio}x, vs kcat with the same prefetch: ${deep_ratio}x at --threads 1, ${n_ratio}x at --threads $threads (target >= 1.2x)"
 echo "peak RSS (VmHWM): $((peak_rss / 1024)) MB for $messages messages (target <= 150 MB), $((small_rss / 1024)) MB for $((messages / 10)); RSS MB at each tenth of the small run: $small_curve"
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$topic" >/dev/null 2>&1 || true
 "$mtastream" -b "$BOOTSTRAP" -q topic delete "$small" >/dev/null 2>&1 || true

@@ -44,7 +44,7 @@ function __mtastream_value_options
         case 'produce'
             printf '%s\n' -- -t --topic --generate --rate -c --count --interval --value-format --key -z --compression --dead-letter --seed --turnstiles --start-time --step --timeout --config -X -b --brokers
         case 'consume'
-            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir --prefix --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
+            printf '%s\n' -- -t --topic -G --group --client-id --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir --prefix --upload --staging --endpoint --sink --sink-table --idle-after --assignment-timeout --dead-letter --commit-interval --threads -o --offset -c --count -p --partition -f --format --metrics-addr --health-max-age --config -X -b --brokers
         case 'aggregate'
             printf '%s\n' -- --window --duration --slide --max-keys --watermark --group-by --partition-by --layout --lake-dir -o --output --prefix --name --dead-letter --sink --sink-table --threads --config -X -b --brokers
         case 'replay'
@@ -150,6 +150,7 @@ complete -c mtastream -n '__mtastream_at consume' -l assignment-timeout -x -d 'w
 complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with topic/partition@offset and reason'
 complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--group-by/--partition-by/--layout'
 complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seconds between offset commits while running'
+complete -c mtastream -n '__mtastream_at consume' -l threads -x -d 'window threads: partitions are parsed and windowed on N threads (partition modulo N; default: the number of cores); the lake, dead letters and counts are the same for any N'
 complete -c mtastream -n '__mtastream_at consume' -l raw -d 'print messages (kcat -C style) instead of windowing them; no commits'
 complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -a 'beginning end stored' -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
 complete -c mtastream -n '__mtastream_at consume' -s c -l count -x -d '--raw: stop after N messages'

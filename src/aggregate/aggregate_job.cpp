@@ -2,17 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <sched.h>
-
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <tuple>
 
 #include "lake/dead_letter.h"
@@ -24,6 +19,7 @@
 #include "lake/reject_reporter.h"
 #include "event/message_parser.h"
 #include "base/text.h"
+#include "base/worker_pool.h"
 
 namespace mtastream::aggregate {
 
@@ -285,73 +281,6 @@ class OneThreadAggregate {
 // adds its shard's events (add_admitted()) and closes the windows the batch's final watermark passed;
 // (d) the reading thread merges each window's rows from every shard (disjoint keys, each sorted) and
 // writes it, and writes the batch's rejected messages in input order. Reading the next batch overlaps (c).
-
-// Runs one job on every worker thread at once; wait() returns when all have finished it.
-class WorkerPool {
- public:
-  explicit WorkerPool(unsigned n) {
-    for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { loop(i); });
-  }
-  ~WorkerPool() {
-    wait_quietly();
-    {
-      std::lock_guard lock(mutex_);
-      quit_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
-  void start(std::function<void(unsigned)> job) {
-    std::lock_guard lock(mutex_);
-    job_ = std::move(job);
-    running_ = threads_.size();
-    ++generation_;
-    wake_.notify_all();
-  }
-  void wait() {
-    wait_quietly();
-    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
-  }
-  void run(std::function<void(unsigned)> job) {
-    start(std::move(job));
-    wait();
-  }
-
- private:
-  void wait_quietly() {
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return running_ == 0; });
-  }
-  void loop(unsigned i) {
-    uint64_t seen = 0;
-    while (true) {
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return quit_ || generation_ != seen; });
-        if (quit_) return;
-        seen = generation_;
-      }
-      std::exception_ptr error;
-      try {
-        job_(i);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      std::lock_guard lock(mutex_);
-      if (error && !error_) error_ = error;
-      if (--running_ == 0) done_.notify_all();
-    }
-  }
-
-  std::vector<std::thread> threads_;
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  std::function<void(unsigned)> job_;
-  size_t running_ = 0;
-  uint64_t generation_ = 0;
-  bool quit_ = false;
-  std::exception_ptr error_;
-};
 
 enum class LineStatus : uint8_t { skipped, bad, too_long, parsed, duplicate, late, too_late, overflow };
 
@@ -765,12 +694,6 @@ class ShardedAggregate {
 };
 
 }  // namespace
-
-unsigned available_cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<unsigned>(CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 AggregateSummary run_aggregate(const AggregateOptions& options) {
   return options.threads > 1 ? ShardedAggregate(options).run() : OneThreadAggregate(options).run();

@@ -50,9 +50,6 @@ struct AggregateSummary {
 // ("stdin" for "-"), with "-and-N-more" when there are several inputs.
 std::string aggregate_stream_name(const std::vector<std::string>& inputs);
 
-// The number of cores this process may run on (at least 1).
-unsigned available_cores();
-
 // Runs the job. Throws Error when an input cannot be read or an output cannot be written.
 AggregateSummary run_aggregate(const AggregateOptions& options);
 

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "sink/warehouse_sink.h"
 #include "base/stop_signal.h"
+#include "base/worker_pool.h"
 
 namespace mtastream::commands {
 
@@ -48,7 +49,7 @@ ExitCode run(const AggregateFlags& f) {
   // Each worker checks --max-keys against its own keys, so with several the run stops at another line
   // (or later); a limit asked for is checked exactly, on one engine, unless --threads says otherwise.
   const bool max_keys_given = f.window.max_keys_option && f.window.max_keys_option->count() > 0;
-  o.threads = f.threads ? f.threads : (max_keys_given ? 1 : aggregate::available_cores());
+  o.threads = f.threads ? f.threads : (max_keys_given ? 1 : available_cores());
   size_t stdin_count = 0;
   for (const std::string& in : o.inputs) stdin_count += in == "-";
   if (stdin_count > 1) throw UsageError("'-' (stdin) can be given only once");

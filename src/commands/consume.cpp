@@ -16,6 +16,7 @@
 #include "serve/metrics_server.h"
 #include "consume/raw_consume.h"
 #include "base/stop_signal.h"
+#include "base/worker_pool.h"
 #include "upload/uploader.h"
 #include "sink/warehouse_sink.h"
 
@@ -47,6 +48,7 @@ struct ConsumeFlags {
   bool json = false;
   bool force_window_config = false;
   double commit_interval = 1.0;
+  unsigned threads = 0;  // 0: the number of cores
   bool per_partition = false;
   bool flush_open = false;
   bool allow_gaps = false;
@@ -127,8 +129,8 @@ MetricsEndpoint start_metrics(const ConsumeFlags& f, const serve::HttpAddress& a
 
 // Options that belong to one mode only (--raw, --metrics-addr) are refused in the other.
 void check_option_scope(CLI::App* command, const ConsumeFlags& f) {
-  for (const char* metrics_only : {"--metrics-addr", "--health-max-age"})
-    if (f.raw && command->count(metrics_only)) throw UsageError(fmt::format("{} does not apply to --raw", metrics_only));
+  for (const char* not_raw : {"--metrics-addr", "--health-max-age", "--threads"})
+    if (f.raw && command->count(not_raw)) throw UsageError(fmt::format("{} does not apply to --raw", not_raw));
   if (f.raw) return;
   for (const char* raw_only : {"--offset", "--count", "--format", "--commit", "--partition"})
     if (command->count(raw_only)) throw UsageError(fmt::format("{} applies to --raw only", raw_only));
@@ -165,6 +167,7 @@ consume::ConsumeOptions consume_options(const ConsumeFlags& f) {
   o.allow_gaps = f.allow_gaps;
   o.idle_after_seconds = parse_duration_seconds(f.idle_after, "--idle-after", 1);
   o.commit_interval_seconds = f.commit_interval;
+  o.threads = f.threads ? f.threads : available_cores();
   return o;
 }
 
@@ -333,6 +336,11 @@ void add_run_options(CLI::App* command, ConsumeFlags& f) {
       ->capture_default_str()
       ->check(config::number_above_zero())
       ->type_name("SECONDS");
+  command->add_option("--threads", f.threads,
+                      "window threads: partitions are parsed and windowed on N threads (partition modulo N; "
+                      "default: the number of cores); the lake, dead letters and counts are the same for any N")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 256u));
 }
 
 // --raw: kcat -C style printing.

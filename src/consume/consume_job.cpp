@@ -25,6 +25,7 @@
 #include "lake/reject_reporter.h"
 #include "base/stop_signal.h"
 #include "base/text.h"
+#include "base/worker_pool.h"
 
 namespace mtastream::consume {
 
@@ -57,11 +58,31 @@ struct PartitionState {
   std::string committed;  // "offset|metadata" last committed (or resumed from): skip unchanged commits
 };
 
+// One message of a poll, for the thread that owns its partition (null message: the partition's end).
+struct WindowTask {
+  WindowTask(PartitionState* s, const rd_kafka_message_t* m, bool r) : state(s), message(m), replaying(r) {}
+  PartitionState* state;
+  const rd_kafka_message_t* message;
+  bool replaying;  // read before the last commit: rebuilds windows, not counted again
+  bool parsed = false;
+  engine::AddResult result = engine::AddResult::accepted;
+  std::string reason;  // a rejected message's
+};
+struct WindowWorker {
+  event::MessageParser parser;
+  event::TurnstileEvent event;
+  std::vector<WindowTask*> tasks;  // this poll's, for the partitions this thread owns (partition % threads)
+};
+
 class ConsumeJob {
  public:
   ConsumeJob(const config::Settings& settings, const ConsumeOptions& options)
       : options_(options), brokers_(kafka::bootstrap_servers(settings)), dead_letter_(options.dead_letter),
-        writer_(options) {
+        writer_(options), workers_(std::max(1u, options.threads)) {
+    if (workers_.size() > 1) {
+      pool_ = std::make_unique<WorkerPool>(workers_.size() - 1);  // this thread is one of them
+      batch_size_ *= workers_.size();  // fewer hand-overs between the threads
+    }
     kafka::ConsumerOptions consumer_options;
     // Offsets move only through our own commits, after the files they cover are durable; a new group
     // reads the topic from the beginning, as the original did.
@@ -118,16 +139,8 @@ class ConsumeJob {
     const auto commit_interval = std::chrono::duration<double>(options_.commit_interval_seconds);
     std::vector<kafka::MessagePtr> batch;
     while (!stop_requested()) {
-      consumer_->poll_batch(100ms, 512, batch);
-      for (const kafka::MessagePtr& message : batch) {
-        if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          handle_message(*message);
-        } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          if (PartitionState* state = find_state(message->partition)) at_partition_end(*state, message->offset);
-        } else {
-          handle_error(*message);
-        }
-      }
+      consumer_->poll_batch(100ms, batch_size_, batch);
+      window_batch(batch);
       auto now = Clock::now();
       if (!batch.empty()) last_read_at_ = now;
       if (options_.exit_at_end) {
@@ -308,18 +321,17 @@ class ConsumeJob {
     state.eof = true;
     // Everything before the end is read (past control records too).
     if (offset >= 0 && offset > state.next_offset && offset > state.start_offset) state.next_offset = offset;
-    if (std::max(offset, state.next_offset) >= state.restored_read_through) end_replay(state);
+    const bool replayed_all = std::max(offset, state.next_offset) >= state.restored_read_through;
+    tasks_.emplace_back(&state, nullptr, !replayed_all);
   }
 
   // The messages read before the last commit are replayed: the partition goes on from the watermark it
   // had then, as a run that never stopped would. Without this, an idle partition's watermark would fall
   // back to its events' and a later exact re-send of an event whose windows are already in the lake
   // would count as a duplicate (its ID not behind that lower watermark) instead of late.
-  void end_replay(PartitionState& state) {
+  static void end_replay(PartitionState& state) {
     const int64_t wm = std::exchange(state.resume_watermark, engine::WindowEngine::minus_infinity);
-    if (wm == engine::WindowEngine::minus_infinity) return;
-    state.engine->advance_watermark(wm);
-    if (state.engine->has_closed()) write_closed(state);
+    if (wm != engine::WindowEngine::minus_infinity) state.engine->advance_watermark(wm);
   }
 
   // Without a commit, reading must start at the partition's beginning: else (auto.offset.reset=latest, or
@@ -344,7 +356,38 @@ class ConsumeJob {
     summary_.gaps.push_back({partition, expected, resumed});
   }
 
-  void handle_message(const rd_kafka_message_t& message) {
+  // One poll's messages: checked in order here, parsed and windowed on the thread that owns each one's
+  // partition (--threads), then counted, dead-lettered and written in fetch order here, so that the
+  // lake, the dead letters and the counts are the same whatever the number of threads.
+  void window_batch(const std::vector<kafka::MessagePtr>& batch) {
+    tasks_.clear();
+    tasks_.reserve(batch.size());  // no reallocation: the workers hold pointers into it
+    for (const kafka::MessagePtr& message : batch) {
+      if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        admit(*message);
+      } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (PartitionState* state = find_state(message->partition)) at_partition_end(*state, message->offset);
+      } else {
+        handle_error(*message);
+      }
+    }
+    if (tasks_.empty()) return;
+    if (!pool_) {
+      for (WindowTask& task : tasks_) window(task, workers_[0]);
+    } else {
+      for (WindowWorker& worker : workers_) worker.tasks.clear();
+      for (WindowTask& task : tasks_) workers_[task.state->partition % workers_.size()].tasks.push_back(&task);
+      pool_->run_with_caller([this](unsigned w) {
+        for (WindowTask* task : workers_[w].tasks) window(*task, workers_[w]);
+      });
+    }
+    for (const WindowTask& task : tasks_) count(task);
+    for (auto& state : states_)
+      if (state && state->engine->has_closed()) write_closed(*state);
+  }
+
+  // A message of an assigned partition not read before: a task for its partition's thread.
+  void admit(const rd_kafka_message_t& message) {
     PartitionState* state = find_state(message.partition);
     if (!state) return;  // a message fetched before its partition was revoked
     const int64_t offset = message.offset;
@@ -356,48 +399,56 @@ class ConsumeJob {
     if (state->flushed) return;
     state->next_offset = offset + 1;
     state->eof = false;
-    ConsumeCounts& mine = partition_counts_[state->partition];
-    ++counts_.read;
-    ++mine.read;
     // Offsets below read_through were read before the last commit: their windows are rebuilt, but
     // what was rejected or counted then is not counted or dead-lettered again.
-    const bool replaying = offset < state->restored_read_through;
-    if (replaying) {
-      ++counts_.replayed;
-      ++mine.replayed;
-    } else {
-      end_replay(*state);
-    }
-    std::string_view bytes(static_cast<const char*>(message.payload), message.len);
-    if (!parser_.parse(bytes, event_)) {
-      if (!replaying) {
-        ++counts_.bad;
-        ++mine.bad;
-        reject(state->partition, offset, parser_.error(), bytes);
-      }
+    tasks_.emplace_back(state, &message, offset < state->restored_read_through);
+  }
+
+  // On the partition's thread: the message parsed and added to the partition's engine (nothing shared).
+  void window(WindowTask& task, WindowWorker& worker) const {
+    PartitionState& state = *task.state;
+    if (!task.replaying) end_replay(state);
+    if (!task.message) return;
+    const rd_kafka_message_t& message = *task.message;
+    if (!worker.parser.parse({static_cast<const char*>(message.payload), message.len}, worker.event)) {
+      if (!task.replaying) task.reason = worker.parser.error();
       return;
     }
-    const int64_t watermark = state->engine->watermark();
-    engine::AddResult result;
+    const int64_t watermark = state.engine->watermark();
     try {
-      result = state->engine->add(event_, offset);
+      task.result = state.engine->add(worker.event, message.offset);
     } catch (const engine::GroupKeyLimitError& e) {
-      throw Error(fmt::format("{}: {}", lake::kafka_source(options_.topic, state->partition, offset), e.what()));
+      throw Error(fmt::format("{}: {}", lake::kafka_source(options_.topic, state.partition, message.offset), e.what()));
     }
-    if (replaying) {
-      // Counted and dead-lettered before the restart.
-    } else if (result == engine::AddResult::accepted) {
-      ++counts_.accepted;
-      ++mine.accepted;
-    } else if (result == engine::AddResult::duplicate) {
-      ++counts_.duplicates;
-      ++mine.duplicates;
+    task.parsed = true;
+    if (!task.replaying && (task.result == engine::AddResult::late || task.result == engine::AddResult::overflow))
+      task.reason = engine::rejection_reason(task.result, worker.event.timestamp, watermark);
+  }
+
+  // A windowed message counted (in the run's and its partition's counts) and, when rejected, dead-lettered.
+  void count(const WindowTask& task) {
+    if (!task.message) return;
+    const rd_kafka_message_t& message = *task.message;
+    ConsumeCounts& mine = partition_counts_[task.state->partition];
+    auto add = [&](uint64_t ConsumeCounts::*field) {
+      ++(counts_.*field);
+      ++(mine.*field);
+    };
+    add(&ConsumeCounts::read);
+    if (task.replaying) {  // counted and dead-lettered before the restart
+      add(&ConsumeCounts::replayed);
+      return;
+    }
+    if (task.parsed && task.result == engine::AddResult::accepted) {
+      add(&ConsumeCounts::accepted);
+    } else if (task.parsed && task.result == engine::AddResult::duplicate) {
+      add(&ConsumeCounts::duplicates);
     } else {
-      ++(result == engine::AddResult::late ? counts_.late : counts_.overflow);
-      ++(result == engine::AddResult::late ? mine.late : mine.overflow);
-      reject(state->partition, offset, engine::rejection_reason(result, event_.timestamp, watermark), bytes);
+      add(!task.parsed ? &ConsumeCounts::bad
+                       : task.result == engine::AddResult::late ? &ConsumeCounts::late : &ConsumeCounts::overflow);
+      reject(task.state->partition, message.offset, task.reason,
+             {static_cast<const char*>(message.payload), message.len});
     }
-    if (state->engine->has_closed()) write_closed(*state);
   }
 
   void reject(int32_t partition, int64_t offset, std::string_view reason, std::string_view bytes) {
@@ -805,8 +856,6 @@ class ConsumeJob {
   std::string brokers_;  // for error messages
   lake::DeadLetterWriter dead_letter_;
   lake::RejectReporter reject_{dead_letter_};
-  event::MessageParser parser_;
-  event::TurnstileEvent event_;
   WindowWriterThread writer_;                           // destroyed after the consumer, whose close may commit
   std::unique_ptr<kafka::KafkaConsumer> consumer_;
   std::vector<std::unique_ptr<PartitionState>> states_;  // by partition id
@@ -828,6 +877,10 @@ class ConsumeJob {
   std::string lost_reason_;
   std::vector<int32_t> topic_partitions_;  // every partition of the topic (topic-wide windows wait for all)
   int64_t topic_max_closed_ = engine::WindowEngine::minus_infinity;  // the most advanced partition at the last merge pass
+  std::vector<WindowTask> tasks_;
+  std::vector<WindowWorker> workers_;
+  std::unique_ptr<WorkerPool> pool_;  // --threads > 1
+  size_t batch_size_ = 512;
 };
 
 }  // namespace

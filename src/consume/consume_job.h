@@ -61,6 +61,9 @@ struct ConsumeOptions {
   // window is marked merged), the checkpoints are stored there before each Kafka commit, and on assignment
   // the warehouse's checkpoint wins over Kafka's when they differ. Topic-wide windows only. Not owned.
   sink::WarehouseSink* sink = nullptr;
+  // Partitions parsed and windowed on this many threads (partition % threads); the lake, the dead letters
+  // and the counts are the same for any number.
+  unsigned threads = 1;
   double commit_interval_seconds = 1.0;  // how often changed checkpoints are committed while running
   // librdkafka's statistics JSON (statistics.interval.ms, set here unless configured), served on the
   // consumer thread: for `--metrics-addr` (broker state). Empty: no statistics.

@@ -481,3 +481,77 @@ TEST(ConsumeJob, ExitAtEndWaitsForEveryPartitionsCommit) {
   }
   EXPECT_EQ(lake_entries(lake), total_entries) << "re-reading what was in the lake doubled an event";
 }
+
+namespace {
+
+// Every lake file under `dir` (relative name -> gunzipped text).
+std::map<std::string, std::string> lake_contents(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const std::string& file : test::lake_files(dir))
+    out[std::filesystem::relative(file, dir).string()] = test::gunzip_file(file);
+  return out;
+}
+
+}  // namespace
+
+// --threads: partitions windowed on several threads give the lake, the counts and the checkpoints of one
+// thread, also in a restart that replays the open windows (with another number of threads).
+TEST(ConsumeJob, AnyNumberOfThreadsGivesTheLakeCountsAndCheckpointsOfOne) {
+  kafka::MockCluster cluster(1);
+  const std::string topic = "threads";
+  constexpr int partitions = 5;
+  cluster.create_topic(topic, partitions);
+  int64_t entries = 0;
+  // 1-minute windows over 16:50-16:58:20: the first run closes most, the last stay open.
+  std::vector<Message> messages = rounds_of_events("T", 25, 23, 20, partitions, entries);
+  messages.insert(messages.begin() + 2 * 23, {"k1", event_line("T1", "id-1", "16:50:00", 2, 1), 1});  // the same event again
+  messages.push_back({"x", "not,a,turnstile", 2});                               // bad
+  messages.push_back({"k3", event_line("T3", "late-1", "16:50:00", 7, 1), 3});  // late by then
+  const std::string bootstrap = cluster.bootstrap_servers();
+  produce(bootstrap, topic, messages);
+
+  struct Run {
+    std::string group, lake;
+    ConsumeSummary first, second;  // -e (open windows stay in the checkpoints), then -e --flush-open
+  };
+  auto run_with = [&](unsigned first_threads, unsigned second_threads) {
+    Run run;
+    run.group = "g" + std::to_string(first_threads) + "-" + std::to_string(second_threads);
+    run.lake = test::scratch_dir("consume_threads_" + run.group);
+    ConsumeOptions options = job_options(topic, run.group, run.lake);
+    options.window = {.window_seconds = 60, .slide_seconds = 60, .watermark_delay_seconds = 60};
+    options.threads = first_threads;
+    run.first = run_consume(broker_settings(bootstrap), options);
+    options.threads = second_threads;
+    options.flush_open = true;
+    run.second = run_consume(broker_settings(bootstrap), options);
+    return run;
+  };
+  const Run one = run_with(1, 1);
+  ASSERT_FALSE(lake_contents(one.lake).empty());
+  EXPECT_EQ(one.first.counts.bad, 1u);
+  EXPECT_EQ(one.first.counts.duplicates, 1u);
+  EXPECT_EQ(one.first.counts.late, 1u);
+  EXPECT_GT(one.first.open_windows, 0u);
+  EXPECT_GT(one.second.counts.replayed, 0u);  // the second run rebuilt the open windows
+  EXPECT_EQ(lake_entries(one.lake), entries);
+  for (const Run& many : {run_with(3, 2), run_with(8, 4)}) {
+    EXPECT_EQ(lake_contents(many.lake), lake_contents(one.lake)) << many.group;
+    for (auto [got, want] : {std::pair{&many.first, &one.first}, {&many.second, &one.second}}) {
+      EXPECT_EQ(got->counts.read, want->counts.read) << many.group;
+      EXPECT_EQ(got->counts.replayed, want->counts.replayed) << many.group;
+      EXPECT_EQ(got->counts.accepted, want->counts.accepted) << many.group;
+      EXPECT_EQ(got->counts.rejected(), want->counts.rejected()) << many.group;
+      EXPECT_EQ(got->counts.duplicates, want->counts.duplicates) << many.group;
+      EXPECT_EQ(got->counts.rows, want->counts.rows) << many.group;
+      EXPECT_EQ(got->open_windows, want->open_windows) << many.group;
+      EXPECT_EQ(got->committed, want->committed) << many.group;
+    }
+    std::vector<std::optional<ConsumeCheckpoint>> got = committed(bootstrap, many.group, topic, partitions),
+                                                  want = committed(bootstrap, one.group, topic, partitions);
+    for (int p = 0; p < partitions; ++p) {
+      ASSERT_TRUE(got[p] && want[p]) << many.group << " partition " << p;
+      EXPECT_EQ(format_checkpoint_metadata(*got[p]), format_checkpoint_metadata(*want[p])) << many.group << " " << p;
+    }
+  }
+}
