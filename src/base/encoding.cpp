@@ -5,14 +5,11 @@
 
 #include <memory>
 
+#include "base/c_handle.h"
 #include "base/error.h"
 
 namespace mtastream {
 namespace {
-
-struct DigestContextDeleter {
-  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
 
 // Fetched once: EVP_sha1() would look the algorithm up again on every call (event IDs hash per event).
 const EVP_MD* sha1_algorithm() {
@@ -24,7 +21,7 @@ const EVP_MD* sha1_algorithm() {
 }  // namespace
 
 Sha1Digest sha1(std::initializer_list<std::string_view> parts) {
-  thread_local std::unique_ptr<EVP_MD_CTX, DigestContextDeleter> context(EVP_MD_CTX_new());
+  thread_local CHandle<EVP_MD_CTX, EVP_MD_CTX_free> context(EVP_MD_CTX_new());
   Sha1Digest digest{};
   unsigned int length = 0;
   bool ok = context && EVP_DigestInit_ex(context.get(), sha1_algorithm(), nullptr) == 1;

@@ -8,20 +8,14 @@
 #include <string>
 #include <string_view>
 
+#include "base/c_handle.h"
 #include "config/config.h"
 #include "base/error.h"
 
 namespace mtastream::kafka {
 
-struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
-};
-using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
-
-struct HandleDeleter {
-  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
-};
-using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using ConfPtr = CHandle<rd_kafka_conf_t, rd_kafka_conf_destroy>;
+using HandlePtr = CHandle<rd_kafka_t, rd_kafka_destroy>;
 
 using Properties = std::map<std::string, std::string>;
 

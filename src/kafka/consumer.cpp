@@ -44,10 +44,7 @@ bool is_fatal(rd_kafka_resp_err_t err) {
 
 namespace {
 
-struct ListDeleter {
-  void operator()(rd_kafka_topic_partition_list_t* list) const { rd_kafka_topic_partition_list_destroy(list); }
-};
-using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+using ListPtr = CHandle<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>;
 
 ListPtr to_list(const std::vector<TopicPartition>& partitions, bool with_metadata) {
   ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));

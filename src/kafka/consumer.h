@@ -12,14 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/c_handle.h"
 #include "kafka/client.h"
 
 namespace mtastream::kafka {
 
-struct MessageDeleter {
-  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
-};
-using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+using MessagePtr = CHandle<rd_kafka_message_t, rd_kafka_message_destroy>;
 
 struct TopicPartition {
   std::string topic;

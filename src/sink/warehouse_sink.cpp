@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/c_handle.h"
 #include "base/civil_time.h"
 #include "base/error.h"
 #include "lake/lake_writer.h"
@@ -29,10 +30,7 @@ class SinkFailure : public Error {
   bool connection_lost_;
 };
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, ResultDeleter>;
+using Result = CHandle<PGresult, PQclear>;
 
 std::string percent_decode(std::string_view s) {
   std::string out;

@@ -12,16 +12,14 @@
 
 #include <fmt/format.h>
 
+#include "base/c_handle.h"
 #include "base/encoding.h"
 #include "base/error.h"
 
 namespace mtastream::upload {
 namespace {
 
-struct DigestContextDeleter {
-  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-using DigestContext = std::unique_ptr<EVP_MD_CTX, DigestContextDeleter>;
+using DigestContext = CHandle<EVP_MD_CTX, EVP_MD_CTX_free>;
 
 DigestContext new_digest(const EVP_MD* type) {
   DigestContext context(EVP_MD_CTX_new());
