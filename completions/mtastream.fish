@@ -150,7 +150,7 @@ complete -c mtastream -n '__mtastream_at consume' -l assignment-timeout -x -d 'w
 complete -c mtastream -n '__mtastream_at consume' -l dead-letter -r -F -d 'append malformed, late and overflowing messages to FILE as NDJSON with topic/partition@offset and reason'
 complete -c mtastream -n '__mtastream_at consume' -l force-window-config -d 'resume a group whose checkpoints were written with another --window/--slide/--watermark/--group-by/--partition-by/--layout'
 complete -c mtastream -n '__mtastream_at consume' -l commit-interval -x -d 'seconds between offset commits while running'
-complete -c mtastream -n '__mtastream_at consume' -l threads -x -d 'window threads: partitions are parsed and windowed on N threads (partition modulo N; default: the number of cores); the lake, dead letters and counts are the same for any N'
+complete -c mtastream -n '__mtastream_at consume' -l threads -x -d 'window threads: partitions are parsed and windowed on N threads (partition modulo N; default: the number of cores less 2, for the fetch and writer threads, at least 1); the lake, dead letters and counts are the same for any N'
 complete -c mtastream -n '__mtastream_at consume' -l raw -d 'print messages (kcat -C style) instead of windowing them; no commits'
 complete -c mtastream -n '__mtastream_at consume' -s o -l offset -x -a 'beginning end stored' -d '--raw: start at beginning, end, stored, N, or -N (N before the end); default beginning (stored with -G)'
 complete -c mtastream -n '__mtastream_at consume' -s c -l count -x -d '--raw: stop after N messages'

@@ -82,8 +82,9 @@ mkdir -p "$T/lake2"
 files() { local n; n=$(find "$T/lake2" -type f | wc -l) || true; echo "${n:-0}"; }
 for i in 1 2 3 4 5 6 7 8; do
   # Commits every 0.3 s: a kill lands between commits, never before all of them (the final run must resume).
+  # Two window threads (the final run has the default): the guarantees hold whatever --threads is.
   consume_exec -t "$topic" -G "crash-$topic" --lake-dir "$T/lake2" --dead-letter "$T/dead2.ndjson" -e \
-    --commit-interval 0.3 >/dev/null 2>"$T/kill$i.err" &
+    --commit-interval 0.3 --threads 2 >/dev/null 2>"$T/kill$i.err" &
   pid=$!
   cleanup_hooks+=("kill -9 $pid 2>/dev/null")
   # Kill after a random amount of new progress (files written), so every kill lands mid-stream.
