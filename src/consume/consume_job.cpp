@@ -100,6 +100,7 @@ class ConsumeJob {
 
   ConsumeSummary run(const std::function<void(const ConsumeProgress&)>& on_progress) {
     const auto started = Clock::now();
+    log::debug("{} window thread{}", workers_.size(), workers_.size() == 1 ? "" : "s");
     try {
       consumer_->subscribe({options_.topic});
       loop(on_progress);
