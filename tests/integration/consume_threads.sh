@@ -68,8 +68,11 @@ wait "$pid" 2>/dev/null || true
 [ -n "$(find "$T/lake-kill" -maxdepth 1 -name '*.csv.gz' | head -1)" ] && pass "killed a --threads 3 member after its first lake files" ||
   fail "the --threads 3 member wrote no lake file before the kill"
 sums "$T/lake-kill" >"$T/before-kill.sha"
-expect_exit 3 "rerun after the SIGKILL with --threads 2" -- \
-  consume -t "$topic" -G "$group" --threads 2 --lake-dir "$T/lake-kill" -e --flush-open
+# 3 when the rerun met rejected messages, 0 when the killed member had committed past all of them.
+code=0
+consume -t "$topic" -G "$group" --threads 2 --lake-dir "$T/lake-kill" -e --flush-open >/dev/null 2>"$T/err" || code=$?
+[ "$code" = 0 ] || [ "$code" = 3 ] && pass "rerun after the SIGKILL with --threads 2 (exit $code)" ||
+  { fail "rerun after the SIGKILL with --threads 2: exit $code"; cat "$T/err" >&2; }
 (cd "$T/lake-kill" && sha256sum -c --quiet "$T/before-kill.sha") >/dev/null 2>&1 &&
   pass "every file written before the kill is unchanged" || fail "a file written before the kill changed"
 [ "$(sums "$T/lake-kill")" == "$(sums "$T/lake-wide-1")" ] && pass "after the kill and the rerun: the lake of --threads 1" ||
